@@ -1,0 +1,53 @@
+/*
+ * The port the command side needs: an event store that loads a circle's
+ * history and appends one event together with the projection it implies,
+ * atomically. store/ implements it on MariaDB; unit tests use a fake.
+ */
+#ifndef CIRCLE_COMMAND_EVENT_STORE_H
+#define CIRCLE_COMMAND_EVENT_STORE_H
+
+#include <stddef.h>
+
+#include "domain/circle.h"
+
+/* A remembered successful create, found by its Idempotency-Key. */
+struct idem_record {
+	char circle_id[CIRCLE_ID_LEN + 1];
+	char name[CIRCLE_NAME_MAX_BYTES + 1];
+	int capacity;
+};
+
+/* The key to remember with a create; NULL when the request had none. */
+struct idem_key {
+	const char *key;              /* 1..255 chars U+0021..U+007E */
+};
+
+struct event_store {
+	void *self;
+	/*
+	 * Loads every event of circle_id, ascending by version, into a new
+	 * array *evs of *n events that the caller frees (NULL when n is 0).
+	 * Returns CE_OK (also for an unknown id: n is 0), CE_UNAVAILABLE or
+	 * CE_INTERNAL.
+	 */
+	enum cerr (*load)(void *self, const char *circle_id,
+			  struct circle_event **evs, size_t *n);
+	/*
+	 * In one transaction: appends ev, writes the projection row `after`
+	 * (the state once ev is applied), and remembers idem when not NULL.
+	 * Returns CE_OK, CE_VERSION_MISMATCH when (circle_id, version) is
+	 * taken, CE_DUPLICATE_NAME when a live circle has after->name,
+	 * CE_IDEMPOTENCY_KEY_TAKEN when idem->key is already remembered,
+	 * CE_UNAVAILABLE or CE_INTERNAL. Nothing is written unless CE_OK.
+	 */
+	enum cerr (*append)(void *self, const struct circle_event *ev,
+			    const struct circle *after, const struct idem_key *idem);
+	/*
+	 * Looks up a remembered create younger than the retention period.
+	 * Returns CE_OK with *out filled, CE_NOT_FOUND, CE_UNAVAILABLE or
+	 * CE_INTERNAL.
+	 */
+	enum cerr (*idem_find)(void *self, const char *key, struct idem_record *out);
+};
+
+#endif

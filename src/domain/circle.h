@@ -1,0 +1,111 @@
+/*
+ * The circle aggregate: its state, its events, its rules, and replay.
+ * Pure C with no I/O: ids and clocks come from the caller, so every rule is a
+ * unit test away. decide_*() turn a command and the current state into at most
+ * one event; circle_apply() folds an event into the state.
+ */
+#ifndef CIRCLE_DOMAIN_CIRCLE_H
+#define CIRCLE_DOMAIN_CIRCLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domain/error.h"
+
+#define CIRCLE_ID_LEN 36              /* canonical UUID text */
+#define CIRCLE_NAME_MAX_CHARS 100     /* Unicode code points */
+#define CIRCLE_NAME_MAX_BYTES 400     /* 100 code points of at most 4 bytes */
+#define CIRCLE_CAPACITY_MIN 3
+#define CIRCLE_CAPACITY_MAX 32767
+#define CIRCLE_TIME_LEN 27            /* 2026-11-26T08:35:48.123456Z */
+
+struct circle {
+	char id[CIRCLE_ID_LEN + 1];
+	char name[CIRCLE_NAME_MAX_BYTES + 1];
+	int capacity;
+	uint32_t version;             /* 0: the circle has no event yet */
+	bool deleted;
+};
+
+enum circle_event_type {
+	CIRCLE_CREATED = 0,           /* name and capacity both set */
+	CIRCLE_UPDATED,               /* name and/or capacity, each only if it changed */
+	CIRCLE_DELETED,               /* no data */
+	CIRCLE_EVENT__MAX
+};
+
+struct circle_event {
+	enum circle_event_type type;
+	char event_id[CIRCLE_ID_LEN + 1];
+	char circle_id[CIRCLE_ID_LEN + 1];
+	uint32_t version;
+	char occurred_at[CIRCLE_TIME_LEN + 1];
+	bool has_name;
+	char name[CIRCLE_NAME_MAX_BYTES + 1];
+	bool has_capacity;
+	int capacity;
+};
+
+/* What the caller supplies for a new event: its id and the time. */
+struct event_meta {
+	const char *event_id;         /* canonical lower-case UUID */
+	const char *occurred_at;      /* RFC 3339 UTC with microseconds */
+};
+
+/* An update as the client asked for it; members not named are false/0. */
+struct circle_update {
+	bool has_name;
+	const char *name;             /* validated, NUL-terminated */
+	bool has_capacity;
+	int capacity;
+	bool has_version;
+	uint64_t expected_version;    /* may exceed any real version: then it mismatches */
+};
+
+/* The stable names of event types ("circle_created", …); NULL when out of range. */
+const char *circle_event_type_name(enum circle_event_type t);
+/* Parses a name back; returns -1 when unknown. */
+int circle_event_type_parse(const char *s);
+
+/*
+ * Name rule: valid UTF-8 of 1..100 code points, no control characters
+ * (U+0000-001F, U+007F-009F), no surrogates, not only White_Space.
+ * Returns CE_OK or CE_INVALID_FIELD with a static detail in *detail.
+ */
+enum cerr circle_check_name(const char *s, size_t len, const char **detail);
+/* Capacity rule: 3 <= capacity <= 32767. */
+enum cerr circle_check_capacity(long long capacity, const char **detail);
+
+/* True when s is a canonical UUID (8-4-4-4-12 hex digits, any case). */
+bool circle_id_valid(const char *s, size_t len);
+/* Copies a valid id in lower case into out[CIRCLE_ID_LEN + 1]. */
+void circle_id_normalize(const char *s, char *out);
+
+/* Folds ev into *state. Returns CE_INTERNAL when ev cannot follow state
+ * (wrong version, update before create, anything after a delete). */
+enum cerr circle_apply(struct circle *state, const struct circle_event *ev);
+/* Starts from an empty state and applies evs[0..n). */
+enum cerr circle_replay(struct circle *state, const struct circle_event *evs, size_t n);
+
+/* The create event for a new circle; name and capacity must pass the rules. */
+enum cerr circle_decide_create(const char *circle_id, const char *name, int capacity,
+			       const struct event_meta *meta, struct circle_event *out,
+			       struct cerr_info *info);
+
+/*
+ * Decides an update against state: CE_NOT_FOUND, CE_GONE,
+ * CE_PRECONDITION_REQUIRED, CE_VERSION_MISMATCH (info->current_version set),
+ * or CE_OK. On CE_OK *changed tells whether *out holds an event to append;
+ * when every member equals the current value there is none.
+ */
+enum cerr circle_decide_update(const struct circle *state, const struct circle_update *cmd,
+			       const struct event_meta *meta, struct circle_event *out,
+			       bool *changed, struct cerr_info *info);
+
+/* Decides a delete: the same checks as an update, then a delete event. */
+enum cerr circle_decide_delete(const struct circle *state, bool has_version,
+			       uint64_t expected_version, const struct event_meta *meta,
+			       struct circle_event *out, struct cerr_info *info);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * The port the query side needs: read-only access to the projection and to
+ * the event history. store/ implements it with SELECTs only, so it works for a
+ * database user that may do nothing else.
+ */
+#ifndef CIRCLE_QUERY_CIRCLE_READER_H
+#define CIRCLE_QUERY_CIRCLE_READER_H
+
+#include <stddef.h>
+
+#include "domain/circle.h"
+
+struct circle_reader {
+	void *self;
+	/* Answers CE_OK when the database can be reached, else CE_UNAVAILABLE. */
+	enum cerr (*ping)(void *self);
+	/* The projection row of id (deleted ones too: out->deleted).
+	 * CE_OK, CE_NOT_FOUND, CE_UNAVAILABLE or CE_INTERNAL. */
+	enum cerr (*get)(void *self, const char *id, struct circle *out);
+	/*
+	 * Up to `limit` live circles with circle_id > after (after NULL: from
+	 * the start), ascending by circle_id, into out[0..*n). out has room
+	 * for `limit` circles.
+	 */
+	enum cerr (*list)(void *self, const char *after, unsigned limit,
+			  struct circle *out, size_t *n);
+	/*
+	 * Events of id with version <= upto (upto 0: all), ascending, into a
+	 * new array *evs of *n that the caller frees. CE_OK with n 0 when none.
+	 */
+	enum cerr (*history)(void *self, const char *id, uint32_t upto,
+			     struct circle_event **evs, size_t *n);
+};
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * Query use cases over the circle_reader port: thin, read-only, and the place
+ * where "not there" becomes CE_NOT_FOUND or CE_GONE.
+ */
+#ifndef CIRCLE_QUERY_QUERIES_H
+#define CIRCLE_QUERY_QUERIES_H
+
+#include <stdbool.h>
+
+#include "query/circle_reader.h"
+
+#define LIST_LIMIT_DEFAULT 100
+#define LIST_LIMIT_MAX 1000
+
+/* CE_OK, CE_UNAVAILABLE. */
+enum cerr check_health(struct circle_reader *r, struct cerr_info *info);
+
+/* The live circle `id`: CE_OK, CE_NOT_FOUND, CE_GONE, CE_UNAVAILABLE. */
+enum cerr get_circle(struct circle_reader *r, const char *id, struct circle *out,
+		     struct cerr_info *info);
+
+/*
+ * A page of live circles after `after` (NULL: from the start); out has room
+ * for limit + 1 circles. *more tells whether another page follows.
+ */
+enum cerr list_circles(struct circle_reader *r, const char *after, unsigned limit,
+		       struct circle *out, size_t *n, bool *more, struct cerr_info *info);
+
+/* The whole history of `id` as a new array the caller frees; CE_NOT_FOUND when none. */
+enum cerr circle_history(struct circle_reader *r, const char *id,
+			 struct circle_event **evs, size_t *n, struct cerr_info *info);
+
+/*
+ * The circle as it was at version `at`, replayed from its events:
+ * CE_NOT_FOUND beyond the latest version or for an unknown id, CE_GONE when
+ * `at` is the version of the delete.
+ */
+enum cerr circle_at_version(struct circle_reader *r, const char *id, uint32_t at,
+			    struct circle *out, struct cerr_info *info);
+
+#endif
