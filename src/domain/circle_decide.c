@@ -1,0 +1,173 @@
+/*
+ * Decisions: a command and the current state in, at most one event out.
+ * The order of the checks is the contract's (API.md), so the first failing
+ * rule is the one the client hears about.
+ */
+#include <string.h>
+
+#include "domain/circle.h"
+
+/* Copies the caller's event id and time into ev; refuses ones that do not fit. */
+static enum cerr
+stamp(struct circle_event *ev, const struct event_meta *meta, struct cerr_info *info)
+{
+	size_t id_len, time_len;
+
+	if (meta == NULL || meta->event_id == NULL || meta->occurred_at == NULL)
+		return cerr_set(info, CE_INTERNAL, NULL, "event id or time missing");
+	id_len = strnlen(meta->event_id, CIRCLE_ID_LEN + 1);
+	time_len = strnlen(meta->occurred_at, CIRCLE_TIME_LEN + 1);
+	if (!circle_id_valid(meta->event_id, id_len) || time_len == 0 ||
+	    time_len > CIRCLE_TIME_LEN)
+		return cerr_set(info, CE_INTERNAL, NULL, "malformed event id or time");
+	circle_id_normalize(meta->event_id, ev->event_id);
+	memcpy(ev->occurred_at, meta->occurred_at, time_len);
+	ev->occurred_at[time_len] = '\0';
+	return CE_OK;
+}
+
+static enum cerr
+check_name(const char *name, struct cerr_info *info)
+{
+	const char *why = "circle_name is missing";
+
+	if (name == NULL || circle_check_name(name, strlen(name), &why) != CE_OK)
+		return cerr_set(info, CE_INVALID_FIELD, "circle_name", why);
+	return CE_OK;
+}
+
+static enum cerr
+check_capacity(int capacity, struct cerr_info *info)
+{
+	const char *why = NULL;
+
+	if (circle_check_capacity(capacity, &why) != CE_OK)
+		return cerr_set(info, CE_INVALID_FIELD, "capacity", why);
+	return CE_OK;
+}
+
+/* Existence, a version given, the version matching: shared by update and delete. */
+static enum cerr
+check_target(const struct circle *state, bool has_version, uint64_t expected,
+	     struct cerr_info *info)
+{
+	if (state->version == 0)
+		return cerr_set(info, CE_NOT_FOUND, NULL, "no circle has this id");
+	if (state->deleted)
+		return cerr_set(info, CE_GONE, NULL, "the circle was deleted");
+	if (!has_version)
+		return cerr_set(info, CE_PRECONDITION_REQUIRED, "version",
+				"give the expected version in If-Match or as version");
+	if (expected != state->version) {
+		cerr_set(info, CE_VERSION_MISMATCH, "version",
+			 "the circle is at another version");
+		if (info != NULL)
+			info->current_version = state->version;
+		return CE_VERSION_MISMATCH;
+	}
+	if (state->version == UINT32_MAX)
+		return cerr_set(info, CE_INTERNAL, NULL, "the circle has no next version");
+	return CE_OK;
+}
+
+enum cerr
+circle_decide_create(const char *circle_id, const char *name, int capacity,
+		     const struct event_meta *meta, struct circle_event *out,
+		     struct cerr_info *info)
+{
+	struct circle_event ev;
+	enum cerr rc;
+
+	if (out == NULL)
+		return cerr_set(info, CE_INTERNAL, NULL, "no room for the event");
+	if ((rc = check_name(name, info)) != CE_OK)
+		return rc;
+	if ((rc = check_capacity(capacity, info)) != CE_OK)
+		return rc;
+	if (circle_id == NULL || !circle_id_valid(circle_id, strnlen(circle_id, CIRCLE_ID_LEN + 1)))
+		return cerr_set(info, CE_INTERNAL, NULL, "malformed new circle id");
+
+	memset(&ev, 0, sizeof ev);
+	if ((rc = stamp(&ev, meta, info)) != CE_OK)
+		return rc;
+	ev.type = CIRCLE_CREATED;
+	circle_id_normalize(circle_id, ev.circle_id);
+	ev.version = 1;
+	ev.has_name = true;
+	memcpy(ev.name, name, strlen(name) + 1);
+	ev.has_capacity = true;
+	ev.capacity = capacity;
+	*out = ev;
+	return cerr_set(info, CE_OK, NULL, NULL);
+}
+
+enum cerr
+circle_decide_update(const struct circle *state, const struct circle_update *cmd,
+		     const struct event_meta *meta, struct circle_event *out,
+		     bool *changed, struct cerr_info *info)
+{
+	struct circle_event ev;
+	bool new_name, new_capacity;
+	enum cerr rc;
+
+	if (state == NULL || cmd == NULL || out == NULL || changed == NULL)
+		return cerr_set(info, CE_INTERNAL, NULL, "missing argument");
+	*changed = false;
+	/* body checks come before the circle's existence in the contract */
+	if (!cmd->has_name && !cmd->has_capacity)
+		return cerr_set(info, CE_NOTHING_TO_UPDATE, NULL,
+				"name circle_name or capacity to update");
+	if (cmd->has_name && (rc = check_name(cmd->name, info)) != CE_OK)
+		return rc;
+	if (cmd->has_capacity && (rc = check_capacity(cmd->capacity, info)) != CE_OK)
+		return rc;
+	if ((rc = check_target(state, cmd->has_version, cmd->expected_version, info)) != CE_OK)
+		return rc;
+
+	/* byte for byte: the name is stored exactly as sent */
+	new_name = cmd->has_name && strcmp(cmd->name, state->name) != 0;
+	new_capacity = cmd->has_capacity && cmd->capacity != state->capacity;
+	if (!new_name && !new_capacity)
+		return cerr_set(info, CE_OK, NULL, NULL);
+
+	memset(&ev, 0, sizeof ev);
+	if ((rc = stamp(&ev, meta, info)) != CE_OK)
+		return rc;
+	ev.type = CIRCLE_UPDATED;
+	memcpy(ev.circle_id, state->id, sizeof ev.circle_id);
+	ev.version = state->version + 1;
+	if (new_name) {
+		ev.has_name = true;
+		memcpy(ev.name, cmd->name, strlen(cmd->name) + 1);
+	}
+	if (new_capacity) {
+		ev.has_capacity = true;
+		ev.capacity = cmd->capacity;
+	}
+	*out = ev;
+	*changed = true;
+	return cerr_set(info, CE_OK, NULL, NULL);
+}
+
+enum cerr
+circle_decide_delete(const struct circle *state, bool has_version,
+		     uint64_t expected_version, const struct event_meta *meta,
+		     struct circle_event *out, struct cerr_info *info)
+{
+	struct circle_event ev;
+	enum cerr rc;
+
+	if (state == NULL || out == NULL)
+		return cerr_set(info, CE_INTERNAL, NULL, "missing argument");
+	if ((rc = check_target(state, has_version, expected_version, info)) != CE_OK)
+		return rc;
+
+	memset(&ev, 0, sizeof ev);
+	if ((rc = stamp(&ev, meta, info)) != CE_OK)
+		return rc;
+	ev.type = CIRCLE_DELETED;
+	memcpy(ev.circle_id, state->id, sizeof ev.circle_id);
+	ev.version = state->version + 1;
+	*out = ev;
+	return cerr_set(info, CE_OK, NULL, NULL);
+}

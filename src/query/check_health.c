@@ -1,0 +1,14 @@
+/*
+ * Health: whether the query side can reach its database right now.
+ */
+#include <stddef.h>
+
+#include "query/queries.h"
+
+enum cerr
+check_health(struct circle_reader *r, struct cerr_info *info)
+{
+	if (r == NULL || r->ping == NULL || r->ping(r->self) != CE_OK)
+		return cerr_set(info, CE_UNAVAILABLE, NULL, "the database cannot be reached");
+	return cerr_set(info, CE_OK, NULL, NULL);
+}

@@ -1,0 +1,619 @@
+/*
+ * The connection of a store: connecting with its options, the session
+ * settings, the cache of prepared statements, the transaction helpers, and
+ * the one place where Connector/C errors are logged and classified.
+ *
+ * Reconnecting is ours, not Connector/C's: MYSQL_OPT_RECONNECT would open a
+ * new session behind our back, without our session settings and with every
+ * prepared statement silently gone. Instead a lost connection is dropped
+ * whole (statements and handle) and the next call connects and prepares
+ * again.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <errmsg.h>
+#include <mysqld_error.h>
+#include <pthread.h>
+
+#include "store/store_internal.h"
+
+/* Seconds; the read/write timeout bounds how long a worker can hang on a
+ * server that stopped answering. */
+#define CONNECT_TIMEOUT 2u
+#define READ_WRITE_TIMEOUT 10u
+
+/* How often (seconds) a store purges expired idempotency keys. */
+#define PURGE_INTERVAL 3600
+/* Seconds between two log lines about failing connects. */
+#define CONNECT_LOG_INTERVAL 10
+
+#define SIDE_READ (1u << STORE_READ)
+#define SIDE_WRITE (1u << STORE_WRITE)
+
+/* Connector/C's own error codes beyond the classic 2000..2999 range. */
+#define CR_MARIADB_MIN 5000
+#define CR_MARIADB_MAX 5999
+
+static const struct stmt_def {
+	const char *sql;
+	unsigned params;
+	unsigned columns;
+	unsigned sides;
+} stmt_defs[SQ__MAX] = {
+	[SQ_EVENTS] = {
+		"SELECT id, circle_id, version, event_type, payload, occurred_at"
+		" FROM circle_events WHERE circle_id = ? AND version <= ?"
+		" ORDER BY version",
+		2, 6, SIDE_READ | SIDE_WRITE },
+	[SQ_GET] = {
+		"SELECT circle_id, name, capacity, version, deleted"
+		" FROM circle_projections WHERE circle_id = ?",
+		1, 5, SIDE_READ },
+	[SQ_LIST] = {
+		"SELECT circle_id, name, capacity, version, deleted"
+		" FROM circle_projections WHERE deleted = 0 AND circle_id > ?"
+		" ORDER BY circle_id LIMIT ?",
+		2, 5, SIDE_READ },
+	[SQ_INSERT_EVENT] = {
+		"INSERT INTO circle_events"
+		" (id, circle_id, version, event_type, payload, occurred_at)"
+		" VALUES (?, ?, ?, ?, ?, ?)",
+		6, 0, SIDE_WRITE },
+	[SQ_INSERT_PROJECTION] = {
+		"INSERT INTO circle_projections"
+		" (circle_id, name, capacity, version, deleted) VALUES (?, ?, ?, ?, ?)",
+		5, 0, SIDE_WRITE },
+	[SQ_UPDATE_PROJECTION] = {
+		"UPDATE circle_projections SET name = ?, capacity = ?, version = ?,"
+		" deleted = ? WHERE circle_id = ? AND version = ?",
+		6, 0, SIDE_WRITE },
+	/* The server's clock decides a key's age, so every worker agrees. */
+	[SQ_IDEM_FIND] = {
+		"SELECT circle_id, name, capacity FROM idempotency_keys"
+		" WHERE idem_key = ?"
+		" AND created_at >= UTC_TIMESTAMP(6) - INTERVAL 24 HOUR",
+		1, 3, SIDE_WRITE },
+	[SQ_IDEM_DROP_EXPIRED] = {
+		"DELETE FROM idempotency_keys WHERE idem_key = ?"
+		" AND created_at < UTC_TIMESTAMP(6) - INTERVAL 24 HOUR",
+		1, 0, SIDE_WRITE },
+	[SQ_IDEM_INSERT] = {
+		"INSERT INTO idempotency_keys"
+		" (idem_key, circle_id, name, capacity, created_at)"
+		" VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6))",
+		4, 0, SIDE_WRITE },
+	/* Bounded, so one purge never holds many locks for long. */
+	[SQ_IDEM_PURGE] = {
+		"DELETE FROM idempotency_keys"
+		" WHERE created_at < UTC_TIMESTAMP(6) - INTERVAL 24 HOUR LIMIT 1000",
+		0, 0, SIDE_WRITE },
+};
+
+/* Strict, so a value that does not fit is an error instead of being
+ * silently truncated or zeroed. */
+static const char session_sql[] =
+	"SET SESSION time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,"
+	"NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
+	"NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'";
+/* READ COMMITTED: the unique keys, not snapshot reads, guard every append,
+ * and it takes fewer gap locks. A short lock wait turns a stuck row into a
+ * quick 503 instead of a hung worker. */
+static const char write_isolation_sql[] =
+	"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
+static const char write_lock_wait_sql[] =
+	"SET SESSION innodb_lock_wait_timeout = 5";
+
+static pthread_once_t library_once = PTHREAD_ONCE_INIT;
+static int library_rc;
+
+static void library_init(void)
+{
+	/* Not thread-safe inside mysql_init(), so done once up front. */
+	library_rc = mysql_library_init(0, NULL, NULL);
+}
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*oom = true;
+	return d;
+}
+
+struct store *store_new(const struct store_config *cfg, enum store_side side)
+{
+	struct store *st;
+	bool oom = false;
+
+	if (!cfg || (side != STORE_READ && side != STORE_WRITE))
+		return NULL;
+	if (pthread_once(&library_once, library_init) != 0 || library_rc != 0) {
+		fprintf(stderr, "store: %s:%d: mysql_library_init failed\n", __FILE__, __LINE__);
+		return NULL;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	st->side = side;
+	st->port = cfg->port;
+	st->option_file = dup_or_null(cfg->option_file, &oom);
+	st->group = dup_or_null(cfg->group, &oom);
+	st->host = dup_or_null(cfg->host, &oom);
+	st->socket = dup_or_null(cfg->socket, &oom);
+	st->user = dup_or_null(cfg->user, &oom);
+	st->password = dup_or_null(cfg->password, &oom);
+	st->database = dup_or_null(cfg->database, &oom);
+	if (oom) {
+		store_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+static void free_secret(char *s)
+{
+	if (s) {
+		/* A password should not outlive its use in freed heap memory. */
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+void store_free(struct store *st)
+{
+	if (!st)
+		return;
+	store_drop(st);
+	free(st->database);
+	free_secret(st->password);
+	free(st->user);
+	free(st->socket);
+	free(st->host);
+	free(st->group);
+	free(st->option_file);
+	free(st);
+}
+
+void store_drop(struct store *st)
+{
+	size_t i;
+
+	for (i = 0; i < SQ__MAX; i++) {
+		if (st->stmt[i]) {
+			/* On a dead connection this only frees client memory. */
+			mysql_stmt_close(st->stmt[i]);
+			st->stmt[i] = NULL;
+		}
+	}
+	if (st->db) {
+		mysql_close(st->db);
+		st->db = NULL;
+	}
+}
+
+static bool is_connection_error(unsigned e)
+{
+	switch (e) {
+	case CR_UNKNOWN_ERROR:
+	case CR_CONNECTION_ERROR:
+	case CR_CONN_HOST_ERROR:
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_LOST:
+	case CR_COMMANDS_OUT_OF_SYNC:   /* the protocol state is unknown */
+	case CR_SERVER_LOST_EXTENDED:
+	case CR_STMT_CLOSED:
+	case CR_ERR_NET_READ:
+	case CR_ERR_NET_WRITE:
+	case ER_SERVER_SHUTDOWN:
+	case ER_CONNECTION_KILLED:
+	case ER_ABORTING_CONNECTION:
+	case ER_NEW_ABORTING_CONNECTION:
+	case ER_NET_PACKETS_OUT_OF_ORDER:
+	case ER_NET_READ_ERROR:
+	case ER_NET_READ_INTERRUPTED:
+	case ER_NET_ERROR_ON_WRITE:
+	case ER_NET_WRITE_INTERRUPTED:
+	/* The server forgot a statement (or wants it prepared again): a fresh
+	 * connection prepares everything anew. */
+	case ER_UNKNOWN_STMT_HANDLER:
+	case ER_NEED_REPREPARE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Errors after which the connection is fine but the work could not be done
+ * now: worth a 503 and a retry by the client, not a 500. */
+static bool is_transient_error(unsigned e)
+{
+	switch (e) {
+	case ER_LOCK_WAIT_TIMEOUT:
+	case ER_LOCK_DEADLOCK:
+	case ER_QUERY_INTERRUPTED:
+	case ER_STATEMENT_TIMEOUT:
+	case ER_OPTION_PREVENTS_STATEMENT:   /* read_only server */
+	case ER_READ_ONLY_MODE:
+	case ER_LOCK_ABORTED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool is_client_error(unsigned e)
+{
+	return (e >= CR_MIN_ERROR && e <= CR_MAX_ERROR) ||
+	       (e >= CR_MARIADB_MIN && e <= CR_MARIADB_MAX);
+}
+
+enum cerr store_fail_(struct store *st, MYSQL_STMT *stmt, const char *file, int line)
+{
+	unsigned e = 0;
+	const char *msg = "no connection";
+
+	if (stmt) {
+		e = mysql_stmt_errno(stmt);
+		msg = mysql_stmt_error(stmt);
+	} else if (st->db) {
+		e = mysql_errno(st->db);
+		msg = mysql_error(st->db);
+	}
+	st->last_errno = e;
+	snprintf(st->last_error, sizeof(st->last_error), "%s", msg ? msg : "");
+	if (e != ER_DUP_ENTRY && e != ER_DUP_ENTRY_WITH_KEY_NAME && e != ER_LOCK_DEADLOCK)
+		fprintf(stderr, "store: %s:%d: mysql error %u: %s\n", file, line, e,
+			st->last_error);
+
+	if (e == 0 || is_connection_error(e)) {
+		store_drop(st);
+		return CE_UNAVAILABLE;
+	}
+	if (is_transient_error(e))
+		return CE_UNAVAILABLE;
+	if (is_client_error(e)) {
+		/* Some other client-side failure: the protocol state is
+		 * unknown, so start over on the next call. */
+		store_drop(st);
+	}
+	return CE_INTERNAL;
+}
+
+enum cerr store_bad_(const char *what, const char *file, int line)
+{
+	fprintf(stderr, "store: %s:%d: unexpected answer: %s\n", file, line, what);
+	return CE_INTERNAL;
+}
+
+static enum cerr session_setup(struct store *st)
+{
+	enum cerr rc;
+	my_bool off = 0;
+
+	/* An option file may name another character set or ask for
+	 * reconnect=1; neither may stand. */
+	rc = STORE_CHECK_DB(st, mysql_set_character_set(st->db, "utf8mb4"));
+	if (rc != CE_OK)
+		return rc;
+	rc = STORE_CHECK_DB(st, mysql_optionsv(st->db, MYSQL_OPT_RECONNECT, &off));
+	if (rc != CE_OK)
+		return rc;
+	rc = STORE_CHECK_DB(st, mysql_real_query(st->db, session_sql, strlen(session_sql)));
+	if (rc != CE_OK || st->side != STORE_WRITE)
+		return rc;
+	rc = STORE_CHECK_DB(st, mysql_real_query(st->db, write_isolation_sql,
+						 strlen(write_isolation_sql)));
+	if (rc != CE_OK)
+		return rc;
+	return STORE_CHECK_DB(st, mysql_real_query(st->db, write_lock_wait_sql,
+						   strlen(write_lock_wait_sql)));
+}
+
+static enum cerr prepare_all(struct store *st)
+{
+	unsigned side_bit = 1u << st->side;
+	size_t i;
+	enum cerr rc;
+
+	for (i = 0; i < SQ__MAX; i++) {
+		const struct stmt_def *d = &stmt_defs[i];
+		MYSQL_STMT *s;
+
+		if (!(d->sides & side_bit))
+			continue;
+		s = mysql_stmt_init(st->db);
+		if (!s)
+			return STORE_DB_FAIL(st);
+		st->stmt[i] = s;
+		rc = STORE_CHECK_STMT(st, s, mysql_stmt_prepare(s, d->sql, strlen(d->sql)));
+		if (rc != CE_OK)
+			return rc;
+		/* A schema that answers with other columns than this code
+		 * reads must not be read at all. */
+		if (mysql_stmt_param_count(s) != d->params ||
+		    mysql_stmt_field_count(s) != d->columns)
+			return STORE_BAD(d->sql);
+	}
+	return CE_OK;
+}
+
+static void log_connect_failure(struct store *st, MYSQL *db)
+{
+	int64_t now = store_now_seconds();
+
+	st->connect_failures++;
+	if (st->connect_failures > 1 && now - st->connect_failed_at < CONNECT_LOG_INTERVAL)
+		return;
+	st->connect_failed_at = now;
+	fprintf(stderr, "store: %s:%d: cannot connect (%u): %s (%lu attempts failed)\n",
+		__FILE__, __LINE__, mysql_errno(db), mysql_error(db), st->connect_failures);
+}
+
+static enum cerr store_connect(struct store *st)
+{
+	unsigned connect_timeout = CONNECT_TIMEOUT;
+	unsigned rw_timeout = READ_WRITE_TIMEOUT;
+	my_bool on = 1;
+	MYSQL *db;
+	enum cerr rc = CE_UNAVAILABLE;
+
+	db = mysql_init(NULL);
+	if (!db) {
+		fprintf(stderr, "store: %s:%d: mysql_init failed\n", __FILE__, __LINE__);
+		return CE_UNAVAILABLE;
+	}
+	/* The option file is read at connect time; values given here as
+	 * arguments of mysql_real_connect() (from the environment) win. */
+	if ((st->option_file && mysql_optionsv(db, MYSQL_READ_DEFAULT_FILE, st->option_file)) ||
+	    (st->group && mysql_optionsv(db, MYSQL_READ_DEFAULT_GROUP, st->group)) ||
+	    mysql_optionsv(db, MYSQL_SET_CHARSET_NAME, "utf8mb4") ||
+	    mysql_optionsv(db, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout) ||
+	    mysql_optionsv(db, MYSQL_OPT_READ_TIMEOUT, &rw_timeout) ||
+	    mysql_optionsv(db, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout) ||
+	    mysql_optionsv(db, MYSQL_REPORT_DATA_TRUNCATION, &on)) {
+		fprintf(stderr, "store: %s:%d: mysql_optionsv: %s\n", __FILE__, __LINE__,
+			mysql_error(db));
+		mysql_close(db);
+		return CE_UNAVAILABLE;
+	}
+	/* CLIENT_FOUND_ROWS: an UPDATE reports the rows it matched, which is
+	 * what the version guard of the projection update needs. */
+	if (!mysql_real_connect(db, st->host, st->user, st->password, st->database,
+				st->port, st->socket, CLIENT_FOUND_ROWS)) {
+		log_connect_failure(st, db);
+		mysql_close(db);
+		return CE_UNAVAILABLE;
+	}
+	if (st->connect_failures > 0) {
+		fprintf(stderr, "store: connected again after %lu failed attempts\n",
+			st->connect_failures);
+		st->connect_failures = 0;
+	}
+	st->db = db;
+	rc = session_setup(st);
+	if (rc == CE_OK)
+		rc = prepare_all(st);
+	if (rc != CE_OK) {
+		store_drop(st);
+		return CE_UNAVAILABLE;
+	}
+	return CE_OK;
+}
+
+enum cerr store_ensure(struct store *st)
+{
+	if (!st)
+		return CE_UNAVAILABLE;
+	if (st->db)
+		return CE_OK;
+	return store_connect(st);
+}
+
+void store_done(struct store *st, enum store_stmt which)
+{
+	if (st->stmt[which])
+		mysql_stmt_free_result(st->stmt[which]);
+}
+
+MYSQL_STMT *store_stmt(struct store *st, enum store_stmt which)
+{
+	MYSQL_STMT *s = st->stmt[which];
+
+	/* Results are stored whole and freed after every use, so nothing is
+	 * pending on the statement. mysql_stmt_reset() would add a round trip
+	 * to the server only to drop long data and cursors, which this code
+	 * never uses; binding afresh is all a reuse needs. */
+	if (s)
+		mysql_stmt_free_result(s);
+	return s;
+}
+
+enum cerr store_exec_at(struct store *st, MYSQL_STMT *stmt, MYSQL_BIND *params,
+			MYSQL_BIND *results, const char *file, int line)
+{
+	if (!stmt)
+		return store_bad_("statement not prepared for this side", file, line);
+	if (params && mysql_stmt_bind_param(stmt, params))
+		return store_fail_(st, stmt, file, line);
+	if (mysql_stmt_execute(stmt))
+		return store_fail_(st, stmt, file, line);
+	if (!results)
+		return CE_OK;
+	/* Buffer the whole result on the client: the connection is free for
+	 * the next statement even if reading stops half-way. */
+	if (mysql_stmt_store_result(stmt) || mysql_stmt_bind_result(stmt, results))
+		return store_fail_(st, stmt, file, line);
+	return CE_OK;
+}
+
+enum cerr store_fetch_at(struct store *st, MYSQL_STMT *stmt, bool *row, const char *file,
+			 int line)
+{
+	int r = mysql_stmt_fetch(stmt);
+
+	*row = false;
+	if (r == 0) {
+		*row = true;
+		return CE_OK;
+	}
+	if (r == MYSQL_NO_DATA)
+		return CE_OK;
+	if (r == MYSQL_DATA_TRUNCATED)
+		return store_bad_("a column does not fit its buffer", file, line);
+	return store_fail_(st, stmt, file, line);
+}
+
+enum cerr store_begin_at(struct store *st, const char *file, int line)
+{
+	static const char sql[] = "START TRANSACTION";
+
+	if (mysql_real_query(st->db, sql, strlen(sql)))
+		return store_fail_(st, NULL, file, line);
+	return CE_OK;
+}
+
+enum cerr store_commit_at(struct store *st, const char *file, int line)
+{
+	st->commit_sent = true;
+	if (mysql_commit(st->db))
+		return store_fail_(st, NULL, file, line);
+	return CE_OK;
+}
+
+void store_rollback(struct store *st)
+{
+	if (st->db && mysql_rollback(st->db))
+		(void)STORE_DB_FAIL(st);
+}
+
+enum cerr store_run(struct store *st, enum cerr (*op)(struct store *st, void *arg), void *arg)
+{
+	bool was_open = st->db != NULL;
+	enum cerr rc = store_ensure(st);
+
+	if (rc != CE_OK)
+		return rc;
+	st->commit_sent = false;
+	rc = op(st, arg);
+	if (rc == CE_UNAVAILABLE && was_open && !st->db && !st->commit_sent) {
+		rc = store_ensure(st);
+		if (rc == CE_OK) {
+			st->commit_sent = false;
+			rc = op(st, arg);
+		}
+	}
+	return rc;
+}
+
+int64_t store_now_seconds(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec;
+}
+
+void store_purge_idem_maybe(struct store *st)
+{
+	int64_t now = store_now_seconds();
+	MYSQL_STMT *s;
+
+	if (!st->db || (st->purged && now - st->last_purge < PURGE_INTERVAL))
+		return;
+	s = store_stmt(st, SQ_IDEM_PURGE);
+	if (!s)
+		return;
+	st->purged = true;
+	st->last_purge = now;
+	/* Autocommit: the purge is its own small transaction. A failure is
+	 * logged by the check and tried again an hour later. */
+	(void)store_exec(st, s, NULL, NULL);
+}
+
+/* --- binding helpers --- */
+
+void store_bind_text_in(MYSQL_BIND *b, const char *s, unsigned long *len)
+{
+	*len = (unsigned long)strlen(s);
+	b->buffer_type = MYSQL_TYPE_STRING;
+	b->buffer = (void *)(uintptr_t)s;   /* Connector/C only reads inputs */
+	b->buffer_length = *len;
+	b->length = len;
+}
+
+void store_bind_u32(MYSQL_BIND *b, uint32_t *v)
+{
+	b->buffer_type = MYSQL_TYPE_LONG;
+	b->buffer = v;
+	b->is_unsigned = 1;
+}
+
+void store_bind_int(MYSQL_BIND *b, int *v)
+{
+	b->buffer_type = MYSQL_TYPE_LONG;
+	b->buffer = v;
+}
+
+void store_bind_tiny(MYSQL_BIND *b, signed char *v)
+{
+	b->buffer_type = MYSQL_TYPE_TINY;
+	b->buffer = v;
+}
+
+void store_bind_text_out(MYSQL_BIND *b, char *buf, size_t size, unsigned long *len)
+{
+	b->buffer_type = MYSQL_TYPE_STRING;
+	b->buffer = buf;
+	b->buffer_length = (unsigned long)size;
+	b->length = len;
+}
+
+void store_bind_nulls(MYSQL_BIND *b, my_bool *nulls, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		nulls[i] = 0;
+		b[i].is_null = &nulls[i];
+	}
+}
+
+enum cerr store_check_nulls(const my_bool *nulls, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (nulls[i])
+			return STORE_BAD("NULL in a column that has no NULLs");
+	return CE_OK;
+}
+
+enum cerr store_text_done(char *buf, size_t size, unsigned long len, const char *column)
+{
+	/* len is the full length of the value even when it was truncated. */
+	if (len >= size)
+		return STORE_BAD(column);
+	buf[len] = '\0';
+	return CE_OK;
+}
+
+bool store_id_lower(const char *in, char out[CIRCLE_ID_LEN + 1])
+{
+	size_t len;
+
+	if (!in)
+		return false;
+	len = strnlen(in, CIRCLE_ID_LEN + 1);
+	if (len != CIRCLE_ID_LEN || !circle_id_valid(in, len))
+		return false;
+	circle_id_normalize(in, out);
+	return true;
+}

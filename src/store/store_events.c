@@ -1,0 +1,564 @@
+/*
+ * The event_store port on MariaDB: load a circle's events, append one event
+ * with its projection (and idempotency key) in one transaction, and find a
+ * remembered create by its key. Also the reading of events shared with the
+ * query side's history.
+ *
+ * Concurrency is the database's job: the UNIQUE key on (circle_id, version)
+ * lets exactly one of two racing appends of a version commit, the UNIQUE key
+ * on the live name refuses look-alike names, and the PRIMARY KEY of
+ * idempotency_keys lets exactly one of two creates with one key commit. A
+ * duplicate-key error is told apart by the key it names.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mysqld_error.h>
+
+#include "codec/event_json.h"
+#include "store/store_internal.h"
+
+/* A deadlock rolls the whole transaction back; run it again this often. */
+#define DEADLOCK_RETRIES 3
+
+#define IDEM_KEY_MAX 255
+
+/* --- times: RFC 3339 "YYYY-MM-DDTHH:MM:SS.ffffffZ" <-> DATETIME(6) --- */
+
+static bool digits(const char *s, size_t n, unsigned *out)
+{
+	unsigned v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+static bool time_in_range(const MYSQL_TIME *t)
+{
+	return t->year >= 1 && t->year <= 9999 && t->month >= 1 && t->month <= 12 &&
+	       t->day >= 1 && t->day <= 31 && t->hour <= 23 && t->minute <= 59 &&
+	       t->second <= 59 && t->second_part <= 999999;
+}
+
+static bool time_parse(const char *s, MYSQL_TIME *t)
+{
+	unsigned y, mo, d, h, mi, sec, us;
+
+	memset(t, 0, sizeof(*t));
+	if (strnlen(s, CIRCLE_TIME_LEN + 1) != CIRCLE_TIME_LEN || s[4] != '-' ||
+	    s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' ||
+	    s[26] != 'Z')
+		return false;
+	if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
+	    !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &sec) ||
+	    !digits(s + 20, 6, &us))
+		return false;
+	t->year = y;
+	t->month = mo;
+	t->day = d;
+	t->hour = h;
+	t->minute = mi;
+	t->second = sec;
+	t->second_part = us;
+	t->time_type = MYSQL_TIMESTAMP_DATETIME;
+	return time_in_range(t);
+}
+
+static bool time_format(const MYSQL_TIME *t, char out[CIRCLE_TIME_LEN + 1])
+{
+	char buf[64];
+	int n;
+
+	bool midnight = t->hour == 0 && t->minute == 0 && t->second == 0 && t->second_part == 0;
+
+	/* Connector/C hands a DATETIME at exactly midnight back as a DATE. */
+	if (!(t->time_type == MYSQL_TIMESTAMP_DATETIME ||
+	      (t->time_type == MYSQL_TIMESTAMP_DATE && midnight)) ||
+	    t->neg || !time_in_range(t))
+		return false;
+	n = snprintf(buf, sizeof(buf), "%04u-%02u-%02uT%02u:%02u:%02u.%06luZ", t->year,
+		     t->month, t->day, t->hour, t->minute, t->second, t->second_part);
+	if (n != CIRCLE_TIME_LEN)
+		return false;
+	memcpy(out, buf, CIRCLE_TIME_LEN + 1);
+	return true;
+}
+
+/* --- loading events --- */
+
+/* Grows *evs to hold at least need events; *cap is its capacity. */
+static enum cerr grow(struct circle_event **evs, size_t *cap, size_t need)
+{
+	struct circle_event *p;
+	size_t ncap;
+
+	if (need <= *cap)
+		return CE_OK;
+	ncap = *cap ? *cap : 8;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2 / sizeof(**evs))
+			return STORE_BAD("too many events");
+		ncap *= 2;
+	}
+	p = realloc(*evs, ncap * sizeof(**evs));
+	if (!p) {
+		fprintf(stderr, "store: %s:%d: out of memory\n", __FILE__, __LINE__);
+		return CE_INTERNAL;
+	}
+	*evs = p;
+	*cap = ncap;
+	return CE_OK;
+}
+
+enum cerr store_load_events(struct store *st, const char *circle_id, uint32_t upto,
+			    struct circle_event **evs, size_t *n)
+{
+	MYSQL_BIND param[2], res[6];
+	my_bool nulls[6];
+	unsigned long id_len;
+	unsigned long ev_id_len = 0, ev_circle_len = 0, type_len = 0, payload_len = 0;
+	char ev_id[CIRCLE_ID_LEN + 2], ev_circle[CIRCLE_ID_LEN + 2];
+	char type[STORE_EVENT_TYPE_MAX + 1];
+	char *payload = NULL;
+	uint32_t version = 0, prev = 0;
+	MYSQL_TIME when;
+	struct circle_event *out = NULL;
+	size_t count = 0, cap = 0;
+	MYSQL_STMT *s;
+	bool row;
+	enum cerr rc;
+
+	*evs = NULL;
+	*n = 0;
+	if (upto == 0)
+		upto = UINT32_MAX;
+	/* Sized by what the decoder accepts at most: a longer payload is
+	 * reported truncated and so refused. */
+	payload = malloc(EVENT_JSON_MAX_LEN + 1);
+	if (!payload) {
+		fprintf(stderr, "store: %s:%d: out of memory\n", __FILE__, __LINE__);
+		return CE_INTERNAL;
+	}
+	s = store_stmt(st, SQ_EVENTS);
+	memset(param, 0, sizeof(param));
+	store_bind_text_in(&param[0], circle_id, &id_len);
+	store_bind_u32(&param[1], &upto);
+	memset(res, 0, sizeof(res));
+	store_bind_text_out(&res[0], ev_id, sizeof(ev_id), &ev_id_len);
+	store_bind_text_out(&res[1], ev_circle, sizeof(ev_circle), &ev_circle_len);
+	store_bind_u32(&res[2], &version);
+	store_bind_text_out(&res[3], type, sizeof(type), &type_len);
+	store_bind_text_out(&res[4], payload, EVENT_JSON_MAX_LEN + 1, &payload_len);
+	res[5].buffer_type = MYSQL_TYPE_DATETIME;
+	res[5].buffer = &when;
+	store_bind_nulls(res, nulls, 6);
+	rc = store_exec(st, s, param, res);
+	if (rc != CE_OK)
+		goto out;
+	for (;;) {
+		struct circle_event *ev;
+
+		rc = store_fetch(st, s, &row);
+		if (rc != CE_OK || !row)
+			break;
+		rc = store_check_nulls(nulls, 6);
+		if (rc == CE_OK)
+			rc = store_text_done(ev_id, sizeof(ev_id), ev_id_len, "event id");
+		if (rc == CE_OK)
+			rc = store_text_done(ev_circle, sizeof(ev_circle), ev_circle_len,
+					     "event circle_id");
+		if (rc == CE_OK)
+			rc = store_text_done(type, sizeof(type), type_len, "event_type");
+		if (rc == CE_OK)
+			rc = grow(&out, &cap, count + 1);
+		if (rc != CE_OK)
+			goto out;
+		ev = &out[count];
+		memset(ev, 0, sizeof(*ev));
+		if (!store_id_lower(ev_id, ev->event_id) ||
+		    !store_id_lower(ev_circle, ev->circle_id) ||
+		    strcmp(ev->circle_id, circle_id) != 0) {
+			rc = STORE_BAD("event ids");
+			goto out;
+		}
+		/* ORDER BY version and the UNIQUE key make this strict. */
+		if (version <= prev) {
+			rc = STORE_BAD("event versions not ascending");
+			goto out;
+		}
+		prev = version;
+		ev->version = version;
+		if (!time_format(&when, ev->occurred_at)) {
+			rc = STORE_BAD("occurred_at");
+			goto out;
+		}
+		if (payload_len > EVENT_JSON_MAX_LEN ||
+		    event_json_decode(type, payload, payload_len, ev) != CE_OK) {
+			rc = STORE_BAD("event payload does not decode");
+			goto out;
+		}
+		count++;
+	}
+out:
+	store_done(st, SQ_EVENTS);
+	free(payload);
+	if (rc != CE_OK) {
+		free(out);
+		return rc;
+	}
+	*evs = out;
+	*n = count;
+	return CE_OK;
+}
+
+struct load_args {
+	const char *circle_id;
+	struct circle_event **evs;
+	size_t *n;
+};
+
+static enum cerr load_op(struct store *st, void *arg)
+{
+	struct load_args *a = arg;
+
+	return store_load_events(st, a->circle_id, 0, a->evs, a->n);
+}
+
+static enum cerr port_load(void *self, const char *circle_id, struct circle_event **evs,
+			   size_t *n)
+{
+	char id[CIRCLE_ID_LEN + 1];
+	struct load_args a = { id, evs, n };
+
+	*evs = NULL;
+	*n = 0;
+	/* Not a UUID: no such circle can exist. */
+	if (!store_id_lower(circle_id, id))
+		return CE_OK;
+	return store_run(self, load_op, &a);
+}
+
+/* --- appending --- */
+
+/* Everything append binds, checked and converted before the transaction. */
+struct append_args {
+	const struct circle_event *ev;
+	const struct circle *after;
+	const char *idem_key;           /* NULL: none */
+	char event_id[CIRCLE_ID_LEN + 1];
+	char circle_id[CIRCLE_ID_LEN + 1];
+	const char *type_name;
+	char *payload;
+	MYSQL_TIME occurred;
+	uint32_t version;
+	uint32_t prev_version;
+	int capacity;
+	signed char deleted;
+};
+
+static bool last_key_is(const struct store *st, const char *key)
+{
+	size_t len = strlen(st->last_error), klen = strlen(key);
+
+	if (st->last_errno != ER_DUP_ENTRY && st->last_errno != ER_DUP_ENTRY_WITH_KEY_NAME)
+		return false;
+	/* "... for key 'name'" (or 'table.name'): the entry itself is user
+	 * data and may look like anything, so only the end is trusted. */
+	return len >= klen + 1 && st->last_error[len - 1] == '\'' &&
+	       memcmp(st->last_error + len - 1 - klen, key, klen) == 0;
+}
+
+static bool last_is_dup(const struct store *st)
+{
+	return st->last_errno == ER_DUP_ENTRY || st->last_errno == ER_DUP_ENTRY_WITH_KEY_NAME;
+}
+
+static enum cerr remember_key(struct store *st, const struct append_args *a)
+{
+	MYSQL_BIND p[4];
+	unsigned long key_len, id_len, name_len;
+	int capacity = a->capacity;
+	MYSQL_STMT *s;
+	enum cerr rc;
+
+	memset(p, 0, sizeof(p));
+	store_bind_text_in(&p[0], a->idem_key, &key_len);
+	s = store_stmt(st, SQ_IDEM_DROP_EXPIRED);
+	rc = store_exec(st, s, p, NULL);
+	if (rc != CE_OK)
+		return rc;
+	store_bind_text_in(&p[1], a->circle_id, &id_len);
+	store_bind_text_in(&p[2], a->after->name, &name_len);
+	store_bind_int(&p[3], &capacity);
+	s = store_stmt(st, SQ_IDEM_INSERT);
+	rc = store_exec(st, s, p, NULL);
+	if (rc != CE_OK && last_is_dup(st))
+		return CE_IDEMPOTENCY_KEY_TAKEN;
+	return rc;
+}
+
+static enum cerr insert_event(struct store *st, struct append_args *a)
+{
+	MYSQL_BIND p[6];
+	unsigned long id_len, circle_len, type_len, payload_len;
+	MYSQL_STMT *s = store_stmt(st, SQ_INSERT_EVENT);
+	enum cerr rc;
+
+	memset(p, 0, sizeof(p));
+	store_bind_text_in(&p[0], a->event_id, &id_len);
+	store_bind_text_in(&p[1], a->circle_id, &circle_len);
+	store_bind_u32(&p[2], &a->version);
+	store_bind_text_in(&p[3], a->type_name, &type_len);
+	store_bind_text_in(&p[4], a->payload, &payload_len);
+	p[5].buffer_type = MYSQL_TYPE_DATETIME;
+	p[5].buffer = &a->occurred;
+	rc = store_exec(st, s, p, NULL);
+	if (rc != CE_OK && last_is_dup(st)) {
+		if (last_key_is(st, STORE_KEY_CIRCLE_VERSION))
+			return CE_VERSION_MISMATCH;
+		/* A reused event id: the caller's id source is broken. */
+		fprintf(stderr, "store: %s:%d: %s\n", __FILE__, __LINE__, st->last_error);
+		return CE_INTERNAL;
+	}
+	return rc;
+}
+
+static enum cerr project(struct store *st, struct append_args *a)
+{
+	MYSQL_BIND p[6];
+	unsigned long id_len, name_len;
+	MYSQL_STMT *s;
+	my_ulonglong rows;
+	enum cerr rc;
+
+	memset(p, 0, sizeof(p));
+	if (a->ev->type == CIRCLE_CREATED) {
+		s = store_stmt(st, SQ_INSERT_PROJECTION);
+		store_bind_text_in(&p[0], a->circle_id, &id_len);
+		store_bind_text_in(&p[1], a->after->name, &name_len);
+		store_bind_int(&p[2], &a->capacity);
+		store_bind_u32(&p[3], &a->version);
+		store_bind_tiny(&p[4], &a->deleted);
+	} else {
+		s = store_stmt(st, SQ_UPDATE_PROJECTION);
+		store_bind_text_in(&p[0], a->after->name, &name_len);
+		store_bind_int(&p[1], &a->capacity);
+		store_bind_u32(&p[2], &a->version);
+		store_bind_tiny(&p[3], &a->deleted);
+		store_bind_text_in(&p[4], a->circle_id, &id_len);
+		store_bind_u32(&p[5], &a->prev_version);
+	}
+	rc = store_exec(st, s, p, NULL);
+	if (rc != CE_OK) {
+		if (last_key_is(st, STORE_KEY_LIVE_NAME))
+			return CE_DUPLICATE_NAME;
+		if (last_is_dup(st))   /* the circle's row exists already */
+			return CE_VERSION_MISMATCH;
+		return rc;
+	}
+	rows = mysql_stmt_affected_rows(s);
+	if (rows == 0)
+		return CE_VERSION_MISMATCH;
+	if (rows != 1)
+		return STORE_BAD("projection write did not touch one row");
+	return CE_OK;
+}
+
+static enum cerr append_once(struct store *st, struct append_args *a)
+{
+	enum cerr rc = store_begin(st);
+
+	if (rc != CE_OK)
+		return rc;
+	/* The key first: a concurrent repeat of the same create then waits on
+	 * it before touching anything else, and loses cleanly. */
+	if (a->idem_key)
+		rc = remember_key(st, a);
+	if (rc == CE_OK)
+		rc = insert_event(st, a);
+	if (rc == CE_OK)
+		rc = project(st, a);
+	if (rc == CE_OK)
+		rc = store_commit(st);
+	if (rc != CE_OK)
+		store_rollback(st);
+	return rc;
+}
+
+static enum cerr append_op(struct store *st, void *arg)
+{
+	struct append_args *a = arg;
+	enum cerr rc;
+	int attempt;
+
+	for (attempt = 0;; attempt++) {
+		st->last_errno = 0;
+		rc = append_once(st, a);
+		if (rc == CE_OK || st->last_errno != ER_LOCK_DEADLOCK || !st->db)
+			break;
+		if (attempt == DEADLOCK_RETRIES)
+			break;
+		/* InnoDB rolled the victim back whole: running it again is
+		 * the documented answer. */
+		st->commit_sent = false;
+	}
+	/* Retention of idempotency keys: they count for 24 hours (idem_find
+	 * ignores older ones, remember_key() replaces an expired one), and
+	 * after a successful append, at most once an hour per connection, up
+	 * to 1000 expired keys are deleted in their own statement, outside the
+	 * transaction that answered the request. */
+	if (rc == CE_OK)
+		store_purge_idem_maybe(st);
+	return rc;
+}
+
+static bool idem_key_valid(const char *key)
+{
+	size_t i, len = strnlen(key, IDEM_KEY_MAX + 1);
+
+	if (len == 0 || len > IDEM_KEY_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (key[i] < 0x21 || key[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* Refuses what the caller should never hand over: an event and a state that
+ * do not belong together. */
+static enum cerr append_prepare(struct append_args *a, const struct circle_event *ev,
+				const struct circle *after, const struct idem_key *idem)
+{
+	char after_id[CIRCLE_ID_LEN + 1];
+	size_t name_len;
+
+	memset(a, 0, sizeof(*a));
+	a->ev = ev;
+	a->after = after;
+	if ((unsigned)ev->type >= CIRCLE_EVENT__MAX)
+		return STORE_BAD("append: event type");
+	a->type_name = circle_event_type_name(ev->type);
+	if (!a->type_name || !store_id_lower(ev->event_id, a->event_id) ||
+	    !store_id_lower(ev->circle_id, a->circle_id) || !store_id_lower(after->id, after_id) ||
+	    strcmp(after_id, a->circle_id) != 0)
+		return STORE_BAD("append: ids");
+	if (ev->version < 1 || after->version != ev->version ||
+	    (ev->type == CIRCLE_CREATED) != (ev->version == 1) ||
+	    (ev->type == CIRCLE_DELETED) != after->deleted)
+		return STORE_BAD("append: event and state disagree");
+	name_len = strnlen(after->name, sizeof(after->name));
+	if (name_len == 0 || name_len > CIRCLE_NAME_MAX_BYTES ||
+	    after->capacity < CIRCLE_CAPACITY_MIN || after->capacity > CIRCLE_CAPACITY_MAX)
+		return STORE_BAD("append: state out of range");
+	if (!time_parse(ev->occurred_at, &a->occurred))
+		return STORE_BAD("append: occurred_at");
+	if (idem && idem->key) {
+		if (ev->type != CIRCLE_CREATED || !idem_key_valid(idem->key))
+			return STORE_BAD("append: idempotency key");
+		a->idem_key = idem->key;
+	}
+	a->version = ev->version;
+	a->prev_version = ev->version - 1;
+	a->capacity = after->capacity;
+	a->deleted = after->deleted ? 1 : 0;
+	if (event_json_encode(ev, &a->payload) != 0)
+		return STORE_BAD("append: event does not encode");
+	return CE_OK;
+}
+
+static enum cerr port_append(void *self, const struct circle_event *ev,
+			     const struct circle *after, const struct idem_key *idem)
+{
+	struct append_args a;
+	enum cerr rc;
+
+	if (!ev || !after)
+		return STORE_BAD("append: NULL");
+	rc = append_prepare(&a, ev, after, idem);
+	if (rc == CE_OK)
+		rc = store_run(self, append_op, &a);
+	free(a.payload);
+	return rc;
+}
+
+/* --- idempotency keys --- */
+
+struct idem_args {
+	const char *key;
+	struct idem_record *out;
+};
+
+static enum cerr idem_find_op(struct store *st, void *arg)
+{
+	struct idem_args *a = arg;
+	MYSQL_BIND p[1], r[3];
+	my_bool nulls[3];
+	unsigned long key_len, id_len = 0, name_len = 0;
+	char id[CIRCLE_ID_LEN + 2];
+	char name[CIRCLE_NAME_MAX_BYTES + 1];
+	int capacity = 0;
+	MYSQL_STMT *s = store_stmt(st, SQ_IDEM_FIND);
+	bool row;
+	enum cerr rc;
+
+	memset(p, 0, sizeof(p));
+	store_bind_text_in(&p[0], a->key, &key_len);
+	memset(r, 0, sizeof(r));
+	store_bind_text_out(&r[0], id, sizeof(id), &id_len);
+	store_bind_text_out(&r[1], name, sizeof(name), &name_len);
+	store_bind_int(&r[2], &capacity);
+	store_bind_nulls(r, nulls, 3);
+	rc = store_exec(st, s, p, r);
+	if (rc == CE_OK)
+		rc = store_fetch(st, s, &row);
+	if (rc != CE_OK)
+		goto out;
+	if (!row) {
+		rc = CE_NOT_FOUND;
+		goto out;
+	}
+	rc = store_check_nulls(nulls, 3);
+	if (rc == CE_OK)
+		rc = store_text_done(id, sizeof(id), id_len, "idempotency circle_id");
+	if (rc == CE_OK)
+		rc = store_text_done(name, sizeof(name), name_len, "idempotency name");
+	if (rc != CE_OK)
+		goto out;
+	if (!store_id_lower(id, a->out->circle_id) || name[0] == '\0' ||
+	    capacity < CIRCLE_CAPACITY_MIN || capacity > CIRCLE_CAPACITY_MAX) {
+		rc = STORE_BAD("idempotency row");
+		goto out;
+	}
+	memcpy(a->out->name, name, name_len + 1);
+	a->out->capacity = capacity;
+out:
+	store_done(st, SQ_IDEM_FIND);
+	return rc;
+}
+
+static enum cerr port_idem_find(void *self, const char *key, struct idem_record *out)
+{
+	struct idem_args a = { key, out };
+
+	if (!key || !out)
+		return STORE_BAD("idem_find: NULL");
+	/* A key that could never have been stored is simply not there. */
+	if (!idem_key_valid(key))
+		return CE_NOT_FOUND;
+	return store_run(self, idem_find_op, &a);
+}
+
+void store_event_store(struct store *st, struct event_store *out)
+{
+	out->self = st;
+	out->load = port_load;
+	out->append = port_append;
+	out->idem_find = port_idem_find;
+}

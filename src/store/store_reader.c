@@ -1,0 +1,215 @@
+/*
+ * The circle_reader port on MariaDB: SELECTs only, so the query worker can
+ * run as a user that may do nothing else. Rows come back checked: a value
+ * the schema should never hold is CE_INTERNAL (logged), never a crash.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "store/store_internal.h"
+
+/* One projection row as fetched, before it is checked. */
+struct proj_row {
+	MYSQL_BIND res[5];
+	my_bool nulls[5];
+	char id[CIRCLE_ID_LEN + 2];
+	char name[CIRCLE_NAME_MAX_BYTES + 1];
+	unsigned long id_len;
+	unsigned long name_len;
+	int capacity;
+	uint32_t version;
+	signed char deleted;
+};
+
+static void proj_row_bind(struct proj_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	store_bind_text_out(&r->res[0], r->id, sizeof(r->id), &r->id_len);
+	store_bind_text_out(&r->res[1], r->name, sizeof(r->name), &r->name_len);
+	store_bind_int(&r->res[2], &r->capacity);
+	store_bind_u32(&r->res[3], &r->version);
+	store_bind_tiny(&r->res[4], &r->deleted);
+	store_bind_nulls(r->res, r->nulls, 5);
+}
+
+static enum cerr proj_row_copy(struct proj_row *r, struct circle *out)
+{
+	enum cerr rc = store_check_nulls(r->nulls, 5);
+
+	if (rc == CE_OK)
+		rc = store_text_done(r->id, sizeof(r->id), r->id_len, "projection circle_id");
+	if (rc == CE_OK)
+		rc = store_text_done(r->name, sizeof(r->name), r->name_len, "projection name");
+	if (rc != CE_OK)
+		return rc;
+	if (r->name[0] == '\0' || r->capacity < CIRCLE_CAPACITY_MIN ||
+	    r->capacity > CIRCLE_CAPACITY_MAX || r->version < 1 ||
+	    (r->deleted != 0 && r->deleted != 1))
+		return STORE_BAD("projection row out of range");
+	memset(out, 0, sizeof(*out));
+	if (!store_id_lower(r->id, out->id))
+		return STORE_BAD("projection circle_id is not a UUID");
+	memcpy(out->name, r->name, r->name_len + 1);
+	out->capacity = r->capacity;
+	out->version = r->version;
+	out->deleted = r->deleted == 1;
+	return CE_OK;
+}
+
+static enum cerr ping_op(struct store *st, void *arg)
+{
+	(void)arg;
+	return STORE_CHECK_DB(st, mysql_ping(st->db));
+}
+
+static enum cerr port_ping(void *self)
+{
+	enum cerr rc = store_run(self, ping_op, NULL);
+
+	/* Health is yes or no: whatever went wrong, the database is not
+	 * usable now. */
+	return rc == CE_OK ? CE_OK : CE_UNAVAILABLE;
+}
+
+struct get_args {
+	const char *id;
+	struct circle *out;
+};
+
+static enum cerr get_op(struct store *st, void *arg)
+{
+	struct get_args *a = arg;
+	MYSQL_BIND p[1];
+	unsigned long id_len;
+	struct proj_row r;
+	MYSQL_STMT *s = store_stmt(st, SQ_GET);
+	bool row;
+	enum cerr rc;
+
+	memset(p, 0, sizeof(p));
+	store_bind_text_in(&p[0], a->id, &id_len);
+	proj_row_bind(&r);
+	rc = store_exec(st, s, p, r.res);
+	if (rc == CE_OK)
+		rc = store_fetch(st, s, &row);
+	if (rc == CE_OK)
+		rc = row ? proj_row_copy(&r, a->out) : CE_NOT_FOUND;
+	store_done(st, SQ_GET);
+	return rc;
+}
+
+static enum cerr port_get(void *self, const char *id, struct circle *out)
+{
+	char lid[CIRCLE_ID_LEN + 1];
+	struct get_args a = { lid, out };
+
+	if (!out)
+		return STORE_BAD("get: NULL");
+	if (!store_id_lower(id, lid))
+		return CE_NOT_FOUND;
+	return store_run(self, get_op, &a);
+}
+
+struct list_args {
+	const char *after;
+	uint32_t limit;
+	struct circle *out;
+	size_t *n;
+};
+
+static enum cerr list_op(struct store *st, void *arg)
+{
+	struct list_args *a = arg;
+	MYSQL_BIND p[2];
+	unsigned long after_len;
+	struct proj_row r;
+	MYSQL_STMT *s = store_stmt(st, SQ_LIST);
+	size_t count = 0;
+	bool row;
+	enum cerr rc;
+
+	*a->n = 0;
+	memset(p, 0, sizeof(p));
+	store_bind_text_in(&p[0], a->after, &after_len);
+	store_bind_u32(&p[1], &a->limit);
+	proj_row_bind(&r);
+	rc = store_exec(st, s, p, r.res);
+	while (rc == CE_OK) {
+		rc = store_fetch(st, s, &row);
+		if (rc != CE_OK || !row)
+			break;
+		/* LIMIT bounds it already; out has room for no more. */
+		if (count == a->limit) {
+			rc = STORE_BAD("list: more rows than the limit");
+			break;
+		}
+		rc = proj_row_copy(&r, &a->out[count]);
+		if (rc == CE_OK && a->out[count].deleted)
+			rc = STORE_BAD("list: a deleted circle");
+		if (rc == CE_OK)
+			count++;
+	}
+	store_done(st, SQ_LIST);
+	if (rc == CE_OK)
+		*a->n = count;
+	return rc;
+}
+
+static enum cerr port_list(void *self, const char *after, unsigned limit, struct circle *out,
+			   size_t *n)
+{
+	char lafter[CIRCLE_ID_LEN + 1];
+	struct list_args a = { "", limit, out, n };
+
+	if (!n || (limit > 0 && !out))
+		return STORE_BAD("list: NULL");
+	*n = 0;
+	if (after) {
+		/* Ids are compared byte for byte in lower case; anything else
+		 * is the caller's bug, not a page boundary. */
+		if (!store_id_lower(after, lafter))
+			return STORE_BAD("list: after is not a UUID");
+		a.after = lafter;
+	}
+	if (limit == 0)
+		return store_ensure(self);
+	return store_run(self, list_op, &a);
+}
+
+struct history_args {
+	const char *id;
+	uint32_t upto;
+	struct circle_event **evs;
+	size_t *n;
+};
+
+static enum cerr history_op(struct store *st, void *arg)
+{
+	struct history_args *a = arg;
+
+	return store_load_events(st, a->id, a->upto, a->evs, a->n);
+}
+
+static enum cerr port_history(void *self, const char *id, uint32_t upto,
+			      struct circle_event **evs, size_t *n)
+{
+	char lid[CIRCLE_ID_LEN + 1];
+	struct history_args a = { lid, upto, evs, n };
+
+	if (!evs || !n)
+		return STORE_BAD("history: NULL");
+	*evs = NULL;
+	*n = 0;
+	if (!store_id_lower(id, lid))
+		return CE_OK;
+	return store_run(self, history_op, &a);
+}
+
+void store_circle_reader(struct store *st, struct circle_reader *out)
+{
+	out->self = st;
+	out->ping = port_ping;
+	out->get = port_get;
+	out->list = port_list;
+	out->history = port_history;
+}

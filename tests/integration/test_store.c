@@ -1,0 +1,1048 @@
+/*
+ * Integration tests of store/ against a real MariaDB with the schema of
+ * sql/ applied and the users of sql/grants.sql.in.
+ *
+ * The connection comes from the environment exactly as the workers read it:
+ * CIRCLE_DB_CONFIG names an option file with a [circle-command] group (the
+ * command user) and a [circle-query] group (the SELECT-only query user);
+ * CIRCLE_DB_HOST/PORT/SOCKET/NAME override it for both (CIRCLE_DB_USER and
+ * CIRCLE_DB_PASSWORD would make both groups one user, so leave them unset).
+ * CIRCLE_TEST_DB_RESTART is a shell command that restarts the server; the
+ * reconnect test fails without it. Every test starts from empty tables.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "store/store.h"
+
+#define CMD_GROUP "circle-command"
+#define QRY_GROUP "circle-query"
+
+/* --- helpers --- */
+
+static void new_id(char out[CIRCLE_ID_LEN + 1])
+{
+	/* Unique within the run by the counter, across runs by the seed. */
+	static atomic_uint counter;
+	static unsigned long long seed;
+	unsigned c = atomic_fetch_add(&counter, 1) + 1;
+
+	if (!seed)
+		seed = ((unsigned long long)getpid() << 20) ^ (unsigned long long)time(NULL);
+	snprintf(out, CIRCLE_ID_LEN + 1, "%08x-%04x-4%03x-a%03x-%012llx", c,
+		 (unsigned)(seed >> 32) & 0xffffu, (unsigned)(seed >> 12) & 0xfffu,
+		 (unsigned)seed & 0xfffu, (seed * 2654435761ULL) & 0xffffffffffffULL);
+}
+
+static void now_rfc3339(char out[CIRCLE_TIME_LEN + 1])
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[64];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 ts.tv_nsec / 1000);
+	memcpy(out, buf, CIRCLE_TIME_LEN);
+	out[CIRCLE_TIME_LEN] = '\0';
+}
+
+static struct circle_event make_event(enum circle_event_type type, const char *circle_id,
+				      uint32_t version, const char *name, int capacity)
+{
+	struct circle_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	new_id(ev.event_id);
+	snprintf(ev.circle_id, sizeof(ev.circle_id), "%s", circle_id);
+	ev.version = version;
+	now_rfc3339(ev.occurred_at);
+	if (name) {
+		ev.has_name = true;
+		snprintf(ev.name, sizeof(ev.name), "%s", name);
+	}
+	if (capacity) {
+		ev.has_capacity = true;
+		ev.capacity = capacity;
+	}
+	return ev;
+}
+
+static struct store *open_store(const char *group, enum store_side side)
+{
+	struct store_config cfg;
+
+	store_config_from_env(&cfg, group);
+	return store_new(&cfg, side);
+}
+
+static MYSQL *raw_connect(const char *group)
+{
+	struct store_config cfg;
+	MYSQL *db = mysql_init(NULL);
+
+	if (!db)
+		return NULL;
+	store_config_from_env(&cfg, group);
+	if (cfg.option_file)
+		mysql_optionsv(db, MYSQL_READ_DEFAULT_FILE, cfg.option_file);
+	mysql_optionsv(db, MYSQL_READ_DEFAULT_GROUP, group);
+	mysql_optionsv(db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (!mysql_real_connect(db, cfg.host, cfg.user, cfg.password, cfg.database, cfg.port,
+				cfg.socket, 0)) {
+		fprintf(stderr, "raw connect [%s]: %s\n", group, mysql_error(db));
+		mysql_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+static void raw_exec(MYSQL *db, const char *sql)
+{
+	if (mysql_query(db, sql) != 0)
+		fail_msg("%s: %s", sql, mysql_error(db));
+}
+
+static long long raw_count(MYSQL *db, const char *sql)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	long long n = -1;
+
+	raw_exec(db, sql);
+	res = mysql_store_result(db);
+	assert_non_null(res);
+	row = mysql_fetch_row(res);
+	if (row && row[0])
+		n = atoll(row[0]);
+	mysql_free_result(res);
+	return n;
+}
+
+/* The state the store's projection must hold: the replay of its events. */
+static void assert_projection_is_replay(struct store *w, struct store *r, const char *id)
+{
+	struct event_store es;
+	struct circle_reader rd;
+	struct circle_event *evs = NULL;
+	struct circle replayed, row;
+	size_t n = 0;
+
+	store_event_store(w, &es);
+	store_circle_reader(r, &rd);
+	assert_int_equal(es.load(es.self, id, &evs, &n), CE_OK);
+	assert_true(n > 0);
+	assert_int_equal(circle_replay(&replayed, evs, n), CE_OK);
+	free(evs);
+	assert_int_equal(rd.get(rd.self, id, &row), CE_OK);
+	assert_string_equal(row.id, replayed.id);
+	assert_string_equal(row.name, replayed.name);
+	assert_int_equal(row.capacity, replayed.capacity);
+	assert_int_equal(row.version, replayed.version);
+	assert_int_equal(row.deleted, replayed.deleted);
+}
+
+/* Appends ev after *state and advances *state on success. */
+static enum cerr append_ev(struct store *w, struct circle *state, const struct circle_event *ev,
+			   const char *idem)
+{
+	struct event_store es;
+	struct circle after = *state;
+	struct idem_key key = { idem };
+	enum cerr rc;
+
+	if (circle_apply(&after, ev) != CE_OK)
+		return CE__MAX;   /* the test built a bad event */
+	store_event_store(w, &es);
+	rc = es.append(es.self, ev, &after, idem ? &key : NULL);
+	if (rc == CE_OK)
+		*state = after;
+	return rc;
+}
+
+static enum cerr create(struct store *w, struct circle *state, const char *name, int capacity)
+{
+	char id[CIRCLE_ID_LEN + 1];
+	struct circle_event ev;
+
+	new_id(id);
+	memset(state, 0, sizeof(*state));
+	ev = make_event(CIRCLE_CREATED, id, 1, name, capacity);
+	return append_ev(w, state, &ev, NULL);
+}
+
+struct fixture {
+	struct store *w;   /* command side */
+	struct store *r;   /* query side */
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	MYSQL *db = raw_connect(CMD_GROUP);
+
+	if (!db) {
+		fprintf(stderr, "cannot reach the database: set CIRCLE_DB_CONFIG to an option "
+				"file with [" CMD_GROUP "] and [" QRY_GROUP "] groups\n");
+		return -1;
+	}
+	/* Every test starts from empty tables. */
+	if (mysql_query(db, "DELETE FROM idempotency_keys") ||
+	    mysql_query(db, "DELETE FROM circle_projections") ||
+	    mysql_query(db, "DELETE FROM circle_events")) {
+		fprintf(stderr, "cleanup: %s\n", mysql_error(db));
+		mysql_close(db);
+		return -1;
+	}
+	mysql_close(db);
+	f.w = open_store(CMD_GROUP, STORE_WRITE);
+	f.r = open_store(QRY_GROUP, STORE_READ);
+	if (!f.w || !f.r)
+		return -1;
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_free(f->w);
+	store_free(f->r);
+	f->w = f->r = NULL;
+	return 0;
+}
+
+/* --- tests --- */
+
+static void test_create_update_delete(void **state)
+{
+	struct fixture *f = *state;
+	struct circle c, reused;
+	struct circle_event ev;
+	struct circle_reader rd;
+
+	assert_int_equal(create(f->w, &c, "Chess", 10), CE_OK);
+	assert_projection_is_replay(f->w, f->r, c.id);
+
+	ev = make_event(CIRCLE_UPDATED, c.id, 2, "Chess Club", 12);
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	assert_projection_is_replay(f->w, f->r, c.id);
+
+	ev = make_event(CIRCLE_UPDATED, c.id, 3, NULL, 20);
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	assert_projection_is_replay(f->w, f->r, c.id);
+
+	ev = make_event(CIRCLE_DELETED, c.id, 4, NULL, 0);
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	assert_projection_is_replay(f->w, f->r, c.id);
+
+	store_circle_reader(f->r, &rd);
+	assert_int_equal(rd.get(rd.self, c.id, &reused), CE_OK);
+	assert_true(reused.deleted);
+	assert_string_equal(reused.name, "Chess Club");
+	/* A deleted circle frees its name. */
+	assert_int_equal(create(f->w, &reused, "CHESS CLUB", 5), CE_OK);
+	assert_projection_is_replay(f->w, f->r, reused.id);
+}
+
+static void test_failed_append_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct circle a, b, c, got;
+	struct circle_event ev, *evs = NULL;
+	struct event_store es;
+	struct circle_reader rd;
+	size_t n = 99;
+
+	store_event_store(f->w, &es);
+	store_circle_reader(f->r, &rd);
+	assert_int_equal(create(f->w, &a, "Football", 11), CE_OK);
+
+	/* A create whose name clashes: no event, no row. */
+	assert_int_equal(create(f->w, &b, "FOOTBALL", 11), CE_DUPLICATE_NAME);
+	assert_int_equal(es.load(es.self, b.id, &evs, &n), CE_OK);
+	assert_int_equal(n, 0);
+	assert_null(evs);
+	assert_int_equal(rd.get(rd.self, b.id, &got), CE_NOT_FOUND);
+
+	/* An update whose name clashes: the event is rolled back with it. */
+	assert_int_equal(create(f->w, &c, "Tennis", 4), CE_OK);
+	ev = make_event(CIRCLE_UPDATED, c.id, 2, "football", 0);
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_DUPLICATE_NAME);
+	assert_int_equal(es.load(es.self, c.id, &evs, &n), CE_OK);
+	assert_int_equal(n, 1);
+	free(evs);
+	assert_int_equal(rd.get(rd.self, c.id, &got), CE_OK);
+	assert_string_equal(got.name, "Tennis");
+	assert_int_equal(got.version, 1);
+	assert_projection_is_replay(f->w, f->r, c.id);
+
+	/* Renaming a circle to a look-alike of its own name is no clash. */
+	ev = make_event(CIRCLE_UPDATED, c.id, 2, "TENNIS", 0);
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	assert_projection_is_replay(f->w, f->r, c.id);
+}
+
+static void test_name_clashes(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const clashes[] = {
+		"FOOTBALL",
+		"\xef\xbc\xa6\xef\xbc\xaf\xef\xbc\xaf\xef\xbc\xb4\xef\xbc\xa2\xef\xbc\xa1"
+		"\xef\xbc\xac\xef\xbc\xac",            /* fullwidth ＦＯＯＴＢＡＬＬ */
+		"Football ",
+		"Foot\xe2\x80\x8b" "ball",             /* U+200B zero width space */
+		"football",
+	};
+	struct circle c, got;
+	struct circle_reader rd;
+	size_t i;
+
+	store_circle_reader(f->r, &rd);
+	assert_int_equal(create(f->w, &c, "Football", 20), CE_OK);
+	for (i = 0; i < sizeof(clashes) / sizeof(clashes[0]); i++) {
+		struct circle other;
+
+		if (create(f->w, &other, clashes[i], 20) != CE_DUPLICATE_NAME)
+			fail_msg("\"%s\" did not clash with \"Football\"", clashes[i]);
+	}
+	/* Accents count: these two live side by side, stored as sent. */
+	assert_int_equal(create(f->w, &c, "Caf\xc3\xa9", 5), CE_OK);
+	assert_int_equal(create(f->w, &got, "Cafe", 5), CE_OK);
+	assert_int_equal(rd.get(rd.self, c.id, &got), CE_OK);
+	assert_string_equal(got.name, "Caf\xc3\xa9");
+	/* A trailing space is kept in what is stored. */
+	assert_int_equal(create(f->w, &c, "Golf  ", 5), CE_OK);
+	assert_int_equal(rd.get(rd.self, c.id, &got), CE_OK);
+	assert_string_equal(got.name, "Golf  ");
+}
+
+static void test_version_key(void **state)
+{
+	struct fixture *f = *state;
+	struct circle c, stale;
+	struct circle_event ev;
+
+	assert_int_equal(create(f->w, &c, "Go", 3), CE_OK);
+	stale = c;
+	ev = make_event(CIRCLE_UPDATED, c.id, 2, NULL, 4);
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	/* The same version again, from a writer that saw version 1. */
+	ev = make_event(CIRCLE_UPDATED, c.id, 2, NULL, 5);
+	assert_int_equal(append_ev(f->w, &stale, &ev, NULL), CE_VERSION_MISMATCH);
+	/* A create of an existing circle. */
+	memset(&stale, 0, sizeof(stale));
+	ev = make_event(CIRCLE_CREATED, c.id, 1, "Go again", 3);
+	assert_int_equal(append_ev(f->w, &stale, &ev, NULL), CE_VERSION_MISMATCH);
+	/* A version that skips one: the projection guard refuses it. */
+	stale = c;
+	stale.version = 4;
+	ev = make_event(CIRCLE_UPDATED, c.id, 5, NULL, 6);
+	assert_int_equal(append_ev(f->w, &stale, &ev, NULL), CE_VERSION_MISMATCH);
+	assert_projection_is_replay(f->w, f->r, c.id);
+}
+
+/* --- races: two connections, each in its own thread --- */
+
+#define RACE_ROUNDS 40
+
+struct racer {
+	int who;
+	const char *circle_id;
+	pthread_barrier_t *barrier;
+	enum cerr results[RACE_ROUNDS];
+	const char *idem_prefix;    /* NULL: version race; else key race */
+	char created[RACE_ROUNDS][CIRCLE_ID_LEN + 1];
+};
+
+static void *version_racer(void *arg)
+{
+	struct racer *r = arg;
+	struct store *w = open_store(CMD_GROUP, STORE_WRITE);
+	int round;
+
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		struct circle before, after;
+		struct circle_event ev;
+		struct event_store es;
+
+		r->results[round] = CE__MAX;
+		/* Connected before the start line, so both really race. */
+		if (w)
+			(void)store_ensure(w);
+		memset(&before, 0, sizeof(before));
+		snprintf(before.id, sizeof(before.id), "%s", r->circle_id);
+		snprintf(before.name, sizeof(before.name), "Race");
+		before.capacity = 3;
+		before.version = (uint32_t)round + 1;
+		ev = make_event(CIRCLE_UPDATED, r->circle_id, (uint32_t)round + 2, NULL,
+				10 + round * 2 + r->who);
+		after = before;
+		pthread_barrier_wait(r->barrier);
+		if (w && circle_apply(&after, &ev) == CE_OK) {
+			store_event_store(w, &es);
+			r->results[round] = es.append(es.self, &ev, &after, NULL);
+		}
+		pthread_barrier_wait(r->barrier);
+	}
+	store_free(w);
+	return NULL;
+}
+
+static void *key_racer(void *arg)
+{
+	struct racer *r = arg;
+	struct store *w = open_store(CMD_GROUP, STORE_WRITE);
+	int round;
+
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		char key[64], name[64];
+		struct circle st;
+		struct circle_event ev;
+
+		r->results[round] = CE__MAX;
+		if (w)
+			(void)store_ensure(w);
+		snprintf(key, sizeof(key), "%s-%d", r->idem_prefix, round);
+		/* A repeated request: the same body, so the same name. */
+		snprintf(name, sizeof(name), "Keyed %d", round);
+		memset(&st, 0, sizeof(st));
+		new_id(r->created[round]);
+		ev = make_event(CIRCLE_CREATED, r->created[round], 1, name, 8);
+		pthread_barrier_wait(r->barrier);
+		if (w)
+			r->results[round] = append_ev(w, &st, &ev, key);
+		pthread_barrier_wait(r->barrier);
+	}
+	store_free(w);
+	return NULL;
+}
+
+static void run_race(void *(*fn)(void *), struct racer r[2])
+{
+	pthread_barrier_t barrier;
+	pthread_t t[2];
+	int i;
+
+	assert_int_equal(pthread_barrier_init(&barrier, NULL, 2), 0);
+	for (i = 0; i < 2; i++) {
+		r[i].who = i;
+		r[i].barrier = &barrier;
+		assert_int_equal(pthread_create(&t[i], NULL, fn, &r[i]), 0);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&barrier);
+}
+
+static void test_version_race(void **state)
+{
+	struct fixture *f = *state;
+	static struct racer r[2];
+	struct circle c;
+	struct circle_event *evs = NULL;
+	struct event_store es;
+	size_t n = 0;
+	int round;
+
+	assert_int_equal(create(f->w, &c, "Race", 3), CE_OK);
+	memset(r, 0, sizeof(r));
+	r[0].circle_id = r[1].circle_id = c.id;
+	run_race(version_racer, r);
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		enum cerr a = r[0].results[round], b = r[1].results[round];
+
+		if (!((a == CE_OK && b == CE_VERSION_MISMATCH) ||
+		      (b == CE_OK && a == CE_VERSION_MISMATCH)))
+			fail_msg("round %d: %d and %d, want one CE_OK and one mismatch", round,
+				 a, b);
+	}
+	store_event_store(f->w, &es);
+	assert_int_equal(es.load(es.self, c.id, &evs, &n), CE_OK);
+	assert_int_equal(n, RACE_ROUNDS + 1);
+	free(evs);
+	assert_projection_is_replay(f->w, f->r, c.id);
+}
+
+static void test_idempotency_race(void **state)
+{
+	struct fixture *f = *state;
+	static struct racer r[2];
+	struct event_store es;
+	struct idem_record rec;
+	int round;
+	MYSQL *db;
+
+	memset(r, 0, sizeof(r));
+	r[0].idem_prefix = r[1].idem_prefix = "race-key";
+	run_race(key_racer, r);
+	store_event_store(f->w, &es);
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		enum cerr a = r[0].results[round], b = r[1].results[round];
+		char key[64];
+		int winner;
+
+		if (!((a == CE_OK && b == CE_IDEMPOTENCY_KEY_TAKEN) ||
+		      (b == CE_OK && a == CE_IDEMPOTENCY_KEY_TAKEN)))
+			fail_msg("round %d: %d and %d, want one CE_OK and one key taken", round,
+				 a, b);
+		winner = a == CE_OK ? 0 : 1;
+		snprintf(key, sizeof(key), "race-key-%d", round);
+		assert_int_equal(es.idem_find(es.self, key, &rec), CE_OK);
+		assert_string_equal(rec.circle_id, r[winner].created[round]);
+		assert_int_equal(rec.capacity, 8);
+	}
+	db = raw_connect(CMD_GROUP);
+	assert_non_null(db);
+	assert_int_equal(raw_count(db, "SELECT COUNT(*) FROM circle_events"), RACE_ROUNDS);
+	assert_int_equal(raw_count(db, "SELECT COUNT(*) FROM circle_projections"), RACE_ROUNDS);
+	mysql_close(db);
+}
+
+static void test_idempotency_keys(void **state)
+{
+	struct fixture *f = *state;
+	struct event_store es;
+	struct idem_record rec;
+	struct circle c, d;
+	struct circle_event ev;
+	char d_id[CIRCLE_ID_LEN + 1];
+	MYSQL *db;
+
+	store_event_store(f->w, &es);
+	assert_int_equal(es.idem_find(es.self, "k-1", &rec), CE_NOT_FOUND);
+	memset(&c, 0, sizeof(c));
+	new_id(c.id);
+	ev = make_event(CIRCLE_CREATED, c.id, 1, "Keyed", 9);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(append_ev(f->w, &c, &ev, "k-1"), CE_OK);
+	assert_int_equal(es.idem_find(es.self, "k-1", &rec), CE_OK);
+	assert_string_equal(rec.circle_id, c.id);
+	assert_string_equal(rec.name, "Keyed");
+	assert_int_equal(rec.capacity, 9);
+	/* Keys are case-sensitive, and hostile keys are simply not there. */
+	assert_int_equal(es.idem_find(es.self, "K-1", &rec), CE_NOT_FOUND);
+	assert_int_equal(es.idem_find(es.self, "bad key", &rec), CE_NOT_FOUND);
+	assert_int_equal(es.idem_find(es.self, "", &rec), CE_NOT_FOUND);
+
+	/* The same key again while it is young: taken, nothing written. */
+	new_id(d_id);
+	ev = make_event(CIRCLE_CREATED, d_id, 1, "Keyed again", 9);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(append_ev(f->w, &d, &ev, "k-1"), CE_IDEMPOTENCY_KEY_TAKEN);
+
+	/* A refused create is not remembered: its key stays free. */
+	ev = make_event(CIRCLE_CREATED, d_id, 1, "KEYED", 9);
+	assert_int_equal(append_ev(f->w, &d, &ev, "k-2"), CE_DUPLICATE_NAME);
+	assert_int_equal(es.idem_find(es.self, "k-2", &rec), CE_NOT_FOUND);
+
+	/* Past 24 hours a key is forgotten and may be used again. */
+	db = raw_connect(CMD_GROUP);
+	assert_non_null(db);
+	raw_exec(db, "UPDATE idempotency_keys SET created_at = UTC_TIMESTAMP(6) - "
+		     "INTERVAL 25 HOUR WHERE idem_key = 'k-1'");
+	assert_int_equal(es.idem_find(es.self, "k-1", &rec), CE_NOT_FOUND);
+	memset(&d, 0, sizeof(d));
+	ev = make_event(CIRCLE_CREATED, d_id, 1, "Keyed later", 9);
+	assert_int_equal(append_ev(f->w, &d, &ev, "k-1"), CE_OK);
+	assert_int_equal(es.idem_find(es.self, "k-1", &rec), CE_OK);
+	assert_string_equal(rec.circle_id, d.id);
+
+	/* The hourly purge: a fresh connection purges expired keys on its
+	 * first append, and leaves young ones. */
+	raw_exec(db, "INSERT INTO idempotency_keys (idem_key, circle_id, name, capacity, "
+		     "created_at) VALUES ('old-1', '00000000-0000-4000-8000-000000000001', "
+		     "'x', 3, UTC_TIMESTAMP(6) - INTERVAL 2 DAY), ('old-2', "
+		     "'00000000-0000-4000-8000-000000000002', 'y', 3, UTC_TIMESTAMP(6) - "
+		     "INTERVAL 25 HOUR)");
+	assert_int_equal(raw_count(db, "SELECT COUNT(*) FROM idempotency_keys"), 3);
+	{
+		struct store *w2 = open_store(CMD_GROUP, STORE_WRITE);
+		struct circle e;
+
+		assert_non_null(w2);
+		assert_int_equal(create(w2, &e, "Purger", 3), CE_OK);
+		store_free(w2);
+	}
+	assert_int_equal(raw_count(db, "SELECT COUNT(*) FROM idempotency_keys"), 1);
+	mysql_close(db);
+}
+
+static void test_query_user(void **state)
+{
+	struct fixture *f = *state;
+	struct circle_reader rd;
+	struct circle c, got, page[4];
+	struct circle_event *evs = NULL;
+	struct store *wrong;
+	size_t n = 0;
+	MYSQL *db;
+
+	assert_int_equal(create(f->w, &c, "Readable", 7), CE_OK);
+	store_circle_reader(f->r, &rd);
+	assert_int_equal(rd.ping(rd.self), CE_OK);
+	assert_int_equal(rd.get(rd.self, c.id, &got), CE_OK);
+	assert_string_equal(got.name, "Readable");
+	assert_int_equal(rd.list(rd.self, NULL, 4, page, &n), CE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(rd.history(rd.self, c.id, 0, &evs, &n), CE_OK);
+	assert_int_equal(n, 1);
+	free(evs);
+
+	/* The query user may not write, whatever it tries. */
+	db = raw_connect(QRY_GROUP);
+	assert_non_null(db);
+	assert_int_not_equal(mysql_query(db, "INSERT INTO circle_events (id, circle_id, version, "
+					     "event_type, payload, occurred_at) VALUES "
+					     "('00000000-0000-4000-8000-000000000009', "
+					     "'00000000-0000-4000-8000-000000000009', 1, "
+					     "'circle_deleted', '{}', UTC_TIMESTAMP(6))"), 0);
+	assert_int_equal(mysql_errno(db), ER_TABLEACCESS_DENIED_ERROR);
+	assert_int_not_equal(mysql_query(db, "UPDATE circle_projections SET capacity = 3"), 0);
+	assert_int_equal(mysql_errno(db), ER_TABLEACCESS_DENIED_ERROR);
+	assert_int_not_equal(mysql_query(db, "SELECT * FROM idempotency_keys"), 0);
+	mysql_close(db);
+
+	/* ... so a write store run as the query user cannot even prepare. */
+	wrong = open_store(QRY_GROUP, STORE_WRITE);
+	assert_non_null(wrong);
+	assert_int_equal(store_ensure(wrong), CE_UNAVAILABLE);
+	store_free(wrong);
+}
+
+static bool time_shape_ok(const char *s)
+{
+	static const char pattern[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+	size_t i;
+
+	if (strlen(s) != sizeof(pattern) - 1)
+		return false;
+	for (i = 0; pattern[i]; i++) {
+		if (pattern[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != pattern[i])
+			return false;
+	}
+	return true;
+}
+
+static void test_history(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const times[] = {
+		"2026-11-26T08:35:48.123456Z",
+		"2026-11-26T08:35:48.000001Z",   /* earlier than the next, later */
+		"2027-01-01T00:00:00.000000Z",
+	};
+	struct circle c;
+	struct circle_event ev, *evs = NULL;
+	struct circle_reader rd;
+	size_t n = 0, i;
+
+	store_circle_reader(f->r, &rd);
+	memset(&c, 0, sizeof(c));
+	ev = make_event(CIRCLE_CREATED, "0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", 1, "Hist", 5);
+	memcpy(ev.occurred_at, times[0], CIRCLE_TIME_LEN + 1);
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	ev = make_event(CIRCLE_UPDATED, c.id, 2, NULL, 6);
+	memcpy(ev.occurred_at, times[1], CIRCLE_TIME_LEN + 1);
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	ev = make_event(CIRCLE_DELETED, c.id, 3, NULL, 0);
+	memcpy(ev.occurred_at, times[2], CIRCLE_TIME_LEN + 1);
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+
+	/* Asked in upper case, stored and answered in lower case. */
+	assert_int_equal(rd.history(rd.self, "0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", 0, &evs, &n),
+			 CE_OK);
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(evs[i].version, i + 1);
+		assert_string_equal(evs[i].circle_id, "0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a10");
+		assert_true(time_shape_ok(evs[i].occurred_at));
+		assert_string_equal(evs[i].occurred_at, times[i]);
+	}
+	assert_int_equal(evs[0].type, CIRCLE_CREATED);
+	assert_string_equal(evs[0].name, "Hist");
+	assert_int_equal(evs[1].type, CIRCLE_UPDATED);
+	assert_false(evs[1].has_name);
+	assert_int_equal(evs[1].capacity, 6);
+	assert_int_equal(evs[2].type, CIRCLE_DELETED);
+	free(evs);
+
+	assert_int_equal(rd.history(rd.self, c.id, 2, &evs, &n), CE_OK);
+	assert_int_equal(n, 2);
+	free(evs);
+	assert_int_equal(rd.history(rd.self, "0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a11", 0, &evs, &n),
+			 CE_OK);
+	assert_int_equal(n, 0);
+	assert_null(evs);
+	assert_int_equal(rd.history(rd.self, "not-a-uuid", 0, &evs, &n), CE_OK);
+	assert_int_equal(n, 0);
+
+	/* A payload that does not decode is an internal error, not a crash. */
+	{
+		MYSQL *db = raw_connect(CMD_GROUP);
+
+		assert_non_null(db);
+		raw_exec(db, "INSERT INTO circle_events (id, circle_id, version, event_type, "
+			     "payload, occurred_at) VALUES ('00000000-0000-4000-8000-0000000000aa', "
+			     "'00000000-0000-4000-8000-0000000000bb', 1, 'circle_created', "
+			     "'{\"type\": \"circle_created\", \"name\": 5}', UTC_TIMESTAMP(6))");
+		mysql_close(db);
+		assert_int_equal(rd.history(rd.self, "00000000-0000-4000-8000-0000000000bb", 0, &evs,
+					    &n), CE_INTERNAL);
+		assert_null(evs);
+		/* ... and the connection stays usable. */
+		assert_int_equal(rd.history(rd.self, c.id, 0, &evs, &n), CE_OK);
+		assert_int_equal(n, 3);
+		free(evs);
+	}
+}
+
+static void test_list_paging(void **state)
+{
+	struct fixture *f = *state;
+	struct circle_reader rd;
+	struct circle page[3], c;
+	struct circle_event ev;
+	char ids[7][CIRCLE_ID_LEN + 1];
+	size_t n = 0, i;
+
+	store_circle_reader(f->r, &rd);
+	for (i = 0; i < 7; i++) {
+		char name[32];
+
+		snprintf(ids[i], sizeof(ids[i]), "00000000-0000-4000-8000-00000000000%zu", i);
+		snprintf(name, sizeof(name), "Page %zu", i);
+		memset(&c, 0, sizeof(c));
+		ev = make_event(CIRCLE_CREATED, ids[i], 1, name, 3);
+		assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+		if (i == 4) {   /* deleted circles are not listed */
+			ev = make_event(CIRCLE_DELETED, ids[i], 2, NULL, 0);
+			assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+		}
+	}
+	assert_int_equal(rd.list(rd.self, NULL, 3, page, &n), CE_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(page[0].id, ids[0]);
+	assert_string_equal(page[2].id, ids[2]);
+	assert_int_equal(rd.list(rd.self, page[2].id, 3, page, &n), CE_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(page[0].id, ids[3]);
+	assert_string_equal(page[1].id, ids[5]);
+	assert_string_equal(page[2].id, ids[6]);
+	assert_int_equal(rd.list(rd.self, ids[6], 3, page, &n), CE_OK);
+	assert_int_equal(n, 0);
+	/* An unknown, upper-case boundary works as a boundary. */
+	assert_int_equal(rd.list(rd.self, "00000000-0000-4000-8000-00000000000A", 3, page, &n),
+			 CE_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(rd.list(rd.self, "00000000-0000-4000-8000-000000000001", 1, page, &n),
+			 CE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(page[0].id, ids[2]);
+	assert_string_equal(page[0].name, "Page 2");
+}
+
+struct appender {
+	struct store *w;
+	struct circle state;
+	struct circle_event ev;
+	enum cerr rc;
+};
+
+static void *append_thread(void *arg)
+{
+	struct appender *a = arg;
+
+	a->rc = append_ev(a->w, &a->state, &a->ev, NULL);
+	return NULL;
+}
+
+static void test_deadlock_retry(void **state)
+{
+	struct fixture *f = *state;
+	struct appender a;
+	struct circle c, other;
+	pthread_t t;
+	MYSQL *db;
+	char sql[512];
+	int i;
+
+	assert_int_equal(create(f->w, &c, "Deadlock", 3), CE_OK);
+	for (i = 0; i < 8; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "Ballast %d", i);
+		assert_int_equal(create(f->w, &other, name, 3), CE_OK);
+	}
+	db = raw_connect(CMD_GROUP);
+	assert_non_null(db);
+	/* The other transaction holds the projection row and weighs more
+	 * (it changed the ballast rows), so InnoDB picks the store's
+	 * transaction as the deadlock victim. */
+	raw_exec(db, "START TRANSACTION");
+	raw_exec(db, "UPDATE circle_projections SET capacity = capacity + 1");
+
+	memset(&a, 0, sizeof(a));
+	a.w = f->w;
+	a.state = c;
+	a.ev = make_event(CIRCLE_UPDATED, c.id, 2, NULL, 9);
+	a.rc = CE__MAX;
+	assert_int_equal(pthread_create(&t, NULL, append_thread, &a), 0);
+	usleep(500 * 1000);   /* it inserted (id, 2) and waits for the row */
+	/* Now wait for its event: a cycle, and the store's side loses. */
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO circle_events (id, circle_id, version, event_type, payload, "
+		 "occurred_at) VALUES ('00000000-0000-4000-8000-0000000000dd', '%s', 2, "
+		 "'circle_updated', '{\"type\": \"circle_updated\", \"capacity\": 4}', "
+		 "UTC_TIMESTAMP(6))", c.id);
+	if (mysql_query(db, sql) != 0)
+		fail_msg("the other transaction lost the deadlock instead: %s", mysql_error(db));
+	usleep(200 * 1000);
+	raw_exec(db, "ROLLBACK");
+	pthread_join(t, NULL);
+	mysql_close(db);
+	/* The victim was run again and went through once the way was free. */
+	assert_int_equal(a.rc, CE_OK);
+	assert_int_equal(a.state.version, 2);
+	assert_projection_is_replay(f->w, f->r, c.id);
+}
+
+static void test_lock_wait_timeout(void **state)
+{
+	struct fixture *f = *state;
+	struct circle c, stuck;
+	struct circle_event ev, *evs = NULL;
+	struct event_store es;
+	size_t n = 0;
+	MYSQL *db;
+
+	assert_int_equal(create(f->w, &c, "Stuck", 3), CE_OK);
+	db = raw_connect(CMD_GROUP);
+	assert_non_null(db);
+	raw_exec(db, "START TRANSACTION");
+	raw_exec(db, "UPDATE circle_projections SET capacity = capacity + 1");
+	stuck = c;
+	ev = make_event(CIRCLE_UPDATED, c.id, 2, NULL, 9);
+	/* innodb_lock_wait_timeout is 5 s on the command connection. */
+	assert_int_equal(append_ev(f->w, &stuck, &ev, NULL), CE_UNAVAILABLE);
+	raw_exec(db, "ROLLBACK");
+	mysql_close(db);
+	/* Nothing of it was kept, and the connection goes on. */
+	store_event_store(f->w, &es);
+	assert_int_equal(es.load(es.self, c.id, &evs, &n), CE_OK);
+	assert_int_equal(n, 1);
+	free(evs);
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	assert_projection_is_replay(f->w, f->r, c.id);
+}
+
+/* Kills every other connection of the user behind `group` to the test's
+ * database: the stores' connections die under them. */
+static void kill_others(const char *group)
+{
+	MYSQL *db = raw_connect(group);
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	char sql[64];
+	unsigned long self;
+
+	assert_non_null(db);
+	self = mysql_thread_id(db);
+	/* A user without PROCESS sees only its own connections; of those,
+	 * only the ones on this test's database are ours. */
+	raw_exec(db, "SELECT ID FROM information_schema.PROCESSLIST"
+		     " WHERE USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)"
+		     " AND DB = DATABASE()");
+	res = mysql_store_result(db);
+	assert_non_null(res);
+	while ((row = mysql_fetch_row(res))) {
+		unsigned long id = strtoul(row[0], NULL, 10);
+
+		if (id == self)
+			continue;
+		snprintf(sql, sizeof(sql), "KILL CONNECTION %lu", id);
+		(void)mysql_query(db, sql);   /* it may have gone by itself */
+	}
+	mysql_free_result(res);
+	mysql_close(db);
+}
+
+static void test_killed_connection(void **state)
+{
+	struct fixture *f = *state;
+	struct circle c, got;
+	struct circle_event ev;
+	struct circle_reader rd;
+
+	store_circle_reader(f->r, &rd);
+	assert_int_equal(create(f->w, &c, "Killed", 3), CE_OK);
+	assert_int_equal(rd.get(rd.self, c.id, &got), CE_OK);
+	kill_others(CMD_GROUP);
+	kill_others(QRY_GROUP);
+	/* The dead connections are found out, dropped and replaced within
+	 * the call, with every statement prepared again. */
+	ev = make_event(CIRCLE_UPDATED, c.id, 2, NULL, 4);
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	assert_int_equal(rd.get(rd.self, c.id, &got), CE_OK);
+	assert_int_equal(got.version, 2);
+	kill_others(QRY_GROUP);
+	assert_int_equal(rd.ping(rd.self), CE_OK);
+	assert_projection_is_replay(f->w, f->r, c.id);
+}
+
+struct restarter {
+	const char *cmd;
+	volatile int done;
+	int status;
+};
+
+static void *restart_thread(void *arg)
+{
+	struct restarter *r = arg;
+
+	r->status = system(r->cmd);
+	r->done = 1;
+	return NULL;
+}
+
+/* What the reconnect test knows of its circle. */
+struct tracked {
+	struct circle c;    /* as last known committed */
+	bool uncertain;     /* an append answered CE_UNAVAILABLE: it may have committed */
+};
+
+/*
+ * One round of work through both ports: every answer must be CE_OK or
+ * CE_UNAVAILABLE (anything else is returned). *ok_read / *ok_write tell
+ * which succeeded.
+ */
+static enum cerr work_round(struct store *w, struct store *rs, struct tracked *t, bool *ok_read,
+			    bool *ok_write)
+{
+	struct circle_reader rd;
+	struct event_store es;
+	struct circle_event ev, *evs = NULL;
+	struct circle got;
+	enum cerr rc;
+	size_t n = 0;
+
+	*ok_read = *ok_write = false;
+	store_circle_reader(rs, &rd);
+	store_event_store(w, &es);
+	rc = rd.get(rd.self, t->c.id, &got);
+	if (rc != CE_OK && rc != CE_UNAVAILABLE)
+		return rc;
+	*ok_read = rc == CE_OK;
+	if (t->uncertain) {
+		/* A lost commit answer may still have committed: learn the
+		 * truth before appending again. */
+		rc = es.load(es.self, t->c.id, &evs, &n);
+		if (rc == CE_UNAVAILABLE)
+			return CE_OK;
+		if (rc != CE_OK)
+			return rc;
+		rc = circle_replay(&t->c, evs, n);
+		free(evs);
+		if (rc != CE_OK)
+			return rc;
+		t->uncertain = false;
+	}
+	ev = make_event(CIRCLE_UPDATED, t->c.id, t->c.version + 1, NULL,
+			t->c.capacity == 3 ? 4 : 3);
+	rc = append_ev(w, &t->c, &ev, NULL);
+	if (rc != CE_OK && rc != CE_UNAVAILABLE)
+		return rc;
+	*ok_write = rc == CE_OK;
+	t->uncertain = rc == CE_UNAVAILABLE;
+	return CE_OK;
+}
+
+static void test_reconnect(void **state)
+{
+	struct fixture *f = *state;
+	struct restarter rs = { getenv("CIRCLE_TEST_DB_RESTART"), 0, -1 };
+	struct circle_reader rd;
+	struct tracked t;
+	pthread_t th;
+	bool ok_read = false, ok_write = false;
+	int rounds = 0, down = 0, tries;
+
+	if (!rs.cmd || !*rs.cmd)
+		fail_msg("CIRCLE_TEST_DB_RESTART is not set: it must name a command that "
+			 "restarts the database server");
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(create(f->w, &t.c, "Survivor", 3), CE_OK);
+	assert_int_equal(work_round(f->w, f->r, &t, &ok_read, &ok_write), CE_OK);
+	assert_true(ok_read && ok_write);
+
+	assert_int_equal(pthread_create(&th, NULL, restart_thread, &rs), 0);
+	while (!rs.done) {
+		/* While it is down or coming back: CE_OK or CE_UNAVAILABLE. */
+		assert_int_equal(work_round(f->w, f->r, &t, &ok_read, &ok_write), CE_OK);
+		rounds++;
+		if (!ok_read || !ok_write)
+			down++;
+		usleep(20 * 1000);
+	}
+	pthread_join(th, NULL);
+	assert_int_equal(rs.status, 0);
+
+	/* Back: the same stores work again, without being recreated. The
+	 * server may need a moment after its restart command returns. */
+	for (tries = 0; tries < 100; tries++) {
+		assert_int_equal(work_round(f->w, f->r, &t, &ok_read, &ok_write), CE_OK);
+		if (ok_read && ok_write)
+			break;
+		usleep(100 * 1000);
+	}
+	assert_true(ok_read && ok_write);
+	fprintf(stderr, "reconnect: %d rounds during the restart (%d unavailable), "
+			"%d failed tries after it\n", rounds, down, tries);
+	store_circle_reader(f->r, &rd);
+	assert_int_equal(rd.ping(rd.self), CE_OK);
+	assert_projection_is_replay(f->w, f->r, t.c.id);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create_update_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_append_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_name_clashes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idempotency_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idempotency_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_query_user, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_paging, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deadlock_retry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_wait_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_killed_connection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
+	};
+
+	{
+		char warm[CIRCLE_ID_LEN + 1];
+
+		new_id(warm);   /* fixes the seed before any thread runs */
+	}
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}

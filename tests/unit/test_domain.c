@@ -1,0 +1,758 @@
+/*
+ * Unit tests of the pure domain: the field rules at and beyond their bounds,
+ * circle ids, replay, and the decisions with the order of their checks.
+ * Links libdomain.a alone, so any I/O in the domain fails to link.
+ */
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "domain/circle.h"
+
+#define ID_A "0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a10"
+#define ID_B "0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a11"
+#define EV_1 "11111111-1111-4111-8111-111111111111"
+#define EV_2 "22222222-2222-4222-8222-222222222222"
+#define T_1 "2026-11-26T08:35:48.123456Z"
+
+/* A valid name as a C string. */
+static bool
+name_ok(const char *s)
+{
+	const char *detail = "unset";
+	enum cerr rc = circle_check_name(s, strlen(s), &detail);
+
+	/* the detail tells why, and only when there is a why */
+	if (rc == CE_OK)
+		assert_null(detail);
+	else
+		assert_non_null(detail);
+	return rc == CE_OK;
+}
+
+/* n copies of the UTF-8 sequence unit, in buf. */
+static const char *
+repeat(char *buf, size_t size, const char *unit, size_t n)
+{
+	size_t len = strlen(unit), i;
+
+	assert_true(len * n < size);
+	for (i = 0; i < n; i++)
+		memcpy(buf + i * len, unit, len);
+	buf[len * n] = '\0';
+	return buf;
+}
+
+/* --- name rule --- */
+
+static void
+name_lengths(void **state)
+{
+	char buf[1024];
+
+	(void)state;
+	assert_int_equal(circle_check_name("", 0, NULL), CE_INVALID_FIELD);
+	assert_int_equal(circle_check_name(NULL, 0, NULL), CE_INVALID_FIELD);
+	assert_true(name_ok("a"));
+	assert_true(name_ok(repeat(buf, sizeof buf, "a", 99)));
+	assert_true(name_ok(repeat(buf, sizeof buf, "a", 100)));
+	assert_false(name_ok(repeat(buf, sizeof buf, "a", 101)));
+	assert_false(name_ok(repeat(buf, sizeof buf, "a", 401)));
+}
+
+static void
+name_multibyte(void **state)
+{
+	char buf[1024];
+
+	(void)state;
+	/* é: 2 bytes */
+	assert_true(name_ok(repeat(buf, sizeof buf, "\xc3\xa9", 100)));
+	assert_false(name_ok(repeat(buf, sizeof buf, "\xc3\xa9", 101)));
+	/* あ: 3 bytes */
+	assert_true(name_ok(repeat(buf, sizeof buf, "\xe3\x81\x82", 100)));
+	assert_false(name_ok(repeat(buf, sizeof buf, "\xe3\x81\x82", 101)));
+	/* U+1F600: 4 bytes, 100 of them is exactly CIRCLE_NAME_MAX_BYTES */
+	repeat(buf, sizeof buf, "\xf0\x9f\x98\x80", 100);
+	assert_int_equal(strlen(buf), CIRCLE_NAME_MAX_BYTES);
+	assert_true(name_ok(buf));
+	assert_false(name_ok(repeat(buf, sizeof buf, "\xf0\x9f\x98\x80", 101)));
+	/* code points are counted, not bytes: 99 ASCII + one 4-byte char */
+	repeat(buf, sizeof buf, "b", 99);
+	strcat(buf, "\xf0\x9f\x98\x80");
+	assert_true(name_ok(buf));
+	strcat(buf, "c");
+	assert_false(name_ok(buf));
+	assert_true(name_ok("Caf\xc3\xa9 \xe3\x82\xb5\xe3\x83\x83\xe3\x82\xab\xe3\x83\xbc"));
+}
+
+static void
+name_invalid_utf8(void **state)
+{
+	(void)state;
+	/* overlong forms */
+	assert_false(name_ok("\xc0\xaf"));
+	assert_false(name_ok("\xc1\xbf"));
+	assert_false(name_ok("\xe0\x80\xaf"));
+	assert_false(name_ok("\xe0\x9f\xbf"));
+	assert_false(name_ok("\xf0\x80\x80\xaf"));
+	assert_false(name_ok("\xf0\x8f\xbf\xbf"));
+	/* truncated sequences, also at the very end */
+	assert_false(name_ok("\xc3"));
+	assert_false(name_ok("ab\xe3\x81"));
+	assert_false(name_ok("\xf0\x9f\x98"));
+	assert_false(name_ok("\xe3\x81" "a"));
+	/* lone continuation bytes */
+	assert_false(name_ok("\x80"));
+	assert_false(name_ok("a\xbf" "b"));
+	/* encoded surrogates */
+	assert_false(name_ok("\xed\xa0\x80"));
+	assert_false(name_ok("\xed\xbf\xbf"));
+	assert_false(name_ok("\xed\xa0\xbd\xed\xb8\x80"));
+	/* beyond U+10FFFF and bytes never used */
+	assert_false(name_ok("\xf4\x90\x80\x80"));
+	assert_false(name_ok("\xf5\x80\x80\x80"));
+	assert_false(name_ok("\xfe"));
+	assert_false(name_ok("\xff"));
+	/* the edges that are valid */
+	assert_true(name_ok("\xed\x9f\xbf"));         /* U+D7FF */
+	assert_true(name_ok("\xee\x80\x80"));         /* U+E000 */
+	assert_true(name_ok("\xe0\xa0\x80"));         /* U+0800 */
+	assert_true(name_ok("\xf0\x90\x80\x80"));     /* U+10000 */
+	assert_true(name_ok("\xf4\x8f\xbf\xbf"));     /* U+10FFFF */
+	/* the length given is the length checked: a byte past it is not read */
+	assert_int_equal(circle_check_name("ab\xc3\xa9", 3, NULL), CE_INVALID_FIELD);
+	assert_int_equal(circle_check_name("ab\xc3\xa9", 4, NULL), CE_OK);
+}
+
+static void
+name_control_chars(void **state)
+{
+	(void)state;
+	assert_false(name_ok("a\x01"));
+	assert_false(name_ok("a\x1f" "b"));        /* U+001F */
+	assert_true(name_ok("a\x20" "b"));         /* U+0020 */
+	assert_true(name_ok("a~"));                /* U+007E */
+	assert_false(name_ok("a\x7f"));            /* U+007F */
+	assert_false(name_ok("a\xc2\x80"));        /* U+0080 */
+	assert_false(name_ok("a\xc2\x9f"));        /* U+009F */
+	assert_true(name_ok("a\xc2\xa0" "b"));     /* U+00A0 */
+	assert_false(name_ok("line\nbreak"));
+	/* an embedded NUL is U+0000, a control character */
+	assert_int_equal(circle_check_name("a\0b", 3, NULL), CE_INVALID_FIELD);
+}
+
+static void
+name_white_space(void **state)
+{
+	(void)state;
+	assert_false(name_ok(" "));
+	assert_false(name_ok("     "));
+	assert_false(name_ok("\t\t"));
+	assert_false(name_ok("\xe3\x80\x80\xe3\x80\x80"));        /* U+3000 */
+	assert_false(name_ok("\xc2\xa0"));                       /* U+00A0 */
+	assert_false(name_ok("\xe1\x9a\x80"));                   /* U+1680 */
+	assert_false(name_ok("\xe2\x80\x80\xe2\x80\x8a"));        /* U+2000, U+200A */
+	assert_false(name_ok("\xe2\x80\xa8\xe2\x80\xa9"));        /* U+2028, U+2029 */
+	assert_false(name_ok("\xe2\x80\xaf \xe2\x81\x9f"));       /* U+202F, U+205F */
+	/* U+200B is not White_Space: a name of it alone passes this rule */
+	assert_true(name_ok("\xe2\x80\x8b"));
+	/* white space around or inside a name is kept, and allowed */
+	assert_true(name_ok(" football"));
+	assert_true(name_ok("football "));
+	assert_true(name_ok(" foot ball "));
+	assert_true(name_ok("\xe3\x80\x80x\xe3\x80\x80"));
+}
+
+static void
+capacity_bounds(void **state)
+{
+	const char *detail = NULL;
+
+	(void)state;
+	assert_int_equal(circle_check_capacity(2, &detail), CE_INVALID_FIELD);
+	assert_non_null(detail);
+	assert_int_equal(circle_check_capacity(3, &detail), CE_OK);
+	assert_null(detail);
+	assert_int_equal(circle_check_capacity(20, NULL), CE_OK);
+	assert_int_equal(circle_check_capacity(32767, NULL), CE_OK);
+	assert_int_equal(circle_check_capacity(32768, NULL), CE_INVALID_FIELD);
+	assert_int_equal(circle_check_capacity(0, NULL), CE_INVALID_FIELD);
+	assert_int_equal(circle_check_capacity(-1, NULL), CE_INVALID_FIELD);
+	assert_int_equal(circle_check_capacity(-32767, NULL), CE_INVALID_FIELD);
+	assert_int_equal(circle_check_capacity(LLONG_MIN, NULL), CE_INVALID_FIELD);
+	assert_int_equal(circle_check_capacity(LLONG_MAX, NULL), CE_INVALID_FIELD);
+	assert_int_equal(circle_check_capacity(4294967299LL, NULL), CE_INVALID_FIELD);
+}
+
+/* --- ids --- */
+
+static bool
+id_ok(const char *s)
+{
+	return circle_id_valid(s, strlen(s));
+}
+
+static void
+id_validation(void **state)
+{
+	char out[CIRCLE_ID_LEN + 1];
+
+	(void)state;
+	assert_true(id_ok(ID_A));
+	assert_true(id_ok("0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10"));
+	assert_true(id_ok("0191f6C4-1c1E-7c4A-9a43-2F0e1d9b5a10"));
+	assert_true(id_ok("00000000-0000-0000-0000-000000000000"));
+	assert_false(id_ok(""));
+	assert_false(circle_id_valid(NULL, 36));
+	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a1"));     /* 35 */
+	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a100"));   /* 37 */
+	assert_false(id_ok("0191f6c41-c1e-7c4a-9a43-2f0e1d9b5a10"));    /* hyphen moved */
+	assert_false(id_ok("0191f6c4-1c1e7-c4a-9a43-2f0e1d9b5a10"));
+	assert_false(id_ok("0191f6c4-1c1e-7c4a9-a43-2f0e1d9b5a10"));
+	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a432-f0e1d9b5a10"));
+	assert_false(id_ok("0191f6c4x1c1e-7c4a-9a43-2f0e1d9b5a10"));    /* no hyphen */
+	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a1g"));    /* not hex */
+	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a-0"));
+	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a 0"));
+	assert_false(id_ok("{191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a1}"));
+	assert_false(id_ok("0191f6c41c1e7c4a9a432f0e1d9b5a10"));         /* 32, no hyphens */
+	/* the length given counts: an embedded NUL is not a hex digit */
+	assert_false(circle_id_valid("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a1\0", 36));
+
+	circle_id_normalize("0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", out);
+	assert_string_equal(out, ID_A);
+	circle_id_normalize(ID_A, out);
+	assert_string_equal(out, ID_A);
+}
+
+/* --- events, apply and replay --- */
+
+static void
+event_type_names(void **state)
+{
+	int t;
+
+	(void)state;
+	for (t = 0; t < CIRCLE_EVENT__MAX; t++)
+		assert_int_equal(circle_event_type_parse(
+			circle_event_type_name((enum circle_event_type)t)), t);
+	assert_string_equal(circle_event_type_name(CIRCLE_CREATED), "circle_created");
+	assert_string_equal(circle_event_type_name(CIRCLE_UPDATED), "circle_updated");
+	assert_string_equal(circle_event_type_name(CIRCLE_DELETED), "circle_deleted");
+	assert_null(circle_event_type_name(CIRCLE_EVENT__MAX));
+	assert_null(circle_event_type_name((enum circle_event_type)-1));
+	assert_int_equal(circle_event_type_parse("Circle_Created"), -1);
+	assert_int_equal(circle_event_type_parse("circle_created "), -1);
+	assert_int_equal(circle_event_type_parse(""), -1);
+	assert_int_equal(circle_event_type_parse(NULL), -1);
+}
+
+static struct circle_event
+created(uint32_t version, const char *name, int capacity)
+{
+	struct circle_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.type = CIRCLE_CREATED;
+	strcpy(ev.circle_id, ID_A);
+	ev.version = version;
+	ev.has_name = true;
+	strcpy(ev.name, name);
+	ev.has_capacity = true;
+	ev.capacity = capacity;
+	return ev;
+}
+
+static struct circle_event
+updated(uint32_t version, const char *name, int capacity)
+{
+	struct circle_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.type = CIRCLE_UPDATED;
+	strcpy(ev.circle_id, ID_A);
+	ev.version = version;
+	if (name != NULL) {
+		ev.has_name = true;
+		strcpy(ev.name, name);
+	}
+	if (capacity != 0) {
+		ev.has_capacity = true;
+		ev.capacity = capacity;
+	}
+	return ev;
+}
+
+static struct circle_event
+deleted(uint32_t version)
+{
+	struct circle_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.type = CIRCLE_DELETED;
+	strcpy(ev.circle_id, ID_A);
+	ev.version = version;
+	return ev;
+}
+
+static void
+replay_seed_example(void **state)
+{
+	struct circle_event evs[3];
+	struct circle c;
+
+	(void)state;
+	evs[0] = created(1, "football", 20);
+	evs[1] = updated(2, NULL, 30);
+	evs[2] = updated(3, "baseball", 40);
+	assert_int_equal(circle_replay(&c, evs, 3), CE_OK);
+	assert_string_equal(c.id, ID_A);
+	assert_string_equal(c.name, "baseball");
+	assert_int_equal(c.capacity, 40);
+	assert_int_equal(c.version, 3);
+	assert_false(c.deleted);
+
+	/* stopping earlier gives the state of then */
+	assert_int_equal(circle_replay(&c, evs, 2), CE_OK);
+	assert_string_equal(c.name, "football");
+	assert_int_equal(c.capacity, 30);
+	assert_int_equal(c.version, 2);
+
+	/* nothing to replay: the empty state */
+	assert_int_equal(circle_replay(&c, NULL, 0), CE_OK);
+	assert_int_equal(c.version, 0);
+	assert_string_equal(c.id, "");
+	assert_int_equal(circle_replay(&c, NULL, 1), CE_INTERNAL);
+}
+
+static void
+replay_delete(void **state)
+{
+	struct circle_event evs[4];
+	struct circle c;
+
+	(void)state;
+	evs[0] = created(1, "football", 20);
+	evs[1] = deleted(2);
+	assert_int_equal(circle_replay(&c, evs, 2), CE_OK);
+	assert_true(c.deleted);
+	assert_int_equal(c.version, 2);
+	/* the last known data stays, for the projection row */
+	assert_string_equal(c.name, "football");
+
+	/* nothing follows a delete */
+	evs[2] = updated(3, NULL, 30);
+	assert_int_equal(circle_replay(&c, evs, 3), CE_INTERNAL);
+	evs[2] = deleted(3);
+	assert_int_equal(circle_replay(&c, evs, 3), CE_INTERNAL);
+	evs[2] = created(3, "again", 5);
+	assert_int_equal(circle_replay(&c, evs, 3), CE_INTERNAL);
+}
+
+static void
+replay_rejects_gaps(void **state)
+{
+	struct circle_event evs[3];
+	struct circle c;
+
+	(void)state;
+	evs[0] = created(1, "football", 20);
+	evs[1] = updated(3, NULL, 30);
+	assert_int_equal(circle_replay(&c, evs, 2), CE_INTERNAL);
+	evs[1] = updated(1, NULL, 30);
+	assert_int_equal(circle_replay(&c, evs, 2), CE_INTERNAL);
+	evs[1] = updated(2, NULL, 30);
+	assert_int_equal(circle_replay(&c, evs, 2), CE_OK);
+	/* a history must begin at version 1 */
+	evs[0] = created(2, "football", 20);
+	assert_int_equal(circle_replay(&c, evs, 1), CE_INTERNAL);
+	evs[0] = created(0, "football", 20);
+	assert_int_equal(circle_replay(&c, evs, 1), CE_INTERNAL);
+}
+
+static void
+apply_rejects_impossible_events(void **state)
+{
+	struct circle_event ev;
+	struct circle c, before;
+
+	(void)state;
+	/* update or delete before create */
+	memset(&c, 0, sizeof c);
+	ev = updated(1, "x", 0);
+	assert_int_equal(circle_apply(&c, &ev), CE_INTERNAL);
+	ev = deleted(1);
+	assert_int_equal(circle_apply(&c, &ev), CE_INTERNAL);
+
+	/* create on an existing circle */
+	ev = created(1, "football", 20);
+	assert_int_equal(circle_apply(&c, &ev), CE_OK);
+	ev = created(2, "football", 20);
+	before = c;
+	assert_int_equal(circle_apply(&c, &ev), CE_INTERNAL);
+	/* a refused event leaves the state as it was */
+	assert_memory_equal(&c, &before, sizeof c);
+
+	/* events missing or carrying the wrong data */
+	ev = updated(2, NULL, 0);
+	assert_int_equal(circle_apply(&c, &ev), CE_INTERNAL);
+	ev = deleted(2);
+	ev.has_capacity = true;
+	ev.capacity = 10;
+	assert_int_equal(circle_apply(&c, &ev), CE_INTERNAL);
+	ev = updated(2, NULL, 2);
+	assert_int_equal(circle_apply(&c, &ev), CE_INTERNAL);
+	ev = updated(2, "   ", 0);
+	assert_int_equal(circle_apply(&c, &ev), CE_INTERNAL);
+	ev = updated(2, "ok", 0);
+	memset(ev.name, 'x', sizeof ev.name);      /* not terminated */
+	assert_int_equal(circle_apply(&c, &ev), CE_INTERNAL);
+	ev = updated(2, NULL, 30);
+	ev.type = (enum circle_event_type)7;
+	assert_int_equal(circle_apply(&c, &ev), CE_INTERNAL);
+	memset(&before, 0, sizeof before);
+	ev = created(1, "football", 20);
+	ev.has_capacity = false;
+	assert_int_equal(circle_apply(&before, &ev), CE_INTERNAL);
+
+	/* an event of another circle */
+	ev = updated(2, NULL, 30);
+	strcpy(ev.circle_id, ID_B);
+	assert_int_equal(circle_apply(&c, &ev), CE_INTERNAL);
+	ev = updated(2, NULL, 30);
+	strcpy(ev.circle_id, "not-a-uuid");
+	assert_int_equal(circle_apply(&c, &ev), CE_INTERNAL);
+	/* the same circle in upper case, or not named at all, is fine */
+	ev = updated(2, NULL, 30);
+	strcpy(ev.circle_id, "0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10");
+	assert_int_equal(circle_apply(&c, &ev), CE_OK);
+	ev = updated(3, NULL, 31);
+	ev.circle_id[0] = '\0';
+	assert_int_equal(circle_apply(&c, &ev), CE_OK);
+	assert_int_equal(c.capacity, 31);
+	assert_string_equal(c.id, ID_A);
+
+	assert_int_equal(circle_apply(NULL, &ev), CE_INTERNAL);
+	assert_int_equal(circle_apply(&c, NULL), CE_INTERNAL);
+}
+
+/* --- decisions --- */
+
+static const struct event_meta meta2 = { EV_2, T_1 };
+
+static struct circle
+live(const char *name, int capacity, uint32_t version)
+{
+	struct circle c;
+
+	memset(&c, 0, sizeof c);
+	strcpy(c.id, ID_A);
+	strcpy(c.name, name);
+	c.capacity = capacity;
+	c.version = version;
+	return c;
+}
+
+static void
+decide_create_ok(void **state)
+{
+	static const struct event_meta meta = { EV_1, T_1 };
+	struct circle_event ev;
+	struct cerr_info info;
+	struct circle c;
+
+	(void)state;
+	memset(&info, 0xff, sizeof info);
+	assert_int_equal(circle_decide_create("0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10",
+					      "football", 20, &meta, &ev, &info), CE_OK);
+	assert_int_equal(info.code, CE_OK);
+	assert_int_equal(ev.type, CIRCLE_CREATED);
+	assert_string_equal(ev.circle_id, ID_A);
+	assert_string_equal(ev.event_id, EV_1);
+	assert_string_equal(ev.occurred_at, T_1);
+	assert_int_equal(ev.version, 1);
+	assert_true(ev.has_name);
+	assert_string_equal(ev.name, "football");
+	assert_true(ev.has_capacity);
+	assert_int_equal(ev.capacity, 20);
+	/* what create decides, replay accepts */
+	assert_int_equal(circle_replay(&c, &ev, 1), CE_OK);
+	assert_string_equal(c.name, "football");
+}
+
+static void
+decide_create_errors(void **state)
+{
+	static const struct event_meta meta = { EV_1, T_1 };
+	static const struct event_meta bad_id = { "nope", T_1 };
+	static const struct event_meta long_time = { EV_1, T_1 "0" };
+	struct circle_event ev;
+	struct cerr_info info;
+
+	(void)state;
+	assert_int_equal(circle_decide_create(ID_A, "", 20, &meta, &ev, &info), CE_INVALID_FIELD);
+	assert_string_equal(info.subject, "circle_name");
+	assert_non_null(info.detail);
+	assert_int_equal(circle_decide_create(ID_A, NULL, 20, &meta, &ev, &info),
+			 CE_INVALID_FIELD);
+	assert_string_equal(info.subject, "circle_name");
+	assert_int_equal(circle_decide_create(ID_A, "ok", 2, &meta, &ev, &info), CE_INVALID_FIELD);
+	assert_string_equal(info.subject, "capacity");
+	/* the name is checked first */
+	assert_int_equal(circle_decide_create(ID_A, " ", 2, &meta, &ev, &info), CE_INVALID_FIELD);
+	assert_string_equal(info.subject, "circle_name");
+	/* what the caller supplies must be well-formed too */
+	assert_int_equal(circle_decide_create("x", "ok", 3, &meta, &ev, &info), CE_INTERNAL);
+	assert_int_equal(circle_decide_create(ID_A, "ok", 3, NULL, &ev, &info), CE_INTERNAL);
+	assert_int_equal(circle_decide_create(ID_A, "ok", 3, &bad_id, &ev, &info), CE_INTERNAL);
+	assert_int_equal(circle_decide_create(ID_A, "ok", 3, &long_time, &ev, &info),
+			 CE_INTERNAL);
+	assert_int_equal(circle_decide_create(ID_A, "ok", 3, &meta, NULL, &info), CE_INTERNAL);
+	/* info is optional */
+	assert_int_equal(circle_decide_create(ID_A, "ok", 1, &meta, &ev, NULL), CE_INVALID_FIELD);
+}
+
+static struct circle_update
+upd(const char *name, int capacity, bool has_version, uint64_t version)
+{
+	struct circle_update u;
+
+	memset(&u, 0, sizeof u);
+	if (name != NULL) {
+		u.has_name = true;
+		u.name = name;
+	}
+	if (capacity != 0) {
+		u.has_capacity = true;
+		u.capacity = capacity;
+	}
+	u.has_version = has_version;
+	u.expected_version = version;
+	return u;
+}
+
+static void
+decide_update_errors_in_order(void **state)
+{
+	struct circle none, gone, c = live("football", 20, 3);
+	struct circle_update u;
+	struct circle_event ev;
+	struct cerr_info info;
+	bool changed = true;
+
+	(void)state;
+	memset(&none, 0, sizeof none);
+	gone = live("football", 20, 4);
+	gone.deleted = true;
+
+	/* the body before anything else */
+	u = upd(NULL, 0, false, 0);
+	assert_int_equal(circle_decide_update(&none, &u, &meta2, &ev, &changed, &info),
+			 CE_NOTHING_TO_UPDATE);
+	assert_false(changed);
+	u = upd(" ", 0, false, 0);
+	assert_int_equal(circle_decide_update(&none, &u, &meta2, &ev, &changed, &info),
+			 CE_INVALID_FIELD);
+	assert_string_equal(info.subject, "circle_name");
+	u = upd(NULL, 40000, false, 0);
+	assert_int_equal(circle_decide_update(&none, &u, &meta2, &ev, &changed, &info),
+			 CE_INVALID_FIELD);
+	assert_string_equal(info.subject, "capacity");
+
+	/* existence before a version given, before the version matching */
+	u = upd(NULL, 30, false, 0);
+	assert_int_equal(circle_decide_update(&none, &u, &meta2, &ev, &changed, &info),
+			 CE_NOT_FOUND);
+	assert_int_equal(circle_decide_update(&gone, &u, &meta2, &ev, &changed, &info), CE_GONE);
+	u = upd(NULL, 30, true, 9);
+	assert_int_equal(circle_decide_update(&none, &u, &meta2, &ev, &changed, &info),
+			 CE_NOT_FOUND);
+	assert_int_equal(circle_decide_update(&gone, &u, &meta2, &ev, &changed, &info), CE_GONE);
+	u = upd(NULL, 30, false, 0);
+	assert_int_equal(circle_decide_update(&c, &u, &meta2, &ev, &changed, &info),
+			 CE_PRECONDITION_REQUIRED);
+	assert_int_equal(info.code, CE_PRECONDITION_REQUIRED);
+	/* a version given but not matching, also one no uint32 can hold */
+	u = upd(NULL, 30, true, 2);
+	assert_int_equal(circle_decide_update(&c, &u, &meta2, &ev, &changed, &info),
+			 CE_VERSION_MISMATCH);
+	assert_int_equal(info.current_version, 3);
+	u = upd(NULL, 30, true, (1ULL << 32) + 3);
+	assert_int_equal(circle_decide_update(&c, &u, &meta2, &ev, &changed, &info),
+			 CE_VERSION_MISMATCH);
+	assert_int_equal(info.current_version, 3);
+	u = upd(NULL, 30, true, 0);
+	assert_int_equal(circle_decide_update(&c, &u, &meta2, &ev, &changed, &info),
+			 CE_VERSION_MISMATCH);
+	/* an unchanged update still needs the right version */
+	u = upd("football", 20, true, 4);
+	assert_int_equal(circle_decide_update(&c, &u, &meta2, &ev, &changed, &info),
+			 CE_VERSION_MISMATCH);
+	assert_false(changed);
+	/* a later success clears the version an earlier failure left */
+	u = upd(NULL, 30, true, 3);
+	assert_int_equal(circle_decide_update(&c, &u, &meta2, &ev, &changed, &info), CE_OK);
+	assert_int_equal(info.current_version, 0);
+	assert_int_equal(circle_decide_update(NULL, &u, &meta2, &ev, &changed, &info),
+			 CE_INTERNAL);
+}
+
+static void
+decide_update_unchanged(void **state)
+{
+	struct circle c = live("football", 20, 3);
+	struct circle_update u;
+	struct circle_event ev;
+	bool changed = true;
+
+	(void)state;
+	memset(&ev, 0x5a, sizeof ev);
+	u = upd("football", 20, true, 3);
+	assert_int_equal(circle_decide_update(&c, &u, &meta2, &ev, &changed, NULL), CE_OK);
+	assert_false(changed);
+	changed = true;
+	u = upd("football", 0, true, 3);
+	assert_int_equal(circle_decide_update(&c, &u, &meta2, &ev, &changed, NULL), CE_OK);
+	assert_false(changed);
+	changed = true;
+	u = upd(NULL, 20, true, 3);
+	assert_int_equal(circle_decide_update(&c, &u, &meta2, &ev, &changed, NULL), CE_OK);
+	assert_false(changed);
+	/* no event needs no event id or time */
+	assert_int_equal(circle_decide_update(&c, &u, NULL, &ev, &changed, NULL), CE_OK);
+}
+
+static void
+decide_update_partial(void **state)
+{
+	struct circle after, c = live("football", 20, 3);
+	struct circle_update u;
+	struct circle_event ev;
+	bool changed = false;
+
+	(void)state;
+	/* the name given unchanged, the capacity changed: only the capacity */
+	u = upd("football", 30, true, 3);
+	assert_int_equal(circle_decide_update(&c, &u, &meta2, &ev, &changed, NULL), CE_OK);
+	assert_true(changed);
+	assert_int_equal(ev.type, CIRCLE_UPDATED);
+	assert_int_equal(ev.version, 4);
+	assert_string_equal(ev.circle_id, ID_A);
+	assert_string_equal(ev.event_id, EV_2);
+	assert_string_equal(ev.occurred_at, T_1);
+	assert_false(ev.has_name);
+	assert_true(ev.has_capacity);
+	assert_int_equal(ev.capacity, 30);
+
+	/* names compare byte for byte: a change of case is a change */
+	u = upd("Football", 20, true, 3);
+	assert_int_equal(circle_decide_update(&c, &u, &meta2, &ev, &changed, NULL), CE_OK);
+	assert_true(changed);
+	assert_true(ev.has_name);
+	assert_string_equal(ev.name, "Football");
+	assert_false(ev.has_capacity);
+	u = upd("football ", 0, true, 3);
+	assert_int_equal(circle_decide_update(&c, &u, &meta2, &ev, &changed, NULL), CE_OK);
+	assert_true(changed);
+	assert_string_equal(ev.name, "football ");
+
+	/* both changed; the event folds onto the state */
+	u = upd("baseball", 40, true, 3);
+	assert_int_equal(circle_decide_update(&c, &u, &meta2, &ev, &changed, NULL), CE_OK);
+	assert_true(ev.has_name && ev.has_capacity);
+	after = c;
+	assert_int_equal(circle_apply(&after, &ev), CE_OK);
+	assert_string_equal(after.name, "baseball");
+	assert_int_equal(after.capacity, 40);
+	assert_int_equal(after.version, 4);
+
+	/* a change needs an event id and a time */
+	assert_int_equal(circle_decide_update(&c, &u, NULL, &ev, &changed, NULL), CE_INTERNAL);
+	assert_false(changed);
+}
+
+static void
+decide_delete_all(void **state)
+{
+	struct circle none, gone, after, c = live("football", 20, 3);
+	struct circle_event ev;
+	struct cerr_info info;
+
+	(void)state;
+	memset(&none, 0, sizeof none);
+	gone = live("football", 20, 4);
+	gone.deleted = true;
+	assert_int_equal(circle_decide_delete(&none, true, 1, &meta2, &ev, &info), CE_NOT_FOUND);
+	assert_int_equal(circle_decide_delete(&none, false, 0, &meta2, &ev, &info), CE_NOT_FOUND);
+	assert_int_equal(circle_decide_delete(&gone, false, 0, &meta2, &ev, &info), CE_GONE);
+	assert_int_equal(circle_decide_delete(&gone, true, 3, &meta2, &ev, &info), CE_GONE);
+	assert_int_equal(circle_decide_delete(&c, false, 0, &meta2, &ev, &info),
+			 CE_PRECONDITION_REQUIRED);
+	assert_int_equal(circle_decide_delete(&c, true, 2, &meta2, &ev, &info),
+			 CE_VERSION_MISMATCH);
+	assert_int_equal(info.current_version, 3);
+	assert_int_equal(circle_decide_delete(&c, true, 4, &meta2, &ev, &info),
+			 CE_VERSION_MISMATCH);
+
+	assert_int_equal(circle_decide_delete(&c, true, 3, &meta2, &ev, &info), CE_OK);
+	assert_int_equal(ev.type, CIRCLE_DELETED);
+	assert_int_equal(ev.version, 4);
+	assert_string_equal(ev.circle_id, ID_A);
+	assert_string_equal(ev.event_id, EV_2);
+	assert_false(ev.has_name);
+	assert_false(ev.has_capacity);
+	after = c;
+	assert_int_equal(circle_apply(&after, &ev), CE_OK);
+	assert_true(after.deleted);
+	assert_int_equal(after.version, 4);
+	assert_int_equal(circle_decide_delete(&c, true, 3, NULL, &ev, &info), CE_INTERNAL);
+}
+
+static void
+cerr_set_fills_info(void **state)
+{
+	struct cerr_info info;
+
+	(void)state;
+	info.current_version = 7;
+	assert_int_equal(cerr_set(&info, CE_GONE, "x", "y"), CE_GONE);
+	assert_int_equal(info.code, CE_GONE);
+	assert_string_equal(info.subject, "x");
+	assert_string_equal(info.detail, "y");
+	assert_int_equal(info.current_version, 0);
+	assert_int_equal(cerr_set(NULL, CE_INTERNAL, NULL, NULL), CE_INTERNAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(name_lengths),
+		cmocka_unit_test(name_multibyte),
+		cmocka_unit_test(name_invalid_utf8),
+		cmocka_unit_test(name_control_chars),
+		cmocka_unit_test(name_white_space),
+		cmocka_unit_test(capacity_bounds),
+		cmocka_unit_test(id_validation),
+		cmocka_unit_test(event_type_names),
+		cmocka_unit_test(replay_seed_example),
+		cmocka_unit_test(replay_delete),
+		cmocka_unit_test(replay_rejects_gaps),
+		cmocka_unit_test(apply_rejects_impossible_events),
+		cmocka_unit_test(decide_create_ok),
+		cmocka_unit_test(decide_create_errors),
+		cmocka_unit_test(decide_update_errors_in_order),
+		cmocka_unit_test(decide_update_unchanged),
+		cmocka_unit_test(decide_update_partial),
+		cmocka_unit_test(decide_delete_all),
+		cmocka_unit_test(cerr_set_fills_info),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

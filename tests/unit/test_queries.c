@@ -1,0 +1,380 @@
+/*
+ * Unit tests of the query use cases against an in-memory circle_reader:
+ * a projection table and an event log, with injected failures.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "query/queries.h"
+
+#define MAX_ROWS 8
+#define MAX_EVENTS 16
+#define ID_SEED "0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a10"
+#define ID_NONE "ffffffff-ffff-4fff-8fff-ffffffffffff"
+
+struct fake {
+	struct circle rows[MAX_ROWS];           /* ascending by id */
+	size_t n_rows;
+	struct circle_event events[MAX_EVENTS];
+	size_t n_events;
+	enum cerr fail;                         /* every call answers it, CE_OK: none */
+	size_t list_extra;                      /* rows list returns beyond its limit */
+	bool history_ignores_upto;
+	/* what the use cases asked for */
+	char last_id[64];
+	unsigned last_limit;
+	uint32_t last_upto;
+	bool last_after_null;
+};
+
+static struct fake fake;
+static struct circle_reader reader;
+
+static enum cerr
+fake_ping(void *self)
+{
+	struct fake *f = self;
+
+	return f->fail;
+}
+
+static enum cerr
+fake_get(void *self, const char *id, struct circle *out)
+{
+	struct fake *f = self;
+	size_t i;
+
+	snprintf(f->last_id, sizeof f->last_id, "%s", id);
+	if (f->fail != CE_OK)
+		return f->fail;
+	for (i = 0; i < f->n_rows; i++) {
+		if (strcmp(f->rows[i].id, id) == 0) {
+			*out = f->rows[i];
+			return CE_OK;
+		}
+	}
+	return CE_NOT_FOUND;
+}
+
+static enum cerr
+fake_list(void *self, const char *after, unsigned limit, struct circle *out, size_t *n)
+{
+	struct fake *f = self;
+	size_t i;
+
+	f->last_limit = limit;
+	f->last_after_null = after == NULL;
+	if (after != NULL)
+		snprintf(f->last_id, sizeof f->last_id, "%s", after);
+	if (f->fail != CE_OK)
+		return f->fail;
+	*n = 0;
+	for (i = 0; i < f->n_rows && *n < limit; i++)
+		if (!f->rows[i].deleted && (after == NULL || strcmp(f->rows[i].id, after) > 0))
+			out[(*n)++] = f->rows[i];
+	*n += f->list_extra;        /* a broken reader claims more than it had room for */
+	return CE_OK;
+}
+
+static enum cerr
+fake_history(void *self, const char *id, uint32_t upto, struct circle_event **evs, size_t *n)
+{
+	struct fake *f = self;
+	size_t i;
+
+	snprintf(f->last_id, sizeof f->last_id, "%s", id);
+	f->last_upto = upto;
+	if (f->fail != CE_OK)
+		return f->fail;
+	*n = 0;
+	*evs = calloc(MAX_EVENTS, sizeof **evs);
+	assert_non_null(*evs);
+	for (i = 0; i < f->n_events; i++)
+		if (strcmp(f->events[i].circle_id, id) == 0 &&
+		    (upto == 0 || f->history_ignores_upto || f->events[i].version <= upto))
+			(*evs)[(*n)++] = f->events[i];
+	if (*n == 0) {
+		free(*evs);
+		*evs = NULL;
+	}
+	return CE_OK;
+}
+
+static void
+add_row(const char *id, const char *name, int capacity, uint32_t version, bool deleted)
+{
+	struct circle *c = &fake.rows[fake.n_rows++];
+
+	memset(c, 0, sizeof *c);
+	strcpy(c->id, id);
+	strcpy(c->name, name);
+	c->capacity = capacity;
+	c->version = version;
+	c->deleted = deleted;
+}
+
+static void
+add_event(enum circle_event_type t, uint32_t version, const char *name, int capacity)
+{
+	struct circle_event *ev = &fake.events[fake.n_events++];
+
+	memset(ev, 0, sizeof *ev);
+	ev->type = t;
+	strcpy(ev->circle_id, ID_SEED);
+	snprintf(ev->event_id, sizeof ev->event_id, "00000000-0000-4000-8000-%012u",
+		 (unsigned)version);
+	strcpy(ev->occurred_at, "2026-11-26T08:35:48.123456Z");
+	ev->version = version;
+	if (name != NULL) {
+		ev->has_name = true;
+		strcpy(ev->name, name);
+	}
+	if (capacity != 0) {
+		ev->has_capacity = true;
+		ev->capacity = capacity;
+	}
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	memset(&fake, 0, sizeof fake);
+	reader.self = &fake;
+	reader.ping = fake_ping;
+	reader.get = fake_get;
+	reader.list = fake_list;
+	reader.history = fake_history;
+	add_row("10000000-0000-4000-8000-000000000000", "a", 3, 1, false);
+	add_row("20000000-0000-4000-8000-000000000000", "b", 4, 2, true);
+	add_row("30000000-0000-4000-8000-000000000000", "c", 5, 1, false);
+	add_row("4000000a-0000-4000-8000-000000000000", "d", 6, 3, false);
+	add_row("5000000b-0000-4000-8000-000000000000", "e", 7, 1, false);
+	/* the seed's example, then a delete */
+	add_event(CIRCLE_CREATED, 1, "football", 20);
+	add_event(CIRCLE_UPDATED, 2, NULL, 30);
+	add_event(CIRCLE_UPDATED, 3, "baseball", 40);
+	add_event(CIRCLE_DELETED, 4, NULL, 0);
+	return 0;
+}
+
+static void
+health(void **state)
+{
+	struct cerr_info info;
+
+	(void)state;
+	assert_int_equal(check_health(&reader, &info), CE_OK);
+	fake.fail = CE_UNAVAILABLE;
+	assert_int_equal(check_health(&reader, &info), CE_UNAVAILABLE);
+	assert_int_equal(info.code, CE_UNAVAILABLE);
+	assert_non_null(info.detail);
+	fake.fail = CE_INTERNAL;
+	assert_int_equal(check_health(&reader, &info), CE_UNAVAILABLE);
+	assert_int_equal(check_health(NULL, &info), CE_UNAVAILABLE);
+}
+
+static void
+get_one(void **state)
+{
+	struct circle c;
+	struct cerr_info info;
+
+	(void)state;
+	assert_int_equal(get_circle(&reader, "10000000-0000-4000-8000-000000000000", &c, &info),
+			 CE_OK);
+	assert_string_equal(c.name, "a");
+	assert_int_equal(c.capacity, 3);
+	assert_int_equal(c.version, 1);
+	/* looked up in lower case whatever the case asked */
+	assert_int_equal(get_circle(&reader, "4000000A-0000-4000-8000-000000000000", &c, &info),
+			 CE_OK);
+	assert_string_equal(fake.last_id, "4000000a-0000-4000-8000-000000000000");
+	assert_string_equal(c.name, "d");
+	assert_int_equal(get_circle(&reader, "20000000-0000-4000-8000-000000000000", &c, &info),
+			 CE_GONE);
+	assert_int_equal(info.code, CE_GONE);
+	assert_int_equal(get_circle(&reader, ID_NONE, &c, &info), CE_NOT_FOUND);
+	assert_int_equal(get_circle(&reader, "10000000-0000-4000-8000-00000000000", &c, &info),
+			 CE_INVALID_CIRCLE_ID);
+	assert_int_equal(get_circle(&reader, "", &c, &info), CE_INVALID_CIRCLE_ID);
+	fake.fail = CE_UNAVAILABLE;
+	assert_int_equal(get_circle(&reader, ID_NONE, &c, &info), CE_UNAVAILABLE);
+	fake.fail = CE_INTERNAL;
+	assert_int_equal(get_circle(&reader, ID_NONE, &c, &info), CE_INTERNAL);
+}
+
+static void
+list_pages(void **state)
+{
+	struct circle out[LIST_LIMIT_MAX + 1];
+	struct cerr_info info;
+	size_t n = 99;
+	bool more = false;
+
+	(void)state;
+	/* four live circles, pages of two */
+	assert_int_equal(list_circles(&reader, NULL, 2, out, &n, &more, &info), CE_OK);
+	assert_int_equal(fake.last_limit, 3);
+	assert_true(fake.last_after_null);
+	assert_int_equal(n, 2);
+	assert_true(more);
+	assert_string_equal(out[0].name, "a");
+	assert_string_equal(out[1].name, "c");      /* b is deleted */
+	assert_int_equal(list_circles(&reader, out[1].id, 2, out, &n, &more, &info), CE_OK);
+	assert_int_equal(n, 2);
+	assert_false(more);                         /* exactly a full last page */
+	assert_string_equal(out[0].name, "d");
+	assert_string_equal(out[1].name, "e");
+	assert_int_equal(list_circles(&reader, out[1].id, 2, out, &n, &more, &info), CE_OK);
+	assert_int_equal(n, 0);
+	assert_false(more);
+	/* one page holds all */
+	assert_int_equal(list_circles(&reader, NULL, LIST_LIMIT_MAX, out, &n, &more, &info),
+			 CE_OK);
+	assert_int_equal(fake.last_limit, LIST_LIMIT_MAX + 1);
+	assert_int_equal(n, 4);
+	assert_false(more);
+	assert_int_equal(list_circles(&reader, NULL, 1, out, &n, &more, &info), CE_OK);
+	assert_int_equal(n, 1);
+	assert_true(more);
+	/* after is compared in lower case */
+	assert_int_equal(list_circles(&reader, "4000000A-0000-4000-8000-000000000000", 5, out, &n,
+				      &more, &info), CE_OK);
+	assert_string_equal(fake.last_id, "4000000a-0000-4000-8000-000000000000");
+	assert_int_equal(n, 1);
+	assert_string_equal(out[0].name, "e");
+}
+
+static void
+list_errors(void **state)
+{
+	struct circle out[8];
+	struct cerr_info info;
+	size_t n;
+	bool more;
+
+	(void)state;
+	assert_int_equal(list_circles(&reader, NULL, 0, out, &n, &more, &info),
+			 CE_INVALID_PARAMETER);
+	assert_string_equal(info.subject, "limit");
+	assert_int_equal(list_circles(&reader, NULL, LIST_LIMIT_MAX + 1, out, &n, &more, &info),
+			 CE_INVALID_PARAMETER);
+	assert_int_equal(list_circles(&reader, "zz", 2, out, &n, &more, &info),
+			 CE_INVALID_PARAMETER);
+	assert_string_equal(info.subject, "after");
+	fake.list_extra = 1;                        /* 2 asked + 1 spare + 1 too many */
+	assert_int_equal(list_circles(&reader, NULL, 2, out, &n, &more, &info), CE_INTERNAL);
+	assert_int_equal(n, 0);
+	fake.list_extra = 0;
+	fake.fail = CE_UNAVAILABLE;
+	assert_int_equal(list_circles(&reader, NULL, 2, out, &n, &more, &info), CE_UNAVAILABLE);
+	fake.fail = CE_NOT_FOUND;
+	assert_int_equal(list_circles(&reader, NULL, 2, out, &n, &more, &info), CE_INTERNAL);
+}
+
+static void
+history_all(void **state)
+{
+	struct circle_event *evs = NULL;
+	struct cerr_info info;
+	size_t n = 0, i;
+
+	(void)state;
+	assert_int_equal(circle_history(&reader, "0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", &evs, &n,
+					&info), CE_OK);
+	assert_int_equal(fake.last_upto, 0);
+	assert_string_equal(fake.last_id, ID_SEED);
+	/* a deleted circle's history is whole, delete included */
+	assert_int_equal(n, 4);
+	for (i = 0; i < n; i++)
+		assert_int_equal(evs[i].version, i + 1);
+	assert_int_equal(evs[3].type, CIRCLE_DELETED);
+	free(evs);
+
+	evs = (struct circle_event *)&info;         /* must be reset */
+	assert_int_equal(circle_history(&reader, ID_NONE, &evs, &n, &info), CE_NOT_FOUND);
+	assert_null(evs);
+	assert_int_equal(n, 0);
+	assert_int_equal(circle_history(&reader, "x", &evs, &n, &info), CE_INVALID_CIRCLE_ID);
+	fake.fail = CE_UNAVAILABLE;
+	assert_int_equal(circle_history(&reader, ID_SEED, &evs, &n, &info), CE_UNAVAILABLE);
+	assert_null(evs);
+	fake.fail = CE_INTERNAL;
+	assert_int_equal(circle_history(&reader, ID_SEED, &evs, &n, &info), CE_INTERNAL);
+}
+
+static void
+at_version(void **state)
+{
+	struct circle c;
+	struct cerr_info info;
+
+	(void)state;
+	assert_int_equal(circle_at_version(&reader, ID_SEED, 1, &c, &info), CE_OK);
+	assert_int_equal(fake.last_upto, 1);
+	assert_string_equal(c.id, ID_SEED);
+	assert_string_equal(c.name, "football");
+	assert_int_equal(c.capacity, 20);
+	assert_int_equal(c.version, 1);
+	assert_int_equal(circle_at_version(&reader, ID_SEED, 2, &c, &info), CE_OK);
+	assert_string_equal(c.name, "football");
+	assert_int_equal(c.capacity, 30);
+	assert_int_equal(circle_at_version(&reader, "0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", 3, &c,
+					   &info), CE_OK);
+	assert_string_equal(c.name, "baseball");
+	assert_int_equal(c.capacity, 40);
+	assert_int_equal(c.version, 3);
+	/* the version of the delete, and beyond */
+	assert_int_equal(circle_at_version(&reader, ID_SEED, 4, &c, &info), CE_GONE);
+	assert_int_equal(circle_at_version(&reader, ID_SEED, 5, &c, &info), CE_NOT_FOUND);
+	assert_int_equal(circle_at_version(&reader, ID_SEED, UINT32_MAX, &c, &info),
+			 CE_NOT_FOUND);
+	assert_int_equal(circle_at_version(&reader, ID_NONE, 1, &c, &info), CE_NOT_FOUND);
+	assert_int_equal(circle_at_version(&reader, ID_SEED, 0, &c, &info), CE_INVALID_PARAMETER);
+	assert_int_equal(circle_at_version(&reader, "nope", 1, &c, &info), CE_INVALID_CIRCLE_ID);
+}
+
+static void
+at_version_bad_history(void **state)
+{
+	struct circle c;
+	struct cerr_info info;
+
+	(void)state;
+	/* a reader that returns more than asked for */
+	fake.history_ignores_upto = true;
+	assert_int_equal(circle_at_version(&reader, ID_SEED, 2, &c, &info), CE_INTERNAL);
+	fake.history_ignores_upto = false;
+	/* a gap in the log */
+	fake.events[2].version = 4;
+	fake.events[3].version = 5;
+	assert_int_equal(circle_at_version(&reader, ID_SEED, 5, &c, &info), CE_INTERNAL);
+	fake.fail = CE_UNAVAILABLE;
+	assert_int_equal(circle_at_version(&reader, ID_SEED, 1, &c, &info), CE_UNAVAILABLE);
+	fake.fail = CE_INTERNAL;
+	assert_int_equal(circle_at_version(&reader, ID_SEED, 1, &c, &info), CE_INTERNAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(health, setup),
+		cmocka_unit_test_setup(get_one, setup),
+		cmocka_unit_test_setup(list_pages, setup),
+		cmocka_unit_test_setup(list_errors, setup),
+		cmocka_unit_test_setup(history_all, setup),
+		cmocka_unit_test_setup(at_version, setup),
+		cmocka_unit_test_setup(at_version_bad_history, setup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
