@@ -38,4 +38,13 @@ enum cerr circle_history(struct circle_reader *r, const char *id,
 enum cerr circle_at_version(struct circle_reader *r, const char *id, uint32_t at,
 			    struct circle *out, struct cerr_info *info);
 
+/*
+ * Checks that the projection row of `id` equals the replay of its events.
+ * CE_OK with *agree telling the verdict, *events the number of events read
+ * and, when they disagree, a reason in why[why_size]; CE_NOT_FOUND when
+ * neither events nor a projection row exist; CE_UNAVAILABLE, CE_INTERNAL.
+ */
+enum cerr verify_circle(struct circle_reader *r, const char *id, bool *agree,
+			size_t *events, char *why, size_t why_size);
+
 #endif

@@ -57,6 +57,13 @@ static const struct stmt_def {
 		" FROM circle_projections WHERE deleted = 0 AND circle_id > ?"
 		" ORDER BY circle_id LIMIT ?",
 		2, 5, SIDE_READ },
+	/* Ids known to either table, so a projection row without events
+	 * and events without a projection row are both found. */
+	[SQ_CIRCLE_IDS] = {
+		"SELECT circle_id FROM (SELECT circle_id FROM circle_projections"
+		" UNION SELECT circle_id FROM circle_events) AS ids"
+		" WHERE circle_id > ? ORDER BY circle_id LIMIT ?",
+		2, 1, SIDE_READ },
 	[SQ_INSERT_EVENT] = {
 		"INSERT INTO circle_events"
 		" (id, circle_id, version, event_type, payload, occurred_at)"

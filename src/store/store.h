@@ -47,4 +47,12 @@ enum cerr store_ensure(struct store *st);
 void store_event_store(struct store *st, struct event_store *out);
 void store_circle_reader(struct store *st, struct circle_reader *out);
 
+/*
+ * A page of every circle id the database knows (from the events or the
+ * projection), ascending, after `after` ("" from the start), into
+ * ids[0..*n); ids has room for `limit`. Read side only: for circlectl verify.
+ */
+enum cerr store_circle_ids(struct store *st, const char *after, unsigned limit,
+			   char (*ids)[CIRCLE_ID_LEN + 1], size_t *n);
+
 #endif

@@ -28,6 +28,7 @@ enum store_stmt {
 	/* read side */
 	SQ_GET,                /* one projection row */
 	SQ_LIST,               /* a page of live projection rows */
+	SQ_CIRCLE_IDS,         /* a page of every circle id, for verification */
 	/* write side */
 	SQ_INSERT_EVENT,
 	SQ_INSERT_PROJECTION,

@@ -213,3 +213,63 @@ void store_circle_reader(struct store *st, struct circle_reader *out)
 	out->list = port_list;
 	out->history = port_history;
 }
+
+struct ids_args {
+	const char *after;
+	uint32_t limit;
+	char (*ids)[CIRCLE_ID_LEN + 1];
+	size_t *n;
+};
+
+static enum cerr ids_op(struct store *st, void *arg)
+{
+	struct ids_args *a = arg;
+	MYSQL_BIND p[2], res[1];
+	my_bool nulls[1];
+	unsigned long after_len, id_len = 0;
+	char id[CIRCLE_ID_LEN + 2];
+	MYSQL_STMT *s = store_stmt(st, SQ_CIRCLE_IDS);
+	size_t count = 0;
+	bool row;
+	enum cerr rc;
+
+	*a->n = 0;
+	memset(p, 0, sizeof(p));
+	memset(res, 0, sizeof(res));
+	store_bind_text_in(&p[0], a->after, &after_len);
+	store_bind_u32(&p[1], &a->limit);
+	store_bind_text_out(&res[0], id, sizeof(id), &id_len);
+	store_bind_nulls(res, nulls, 1);
+	rc = store_exec(st, s, p, res);
+	while (rc == CE_OK) {
+		rc = store_fetch(st, s, &row);
+		if (rc != CE_OK || !row)
+			break;
+		if (count == a->limit) {
+			rc = STORE_BAD("circle ids: more rows than the limit");
+			break;
+		}
+		rc = store_check_nulls(nulls, 1);
+		if (rc == CE_OK)
+			rc = store_text_done(id, sizeof(id), id_len, "circle_id");
+		if (rc == CE_OK && !store_id_lower(id, a->ids[count]))
+			rc = STORE_BAD("circle ids: not a UUID");
+		if (rc == CE_OK)
+			count++;
+	}
+	store_done(st, SQ_CIRCLE_IDS);
+	if (rc == CE_OK)
+		*a->n = count;
+	return rc;
+}
+
+enum cerr store_circle_ids(struct store *st, const char *after, unsigned limit,
+			   char (*ids)[CIRCLE_ID_LEN + 1], size_t *n)
+{
+	struct ids_args a = { after ? after : "", limit, ids, n };
+
+	if (!st || !ids || !n || limit == 0)
+		return STORE_BAD("circle ids: bad arguments");
+	*n = 0;
+	return store_run(st, ids_op, &a);
+}

@@ -363,6 +363,63 @@ at_version_bad_history(void **state)
 	assert_int_equal(circle_at_version(&reader, ID_SEED, 1, &c, &info), CE_INTERNAL);
 }
 
+static void
+verify_expect(const char *why_part, bool want_agree)
+{
+	char why[128];
+	size_t events;
+	bool agree;
+
+	assert_int_equal(verify_circle(&reader, ID_SEED, &agree, &events, why, sizeof why), CE_OK);
+	assert_int_equal(agree, want_agree);
+	assert_int_equal(events, fake.n_events);
+	if (why_part != NULL)
+		assert_non_null(strstr(why, why_part));
+}
+
+static void
+verify(void **state)
+{
+	char why[128];
+	size_t events;
+	bool agree;
+
+	(void)state;
+	/* the seed's circle, deleted at version 4, with a projection that agrees */
+	add_row(ID_SEED, "baseball", 40, 4, true);
+	verify_expect(NULL, true);
+	/* each way the projection can drift from the events */
+	fake.rows[fake.n_rows - 1].version = 3;
+	verify_expect("version", false);
+	fake.rows[fake.n_rows - 1].version = 4;
+	fake.rows[fake.n_rows - 1].deleted = false;
+	verify_expect("deletion", false);
+	fake.rows[fake.n_rows - 1].deleted = true;
+	strcpy(fake.rows[fake.n_rows - 1].name, "football");
+	verify_expect("name", false);
+	strcpy(fake.rows[fake.n_rows - 1].name, "baseball");
+	fake.rows[fake.n_rows - 1].capacity = 30;
+	verify_expect("capacity", false);
+	fake.rows[fake.n_rows - 1].capacity = 40;
+	fake.events[2].version = 7;
+	verify_expect("replay", false);
+	fake.events[2].version = 3;
+	/* events without a row, a row without events, neither */
+	fake.n_rows--;
+	verify_expect("without a projection", false);
+	assert_int_equal(verify_circle(&reader, "10000000-0000-4000-8000-000000000000", &agree,
+				       &events, why, sizeof why), CE_OK);
+	assert_false(agree);
+	assert_int_equal(events, 0);
+	assert_non_null(strstr(why, "without events"));
+	assert_int_equal(verify_circle(&reader, ID_NONE, &agree, &events, why, sizeof why),
+			 CE_NOT_FOUND);
+	fake.fail = CE_UNAVAILABLE;
+	assert_int_equal(verify_circle(&reader, ID_SEED, &agree, &events, why, sizeof why),
+			 CE_UNAVAILABLE);
+	assert_false(agree);
+}
+
 int
 main(void)
 {
@@ -374,6 +431,7 @@ main(void)
 		cmocka_unit_test_setup(history_all, setup),
 		cmocka_unit_test_setup(at_version, setup),
 		cmocka_unit_test_setup(at_version_bad_history, setup),
+		cmocka_unit_test_setup(verify, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

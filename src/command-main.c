@@ -1,0 +1,73 @@
+/*
+ * circle-command.fcgi: the write side. Wires the MariaDB event store, the
+ * id and clock sources, and the command handlers, then serves FastCGI.
+ */
+#include <stdio.h>
+#include <time.h>
+
+#include <uuid/uuid.h>
+
+#include "command/commands.h"
+#include "http/handlers.h"
+#include "store/store.h"
+#include "worker.h"
+
+static void
+new_id(char out[CIRCLE_ID_LEN + 1])
+{
+	uuid_t u;
+
+	uuid_generate_random(u);
+	uuid_unparse_lower(u, out);
+}
+
+static void
+now(char out[CIRCLE_TIME_LEN + 1])
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	/* a clock that fails leaves the epoch: visible, not undefined */
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = 0;
+	}
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(out, CIRCLE_TIME_LEN + 1, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, CIRCLE_TIME_LEN + 1 - n, ".%06ldZ", ts.tv_nsec / 1000);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct store_config cfg;
+	struct event_store events;
+	struct command_ctx ctx = {0};
+	struct http_app app = {0};
+	struct store *st;
+	int rc;
+
+	rc = worker_options(argc, argv, "circle-command.fcgi", "command (write)");
+	if (rc >= 0)
+		return rc;
+	store_config_from_env(&cfg, "circle-command");
+	st = store_new(&cfg, STORE_WRITE);
+	if (st == NULL) {
+		fprintf(stderr, "circle-command: out of memory\n");
+		return 1;
+	}
+	/* a database that is down now answers 503 until it is back */
+	if (store_ensure(st) != CE_OK)
+		fprintf(stderr, "circle-command: database unavailable, serving 503 until it returns\n");
+	store_event_store(st, &events);
+	ctx.store = &events;
+	ctx.new_id = new_id;
+	ctx.now = now;
+	app.side = HTTP_WRITE;
+	app.commands = &ctx;
+	handlers_command_register(&app);
+	rc = worker_run(&app);
+	store_free(st);
+	return rc;
+}

@@ -1,0 +1,151 @@
+/*
+ * The command side: POST, PUT, PATCH and DELETE over the command use cases.
+ * Checks run in the contract's order and the first failure answers: the id,
+ * the media type, the body, the headers and parameters; the use case then
+ * checks existence, that a version was given, that it matches, and last the
+ * name's uniqueness.
+ */
+#include <stdio.h>
+
+#include "command/commands.h"
+#include "http/circle_json.h"
+#include "http/handlers.h"
+#include "http/headers.h"
+#include "http/json_body.h"
+
+static enum cerr
+media_type(const struct http_request *req, struct cerr_info *info)
+{
+	if (headers_is_json(req->content_type))
+		return CE_OK;
+	return cerr_set(info, CE_UNSUPPORTED_MEDIA_TYPE, NULL,
+			"the body must be sent as Content-Type: application/json");
+}
+
+/*
+ * Merges the version from the body (or ?version) with If-Match: either may
+ * be given alone; both must agree.
+ */
+static enum cerr
+expected_version(const struct http_request *req, bool has_other, uint64_t other,
+		 bool *has, uint64_t *version, struct cerr_info *info)
+{
+	uint64_t tag = 0;
+	enum cerr rc;
+
+	*has = has_other;
+	*version = other;
+	if (req->if_match == NULL)
+		return CE_OK;
+	rc = headers_if_match(req->if_match, &tag, info);
+	if (rc != CE_OK)
+		return rc;
+	if (has_other && other != tag)
+		return cerr_set(info, CE_INVALID_FIELD, "version",
+				"the version and If-Match disagree");
+	*has = true;
+	*version = tag;
+	return CE_OK;
+}
+
+/*
+ * POST /circle  {"circle_name": S, "capacity": N}
+ * 201 with Location, ETag "1" and the circle (a replay under the same
+ * Idempotency-Key answers the same); 415 not JSON; 400 invalid_json,
+ * unknown_field, missing_field, invalid_field, invalid_header
+ * (Idempotency-Key); 409 duplicate_name; 422 idempotency_key_reused;
+ * 503 database down.
+ */
+static void
+create(const struct http_app *app, const struct http_request *req,
+       const struct http_params *params, struct http_response *resp)
+{
+	struct cerr_info info = {0};
+	struct create_body body;
+	struct circle c;
+	bool replayed = false;
+
+	(void)params;
+	if (media_type(req, &info) != CE_OK ||
+	    json_body_create(req->body, req->body_len, &body, &info) != CE_OK ||
+	    headers_idempotency_key(req->idempotency_key, &info) != CE_OK ||
+	    create_circle(app->commands, body.name, body.capacity, req->idempotency_key,
+			  &c, &replayed, &info) != CE_OK) {
+		http_response_error(resp, &info);
+		return;
+	}
+	http_response_circle(resp, 201, &c);
+	if (resp->status == 201)
+		snprintf(resp->location, sizeof(resp->location), "/circle/%s", c.id);
+}
+
+/*
+ * PUT and PATCH /circle/{id}  {"circle_name"?, "capacity"?, "version"?}
+ * 200 with ETag and the circle at its new version (the same one when
+ * nothing changed); 400 invalid_circle_id, invalid_json, unknown_field,
+ * invalid_field, nothing_to_update, invalid_header (If-Match), invalid_field
+ * "version" (body and If-Match disagree); 415 not JSON; 404; 410; 428 no
+ * version; 409 version_mismatch (with current_version) or duplicate_name;
+ * 503 database down.
+ */
+static void
+update(const struct http_app *app, const struct http_request *req,
+       const struct http_params *params, struct http_response *resp)
+{
+	struct cerr_info info = {0};
+	char id[CIRCLE_ID_LEN + 1];
+	struct update_body body;
+	struct circle_update cmd = {0};
+	struct circle c;
+
+	if (path_circle_id(params->id, params->id_len, id, &info) != CE_OK ||
+	    media_type(req, &info) != CE_OK ||
+	    json_body_update(req->body, req->body_len, &body, &info) != CE_OK ||
+	    expected_version(req, body.has_version, body.version, &cmd.has_version,
+			     &cmd.expected_version, &info) != CE_OK)
+		goto fail;
+	cmd.has_name = body.has_name;
+	cmd.name = body.has_name ? body.name : NULL;
+	cmd.has_capacity = body.has_capacity;
+	cmd.capacity = body.capacity;
+	if (update_circle(app->commands, id, &cmd, &c, &info) != CE_OK)
+		goto fail;
+	http_response_circle(resp, 200, &c);
+	return;
+fail:
+	http_response_error(resp, &info);
+}
+
+/*
+ * DELETE /circle/{id}  with If-Match: "V" or ?version=V
+ * 204; 400 invalid_circle_id, invalid_header (If-Match), invalid_parameter
+ * (version), invalid_field "version" (the two disagree); 404; 410; 428 no
+ * version; 409 version_mismatch; 503 database down.
+ */
+static void
+delete(const struct http_app *app, const struct http_request *req,
+       const struct http_params *params, struct http_response *resp)
+{
+	struct cerr_info info = {0};
+	char id[CIRCLE_ID_LEN + 1];
+	bool has_param, has_version;
+	uint64_t param = 0, version = 0;
+
+	if (path_circle_id(params->id, params->id_len, id, &info) != CE_OK ||
+	    query_version(req->query, &has_param, &param, &info) != CE_OK ||
+	    expected_version(req, has_param, param, &has_version, &version, &info) != CE_OK ||
+	    delete_circle(app->commands, id, has_version, version, &info) != CE_OK) {
+		http_response_error(resp, &info);
+		return;
+	}
+	resp->status = 204;
+}
+
+void
+handlers_command_register(struct http_app *app)
+{
+	app->handlers[ROUTE_CREATE] = create;
+	app->handlers[ROUTE_PUT] = update;
+	app->handlers[ROUTE_PATCH] = update;
+	app->handlers[ROUTE_DELETE] = delete;
+}

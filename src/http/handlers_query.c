@@ -1,0 +1,246 @@
+/*
+ * The query side: GET (and so HEAD) routes over the circle_reader port.
+ * Queries check the id, then the parameters, then existence.
+ */
+#include <stdlib.h>
+
+#include <json-c/json.h>
+
+#include "config.h"
+#include "http/circle_json.h"
+#include "http/handlers.h"
+#include "http/headers.h"
+#include "query/queries.h"
+
+/* Adds key: val taking ownership of val; -1 (val released) on failure. */
+static int
+add(json_object *obj, const char *key, json_object *val)
+{
+	if (val == NULL)
+		return -1;
+	if (json_object_object_add(obj, key, val) != 0) {
+		json_object_put(val);
+		return -1;
+	}
+	return 0;
+}
+
+/* A handler that finished with obj (NULL: out of memory) answers 200. */
+static void
+ok_json(struct http_response *resp, json_object *obj)
+{
+	http_response_json(resp, 200, obj);
+	json_object_put(obj);
+}
+
+/*
+ * GET /version
+ * 200 {"name","version"}: needs no database, so it answers even when the
+ * database is down.
+ */
+static void
+get_version(const struct http_app *app, const struct http_request *req,
+	    const struct http_params *params, struct http_response *resp)
+{
+	json_object *obj = json_object_new_object();
+
+	(void)app;
+	(void)req;
+	(void)params;
+	if (obj != NULL && (add(obj, "name", json_object_new_string("circle")) != 0 ||
+			    add(obj, "version", json_object_new_string(PACKAGE_VERSION)) != 0)) {
+		json_object_put(obj);
+		obj = NULL;
+	}
+	ok_json(resp, obj);
+}
+
+/*
+ * GET /health
+ * 200 {"status":"ok"} when the database answers; 503 when it cannot be reached.
+ */
+static void
+get_health(const struct http_app *app, const struct http_request *req,
+	   const struct http_params *params, struct http_response *resp)
+{
+	struct cerr_info info = {0};
+	json_object *obj;
+
+	(void)req;
+	(void)params;
+	if (check_health(app->reader, &info) != CE_OK) {
+		http_response_error(resp, &info);
+		return;
+	}
+	obj = json_object_new_object();
+	if (obj != NULL && add(obj, "status", json_object_new_string("ok")) != 0) {
+		json_object_put(obj);
+		obj = NULL;
+	}
+	ok_json(resp, obj);
+}
+
+/*
+ * GET /circle?limit=N&after=ID
+ * 200 {"circles":[…],"next_after":ID|null}; 400 invalid_parameter (limit,
+ * after); 503 when the database is down; 500 out of memory.
+ */
+static void
+list(const struct http_app *app, const struct http_request *req,
+     const struct http_params *params, struct http_response *resp)
+{
+	struct cerr_info info = {0};
+	char after[CIRCLE_ID_LEN + 1];
+	struct circle *page = NULL;
+	json_object *obj = NULL, *arr;
+	unsigned limit;
+	bool has_after, more = false;
+	size_t n = 0, i;
+
+	(void)params;
+	if (query_list_params(req->query, &limit, after, &has_after, &info) != CE_OK)
+		goto fail;
+	page = calloc((size_t)limit + 1, sizeof(*page));
+	if (page == NULL) {
+		cerr_set(&info, CE_INTERNAL, NULL, "out of memory");
+		goto fail;
+	}
+	if (list_circles(app->reader, has_after ? after : NULL, limit, page, &n, &more,
+			 &info) != CE_OK)
+		goto fail;
+	if (n > limit)
+		n = limit;
+	obj = json_object_new_object();
+	arr = json_object_new_array_ext((int)n);
+	if (obj == NULL || add(obj, "circles", arr) != 0)
+		goto oom;
+	for (i = 0; i < n; i++) {
+		json_object *c = circle_json_new(&page[i]);
+
+		if (c == NULL || json_object_array_add(arr, c) != 0) {
+			json_object_put(c);
+			goto oom;
+		}
+	}
+	if (more && n > 0) {
+		if (add(obj, "next_after", json_object_new_string(page[n - 1].id)) != 0)
+			goto oom;
+	} else if (json_object_object_add(obj, "next_after", NULL) != 0) {
+		goto oom;
+	}
+	ok_json(resp, obj);
+	free(page);
+	return;
+oom:
+	cerr_set(&info, CE_INTERNAL, NULL, "out of memory");
+fail:
+	json_object_put(obj);
+	free(page);
+	http_response_error(resp, &info);
+}
+
+/*
+ * GET /circle/{id}
+ * 200 the circle with its ETag; 304 when If-None-Match matches that ETag;
+ * 400 invalid_circle_id; 404 unknown; 410 deleted; 503 database down.
+ */
+static void
+get_one(const struct http_app *app, const struct http_request *req,
+	const struct http_params *params, struct http_response *resp)
+{
+	struct cerr_info info = {0};
+	char id[CIRCLE_ID_LEN + 1];
+	struct circle c;
+
+	if (path_circle_id(params->id, params->id_len, id, &info) != CE_OK ||
+	    get_circle(app->reader, id, &c, &info) != CE_OK) {
+		http_response_error(resp, &info);
+		return;
+	}
+	http_response_circle(resp, 200, &c);
+	if (resp->status == 200 && headers_none_match(req->if_none_match, c.version)) {
+		/* the headers of the 200, Content-Length included, without its body */
+		resp->status = 304;
+		resp->omit_body = true;
+	}
+}
+
+/*
+ * GET /circle/{id}/events
+ * 200 {"circle_id","events":[…]}, deleted circles included; 400
+ * invalid_circle_id; 404 unknown; 503 database down.
+ */
+static void
+events(const struct http_app *app, const struct http_request *req,
+       const struct http_params *params, struct http_response *resp)
+{
+	struct cerr_info info = {0};
+	char id[CIRCLE_ID_LEN + 1];
+	struct circle_event *evs = NULL;
+	json_object *obj = NULL, *arr;
+	size_t n = 0, i;
+
+	(void)req;
+	if (path_circle_id(params->id, params->id_len, id, &info) != CE_OK ||
+	    circle_history(app->reader, id, &evs, &n, &info) != CE_OK)
+		goto fail;
+	obj = json_object_new_object();
+	arr = json_object_new_array_ext(n < 1024 ? (int)n : 1024);
+	if (obj == NULL || add(obj, "circle_id", json_object_new_string(id)) != 0 ||
+	    add(obj, "events", arr) != 0)
+		goto oom;
+	for (i = 0; i < n; i++) {
+		json_object *e = circle_event_json_new(&evs[i]);
+
+		if (e == NULL || json_object_array_add(arr, e) != 0) {
+			json_object_put(e);
+			goto oom;
+		}
+	}
+	ok_json(resp, obj);
+	free(evs);
+	return;
+oom:
+	cerr_set(&info, CE_INTERNAL, NULL, "an event could not be rendered");
+fail:
+	json_object_put(obj);
+	free(evs);
+	http_response_error(resp, &info);
+}
+
+/*
+ * GET /circle/{id}/versions/{n}
+ * 200 the circle as it was at version n, with ETag "n"; 400
+ * invalid_circle_id, or invalid_parameter "n" (not a positive decimal
+ * without leading zeros); 404 unknown id or n beyond the latest version;
+ * 410 n is the delete; 503 database down.
+ */
+static void
+at_version(const struct http_app *app, const struct http_request *req,
+	   const struct http_params *params, struct http_response *resp)
+{
+	struct cerr_info info = {0};
+	char id[CIRCLE_ID_LEN + 1];
+	struct circle c;
+	uint32_t n = 0;
+
+	(void)req;
+	if (path_circle_id(params->id, params->id_len, id, &info) != CE_OK ||
+	    path_version(params->n, params->n_len, &n, &info) != CE_OK ||
+	    circle_at_version(app->reader, id, n, &c, &info) != CE_OK) {
+		http_response_error(resp, &info);
+		return;
+	}
+	http_response_circle(resp, 200, &c);
+}
+
+void
+handlers_query_register(struct http_app *app)
+{
+	app->handlers[ROUTE_VERSION] = get_version;
+	app->handlers[ROUTE_HEALTH] = get_health;
+	app->handlers[ROUTE_LIST] = list;
+	app->handlers[ROUTE_GET] = get_one;
+	app->handlers[ROUTE_EVENTS] = events;
+	app->handlers[ROUTE_AT_VERSION] = at_version;
+}

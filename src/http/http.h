@@ -1,0 +1,131 @@
+/*
+ * The HTTP edge of circle: one request in, one response out. A request is
+ * what the web server passed over FastCGI; http_dispatch() routes it through
+ * the one route table to a handler of this worker's side and always fills a
+ * response, success or problem+json. Nothing here knows about the database:
+ * handlers reach it only through the use cases and their ports.
+ */
+#ifndef CIRCLE_HTTP_HTTP_H
+#define CIRCLE_HTTP_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domain/error.h"
+
+/* The largest body accepted; one byte more is a 413. */
+#define HTTP_BODY_MAX 65536
+
+struct json_object;
+struct command_ctx;
+struct circle_reader;
+
+/* Which worker serves a route: queries read, commands write. */
+enum http_side {
+	HTTP_READ = 0,
+	HTTP_WRITE,
+};
+
+/*
+ * One request. Every string is borrowed from the caller and outlives the
+ * dispatch; absent headers are NULL.
+ */
+struct http_request {
+	const char *method;          /* "GET", "POST", … (case-sensitive) */
+	const char *path;            /* raw path before any '?', never decoded */
+	const char *query;           /* the raw query string, "" when none */
+	const char *content_type;
+	const char *if_match;
+	const char *if_none_match;
+	const char *idempotency_key;
+	const char *body;            /* body_len bytes, not NUL-terminated */
+	size_t body_len;
+	bool body_too_large;         /* more than HTTP_BODY_MAX bytes were sent */
+};
+
+/*
+ * One response. body is owned by the response (http_response_free() frees
+ * it); the header strings are stored inline so nothing else needs freeing.
+ */
+struct http_response {
+	int status;
+	const char *content_type;    /* static; NULL when there is no body */
+	char etag[16];               /* "\"<version>\"", or "" for none */
+	char location[64];           /* or "" */
+	char allow[64];              /* or "" */
+	unsigned retry_after;        /* seconds; 0 for none */
+	char *body;
+	size_t body_len;
+	bool omit_body;              /* HEAD and 304: headers as if sent, no body */
+};
+
+/* Every route of the service; route.c says which path and side each has. */
+enum http_route {
+	ROUTE_VERSION = 0,
+	ROUTE_HEALTH,
+	ROUTE_LIST,
+	ROUTE_CREATE,
+	ROUTE_GET,
+	ROUTE_PUT,
+	ROUTE_PATCH,
+	ROUTE_DELETE,
+	ROUTE_EVENTS,
+	ROUTE_AT_VERSION,
+	ROUTE__MAX
+};
+
+/* The variable path segments of a matched route, borrowed from the path. */
+struct http_params {
+	const char *id;              /* {id}, or NULL */
+	size_t id_len;
+	const char *n;               /* {n}, or NULL */
+	size_t n_len;
+};
+
+struct http_app;
+
+/* A handler always fills resp (success or problem). */
+typedef void (*http_handler)(const struct http_app *app, const struct http_request *req,
+			     const struct http_params *params, struct http_response *resp);
+
+/*
+ * What one worker serves. Each binary registers only the handlers of its own
+ * side (handlers.h), so a route of the other side has no handler here.
+ */
+struct http_app {
+	enum http_side side;
+	struct command_ctx *commands;   /* the command worker's use-case context */
+	struct circle_reader *reader;   /* the query worker's port */
+	http_handler handlers[ROUTE__MAX];
+};
+
+/* route.c: routes req and fills resp; resp must be initialised. */
+void http_dispatch(const struct http_app *app, const struct http_request *req,
+		   struct http_response *resp);
+
+/* response.c */
+/* An empty 500 response; call before filling. */
+void http_response_init(struct http_response *resp);
+/* Frees the body and resets the response; NULL is fine. */
+void http_response_free(struct http_response *resp);
+/*
+ * Serialises obj (borrowed) as the application/json body with status.
+ * On failure the response becomes a 500 problem.
+ */
+void http_response_json(struct http_response *resp, int status, struct json_object *obj);
+/* Makes the response the problem+json for info (see problem.h). */
+void http_response_error(struct http_response *resp, const struct cerr_info *info);
+/* Shorthand for a problem without subject. */
+void http_response_fail(struct http_response *resp, enum cerr code, const char *detail);
+/* Sets the ETag to "\"<version>\"". */
+void http_response_etag(struct http_response *resp, uint64_t version);
+/*
+ * Writes the CGI response header block ("Status: …\r\n…\r\n\r\n") into
+ * buf[size]; returns its length, or 0 when it does not fit.
+ */
+size_t http_response_head(const struct http_response *resp, char *buf, size_t size);
+/* The reason phrase of a status ("Not Found"); "Unknown" when unknown. */
+const char *http_status_reason(int status);
+
+#endif

@@ -1,0 +1,801 @@
+/*
+ * Whole requests through http_dispatch(), the real use cases and in-memory
+ * fakes of both ports: every status a handler can answer, and the order in
+ * which the command checks run.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "command/commands.h"
+#include "http/handlers.h"
+#include "query/circle_reader.h"
+
+/* ---- one in-memory world behind both ports ---- */
+
+#define MAX_EVENTS 256
+#define MAX_CIRCLES 64
+
+struct world {
+	struct circle_event events[MAX_EVENTS];
+	size_t nevents;
+	struct circle rows[MAX_CIRCLES];       /* the projection */
+	size_t nrows;
+	char keys[8][256];
+	struct idem_record recs[8];
+	size_t nkeys;
+	int appends;
+	bool down;
+	unsigned next_id;
+};
+
+static struct world w;
+
+static enum cerr
+fake_load(void *self, const char *id, struct circle_event **evs, size_t *n)
+{
+	size_t i, k = 0;
+
+	(void)self;
+	*evs = NULL;
+	*n = 0;
+	if (w.down)
+		return CE_UNAVAILABLE;
+	for (i = 0; i < w.nevents; i++)
+		if (strcmp(w.events[i].circle_id, id) == 0)
+			k++;
+	if (k == 0)
+		return CE_OK;
+	*evs = calloc(k, sizeof(**evs));
+	if (*evs == NULL)
+		return CE_INTERNAL;
+	for (i = 0; i < w.nevents; i++)
+		if (strcmp(w.events[i].circle_id, id) == 0)
+			(*evs)[(*n)++] = w.events[i];
+	return CE_OK;
+}
+
+static struct circle *
+row(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < w.nrows; i++)
+		if (strcmp(w.rows[i].id, id) == 0)
+			return &w.rows[i];
+	return NULL;
+}
+
+static enum cerr
+fake_append(void *self, const struct circle_event *ev, const struct circle *after,
+	    const struct idem_key *idem)
+{
+	struct circle *r;
+	size_t i;
+
+	(void)self;
+	if (w.down)
+		return CE_UNAVAILABLE;
+	for (i = 0; i < w.nevents; i++)
+		if (strcmp(w.events[i].circle_id, ev->circle_id) == 0 &&
+		    w.events[i].version == ev->version)
+			return CE_VERSION_MISMATCH;
+	for (i = 0; i < w.nrows; i++)
+		if (!after->deleted && !w.rows[i].deleted &&
+		    strcmp(w.rows[i].id, after->id) != 0 &&
+		    strcasecmp(w.rows[i].name, after->name) == 0)
+			return CE_DUPLICATE_NAME;
+	if (idem != NULL)
+		for (i = 0; i < w.nkeys; i++)
+			if (strcmp(w.keys[i], idem->key) == 0)
+				return CE_IDEMPOTENCY_KEY_TAKEN;
+	assert_true(w.nevents < MAX_EVENTS);
+	w.events[w.nevents++] = *ev;
+	r = row(after->id);
+	if (r == NULL) {
+		assert_true(w.nrows < MAX_CIRCLES);
+		r = &w.rows[w.nrows++];
+	}
+	*r = *after;
+	if (idem != NULL) {
+		snprintf(w.keys[w.nkeys], sizeof(w.keys[0]), "%s", idem->key);
+		memcpy(w.recs[w.nkeys].circle_id, after->id, sizeof(after->id));
+		memcpy(w.recs[w.nkeys].name, after->name, sizeof(after->name));
+		w.recs[w.nkeys].capacity = after->capacity;
+		w.nkeys++;
+	}
+	w.appends++;
+	return CE_OK;
+}
+
+static enum cerr
+fake_idem_find(void *self, const char *key, struct idem_record *out)
+{
+	size_t i;
+
+	(void)self;
+	if (w.down)
+		return CE_UNAVAILABLE;
+	for (i = 0; i < w.nkeys; i++) {
+		if (strcmp(w.keys[i], key) == 0) {
+			*out = w.recs[i];
+			return CE_OK;
+		}
+	}
+	return CE_NOT_FOUND;
+}
+
+static enum cerr
+fake_ping(void *self)
+{
+	(void)self;
+	return w.down ? CE_UNAVAILABLE : CE_OK;
+}
+
+static enum cerr
+fake_get(void *self, const char *id, struct circle *out)
+{
+	struct circle *r;
+
+	(void)self;
+	if (w.down)
+		return CE_UNAVAILABLE;
+	r = row(id);
+	if (r == NULL)
+		return CE_NOT_FOUND;
+	*out = *r;
+	return CE_OK;
+}
+
+static int
+by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct circle *)a)->id, ((const struct circle *)b)->id);
+}
+
+static enum cerr
+fake_list(void *self, const char *after, unsigned limit, struct circle *out, size_t *n)
+{
+	struct circle sorted[MAX_CIRCLES];
+	size_t i;
+
+	(void)self;
+	*n = 0;
+	if (w.down)
+		return CE_UNAVAILABLE;
+	memcpy(sorted, w.rows, w.nrows * sizeof(sorted[0]));
+	qsort(sorted, w.nrows, sizeof(sorted[0]), by_id);
+	for (i = 0; i < w.nrows && *n < limit; i++)
+		if (!sorted[i].deleted && (after == NULL || strcmp(sorted[i].id, after) > 0))
+			out[(*n)++] = sorted[i];
+	return CE_OK;
+}
+
+static enum cerr
+fake_history(void *self, const char *id, uint32_t upto, struct circle_event **evs, size_t *n)
+{
+	enum cerr rc = fake_load(self, id, evs, n);
+
+	while (rc == CE_OK && upto != 0 && *n > 0 && (*evs)[*n - 1].version > upto)
+		(*n)--;
+	return rc;
+}
+
+static void
+fake_new_id(char out[CIRCLE_ID_LEN + 1])
+{
+	snprintf(out, CIRCLE_ID_LEN + 1, "abcdef00-0000-4000-8000-%012x", ++w.next_id);
+}
+
+static void
+fake_now(char out[CIRCLE_TIME_LEN + 1])
+{
+	snprintf(out, CIRCLE_TIME_LEN + 1, "2026-11-26T08:35:48.123456Z");
+}
+
+static struct event_store store = {NULL, fake_load, fake_append, fake_idem_find};
+static struct circle_reader reader = {NULL, fake_ping, fake_get, fake_list, fake_history};
+static struct command_ctx ctx = {&store, fake_new_id, fake_now};
+static struct http_app cmd_app, qry_app;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	memset(&cmd_app, 0, sizeof(cmd_app));
+	memset(&qry_app, 0, sizeof(qry_app));
+	cmd_app.side = HTTP_WRITE;
+	cmd_app.commands = &ctx;
+	handlers_command_register(&cmd_app);
+	qry_app.side = HTTP_READ;
+	qry_app.reader = &reader;
+	handlers_query_register(&qry_app);
+	return 0;
+}
+
+/* ---- requests ---- */
+
+struct call {
+	const char *method, *path, *query, *ctype, *body, *if_match, *inm, *key;
+};
+
+static struct http_response resp;
+static json_object *doc;
+
+/* Sends c to the worker of its method's side; resp and doc hold the answer. */
+static int
+send_req(const struct call *c)
+{
+	struct http_request req = {0};
+	bool read = strcmp(c->method, "GET") == 0 || strcmp(c->method, "HEAD") == 0;
+
+	json_object_put(doc);
+	doc = NULL;
+	http_response_free(&resp);
+	req.method = c->method;
+	req.path = c->path;
+	req.query = c->query != NULL ? c->query : "";
+	req.content_type = c->ctype;
+	req.body = c->body;
+	req.body_len = c->body != NULL ? strlen(c->body) : 0;
+	req.if_match = c->if_match;
+	req.if_none_match = c->inm;
+	req.idempotency_key = c->key;
+	http_response_init(&resp);
+	http_dispatch(read ? &qry_app : &cmd_app, &req, &resp);
+	if (resp.body != NULL)
+		doc = json_tokener_parse(resp.body);
+	return resp.status;
+}
+
+static const char *
+str(const char *key)
+{
+	json_object *v = NULL;
+
+	if (doc == NULL || !json_object_object_get_ex(doc, key, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int64_t
+num(const char *key)
+{
+	json_object *v = NULL;
+
+	if (doc == NULL || !json_object_object_get_ex(doc, key, &v))
+		return -1;
+	return json_object_get_int64(v);
+}
+
+/* Asserts a problem answer: status, code and (when given) subject member. */
+static void
+expect_problem(const struct call *c, int status, const char *code, const char *member,
+	       const char *subject)
+{
+	int got = send_req(c);
+
+	if (got != status || str("code") == NULL || strcmp(str("code"), code) != 0)
+		fail_msg("%s %s: %d %s, want %d %s", c->method, c->path, got,
+			 str("code") ? str("code") : "-", status, code);
+	assert_string_equal(resp.content_type, "application/problem+json");
+	assert_int_equal(num("status"), status);
+	if (member != NULL)
+		assert_string_equal(str(member), subject);
+}
+
+static const char json[] = "application/json";
+
+/* Creates a circle and returns its path in path[64]. */
+static void
+make(const char *name, int capacity, char path[64])
+{
+	char body[256];
+	struct call c = {"POST", "/circle", NULL, json, body, NULL, NULL, NULL};
+
+	snprintf(body, sizeof(body), "{\"circle_name\":\"%s\",\"capacity\":%d}", name, capacity);
+	assert_int_equal(send_req(&c), 201);
+	snprintf(path, 64, "%s", resp.location);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	json_object_put(doc);
+	doc = NULL;
+	http_response_free(&resp);
+	return 0;
+}
+
+/* ---- create ---- */
+
+static void
+test_create(void **state)
+{
+	struct call c = {"POST", "/circle", NULL, json,
+		"{\"circle_name\":\"football\",\"capacity\":20}", NULL, NULL, NULL};
+	char loc[64];
+
+	(void)state;
+	assert_int_equal(send_req(&c), 201);
+	assert_string_equal(resp.content_type, "application/json");
+	assert_string_equal(resp.etag, "\"1\"");
+	assert_string_equal(resp.location, "/circle/abcdef00-0000-4000-8000-000000000001");
+	assert_string_equal(str("circle_id"), "abcdef00-0000-4000-8000-000000000001");
+	assert_string_equal(str("circle_name"), "football");
+	assert_int_equal(num("capacity"), 20);
+	assert_int_equal(num("version"), 1);
+	assert_int_equal(json_object_object_length(doc), 4);
+	assert_false(resp.omit_body);
+	snprintf(loc, sizeof(loc), "%s", resp.location);
+
+	c.body = "{\"circle_name\":\"FOOTBALL\",\"capacity\":5}";
+	expect_problem(&c, 409, "duplicate_name", NULL, NULL);
+	c.ctype = "application/json; charset=UTF-8";
+	c.body = "{\"capacity\":5,\"circle_name\":\"rugby\"}";
+	assert_int_equal(send_req(&c), 201);
+	assert_int_equal(w.appends, 2);
+}
+
+static void
+test_create_refusals(void **state)
+{
+	struct call c = {"POST", "/circle", NULL, json, NULL, NULL, NULL, NULL};
+
+	(void)state;
+	c.body = "";
+	expect_problem(&c, 400, "invalid_json", NULL, NULL);
+	c.body = "{\"circle_name\":\"a\",\"capacity\":3,}";
+	expect_problem(&c, 400, "invalid_json", NULL, NULL);
+	c.body = "{\"circle_name\":\"a\",\"capacity\":3,\"x\":1}";
+	expect_problem(&c, 400, "unknown_field", "field", "x");
+	c.body = "{\"circle_name\":\"a\"}";
+	expect_problem(&c, 400, "missing_field", "field", "capacity");
+	c.body = "{\"circle_name\":\"a\",\"capacity\":1e3}";
+	expect_problem(&c, 400, "invalid_field", "field", "capacity");
+	c.body = "{\"circle_name\":\" \",\"capacity\":3}";
+	expect_problem(&c, 400, "invalid_field", "field", "circle_name");
+	/* media type first: missing, other, or with a foreign charset */
+	c.body = "not json";
+	c.ctype = NULL;
+	expect_problem(&c, 415, "unsupported_media_type", NULL, NULL);
+	c.ctype = "text/plain";
+	expect_problem(&c, 415, "unsupported_media_type", NULL, NULL);
+	c.ctype = "application/json; charset=latin1";
+	expect_problem(&c, 415, "unsupported_media_type", NULL, NULL);
+	/* the body before the headers */
+	c.ctype = json;
+	c.key = "bad key";
+	expect_problem(&c, 400, "invalid_json", NULL, NULL);
+	c.body = "{\"circle_name\":\"a\",\"capacity\":3}";
+	expect_problem(&c, 400, "invalid_header", "header", "Idempotency-Key");
+	c.key = "";
+	expect_problem(&c, 400, "invalid_header", "header", "Idempotency-Key");
+	assert_int_equal(w.appends, 0);
+}
+
+static void
+test_idempotency(void **state)
+{
+	struct call c = {"POST", "/circle", NULL, json,
+		"{\"circle_name\":\"chess\",\"capacity\":8}", NULL, NULL, "key-1"};
+	char first[64];
+
+	(void)state;
+	assert_int_equal(send_req(&c), 201);
+	snprintf(first, sizeof(first), "%s", resp.location);
+	/* the same value, spaced and ordered otherwise: the first answer again */
+	c.body = " { \"capacity\" : 8 , \"circle_name\" : \"ch\\u0065ss\" } ";
+	assert_int_equal(send_req(&c), 201);
+	assert_string_equal(resp.location, first);
+	assert_string_equal(resp.etag, "\"1\"");
+	assert_int_equal(num("version"), 1);
+	assert_int_equal(w.appends, 1);
+	c.body = "{\"circle_name\":\"chess\",\"capacity\":9}";
+	expect_problem(&c, 422, "idempotency_key_reused", NULL, NULL);
+	assert_int_equal(w.appends, 1);
+}
+
+/* ---- update ---- */
+
+static void
+test_update(void **state)
+{
+	char path[64];
+	struct call c = {"PUT", NULL, NULL, json, NULL, NULL, NULL, NULL};
+
+	(void)state;
+	make("tennis", 10, path);
+	c.path = path;
+	c.body = "{\"capacity\":12,\"version\":1}";
+	assert_int_equal(send_req(&c), 200);
+	assert_string_equal(resp.etag, "\"2\"");
+	assert_int_equal(num("capacity"), 12);
+	assert_int_equal(num("version"), 2);
+	/* If-Match alone, and PATCH meaning the same */
+	c.method = "PATCH";
+	c.body = "{\"circle_name\":\"Tennis club\"}";
+	c.if_match = "\"2\"";
+	assert_int_equal(send_req(&c), 200);
+	assert_int_equal(num("version"), 3);
+	assert_string_equal(str("circle_name"), "Tennis club");
+	/* both, agreeing */
+	c.body = "{\"capacity\":13,\"version\":3}";
+	c.if_match = " \"3\" ";
+	assert_int_equal(send_req(&c), 200);
+	assert_int_equal(num("version"), 4);
+	/* nothing changes: same version, no event */
+	c.body = "{\"capacity\":13}";
+	c.if_match = "\"4\"";
+	assert_int_equal(send_req(&c), 200);
+	assert_int_equal(num("version"), 4);
+	assert_string_equal(resp.etag, "\"4\"");
+	assert_int_equal(w.appends, 4);
+	/* an id in upper case names the same circle */
+	{
+		char upper[64];
+		size_t i;
+
+		snprintf(upper, sizeof(upper), "%s", path);
+		for (i = strlen("/circle/"); upper[i] != '\0'; i++)
+			if (upper[i] >= 'a' && upper[i] <= 'f')
+				upper[i] = (char)(upper[i] - 'a' + 'A');
+		c.path = upper;
+		c.body = "{\"capacity\":14}";
+		assert_int_equal(send_req(&c), 200);
+		assert_string_equal(str("circle_id"), path + strlen("/circle/"));
+	}
+}
+
+static void
+test_update_order(void **state)
+{
+	char path[64], gone[64];
+	struct call c = {"PUT", NULL, NULL, json, NULL, NULL, NULL, NULL};
+
+	(void)state;
+	make("judo", 10, path);
+	make("karate", 10, gone);
+	c.path = gone;
+	c.if_match = "\"1\"";
+	c.method = "DELETE";
+	assert_int_equal(send_req(&c), 204);
+	c.method = "PUT";
+
+	/* 1. the id, before a wrong media type */
+	c.path = "/circle/nope";
+	c.ctype = "text/plain";
+	c.body = "{";
+	c.if_match = "bad";
+	expect_problem(&c, 400, "invalid_circle_id", NULL, NULL);
+	/* 2. the media type, before a broken body */
+	c.path = "/circle/abcdef00-0000-4000-8000-0000000000ff";
+	expect_problem(&c, 415, "unsupported_media_type", NULL, NULL);
+	/* 3. the body, before a bad If-Match */
+	c.ctype = json;
+	expect_problem(&c, 400, "invalid_json", NULL, NULL);
+	c.body = "{\"version\":1}";
+	expect_problem(&c, 400, "nothing_to_update", NULL, NULL);
+	c.body = "{\"capacity\":2}";
+	expect_problem(&c, 400, "invalid_field", "field", "capacity");
+	/* 4. the headers, before existence */
+	c.body = "{\"capacity\":5,\"version\":1}";
+	expect_problem(&c, 400, "invalid_header", "header", "If-Match");
+	c.if_match = "W/\"1\"";
+	expect_problem(&c, 400, "invalid_header", "header", "If-Match");
+	c.if_match = "\"2\"";
+	expect_problem(&c, 400, "invalid_field", "field", "version");
+	/* 5. existence, before a missing version */
+	c.if_match = NULL;
+	c.body = "{\"capacity\":5}";
+	expect_problem(&c, 404, "not_found", NULL, NULL);
+	c.path = gone;
+	expect_problem(&c, 410, "gone", NULL, NULL);
+	/* 6. a version at all */
+	c.path = path;
+	expect_problem(&c, 428, "precondition_required", NULL, NULL);
+	/* 7. the version matching, before the name clash */
+	c.body = "{\"circle_name\":\"KARATE\",\"version\":7}";
+	expect_problem(&c, 409, "version_mismatch", NULL, NULL);
+	assert_int_equal(num("current_version"), 1);
+	c.body = "{\"circle_name\":\"karate\",\"version\":99999999999999999999}";
+	expect_problem(&c, 409, "version_mismatch", NULL, NULL);
+	/* 8. the name: a deleted circle's name is free, a live one's is not */
+	make("aikido", 10, gone);
+	c.body = "{\"circle_name\":\"AIKIDO\",\"version\":1}";
+	expect_problem(&c, 409, "duplicate_name", NULL, NULL);
+	c.body = "{\"circle_name\":\"karate\",\"version\":1}";
+	assert_int_equal(send_req(&c), 200);
+}
+
+/* ---- delete ---- */
+
+static void
+test_delete(void **state)
+{
+	char path[64];
+	struct call c = {"DELETE", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+
+	(void)state;
+	make("golf", 4, path);
+	c.path = path;
+	expect_problem(&c, 428, "precondition_required", NULL, NULL);
+	c.query = "version=01";
+	expect_problem(&c, 400, "invalid_parameter", "parameter", "version");
+	c.query = "version=";
+	expect_problem(&c, 400, "invalid_parameter", "parameter", "version");
+	c.query = "version=2";
+	c.if_match = "\"1\"";
+	expect_problem(&c, 400, "invalid_field", "field", "version");
+	c.if_match = "*";
+	expect_problem(&c, 400, "invalid_header", "header", "If-Match");
+	c.if_match = NULL;
+	expect_problem(&c, 409, "version_mismatch", NULL, NULL);
+	assert_int_equal(num("current_version"), 1);
+	c.path = "/circle/bad";
+	expect_problem(&c, 400, "invalid_circle_id", NULL, NULL);
+	c.path = "/circle/abcdef00-0000-4000-8000-0000000000ff";
+	expect_problem(&c, 404, "not_found", NULL, NULL);
+	c.path = path;
+	c.query = "x=1&version=1";
+	assert_int_equal(send_req(&c), 204);
+	assert_null(resp.body);
+	assert_null(resp.content_type);
+	assert_string_equal(resp.etag, "");
+	c.query = NULL;
+	c.if_match = "\"2\"";
+	expect_problem(&c, 410, "gone", NULL, NULL);
+}
+
+/* ---- queries ---- */
+
+static void
+test_get(void **state)
+{
+	char path[64], upper[64];
+	struct call c = {"GET", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+	size_t len, i;
+
+	(void)state;
+	make("swim", 30, path);
+	c.path = path;
+	assert_int_equal(send_req(&c), 200);
+	assert_string_equal(resp.etag, "\"1\"");
+	assert_string_equal(str("circle_name"), "swim");
+	len = resp.body_len;
+	c.inm = "\"1\"";
+	assert_int_equal(send_req(&c), 304);
+	assert_true(resp.omit_body);
+	assert_int_equal(resp.body_len, len);
+	assert_string_equal(resp.etag, "\"1\"");
+	c.inm = "\"0\", W/\"1\"";
+	assert_int_equal(send_req(&c), 304);
+	c.inm = "*";
+	assert_int_equal(send_req(&c), 304);
+	c.inm = "\"2\"";
+	assert_int_equal(send_req(&c), 200);
+	c.inm = NULL;
+	c.method = "HEAD";
+	assert_int_equal(send_req(&c), 200);
+	assert_true(resp.omit_body);
+	assert_int_equal(resp.body_len, len);
+	assert_string_equal(resp.etag, "\"1\"");
+	c.method = "GET";
+	snprintf(upper, sizeof(upper), "%s", path);
+	for (i = 0; upper[i] != '\0'; i++)
+		if (upper[i] >= 'a' && upper[i] <= 'z' && i > 8)
+			upper[i] = (char)(upper[i] - 'a' + 'A');
+	c.path = upper;
+	assert_int_equal(send_req(&c), 200);
+	assert_string_equal(str("circle_id"), path + 8);
+
+	c.path = "/circle/xyz";
+	expect_problem(&c, 400, "invalid_circle_id", NULL, NULL);
+	c.path = "/circle/abcdef00-0000-4000-8000-0000000000ff";
+	expect_problem(&c, 404, "not_found", NULL, NULL);
+	c.method = "HEAD";
+	assert_int_equal(send_req(&c), 404);
+	assert_true(resp.omit_body);
+	c.method = "DELETE";
+	c.path = path;
+	c.if_match = "\"1\"";
+	assert_int_equal(send_req(&c), 204);
+	c.method = "GET";
+	c.if_match = NULL;
+	expect_problem(&c, 410, "gone", NULL, NULL);
+}
+
+static void
+test_list(void **state)
+{
+	char p[64];
+	struct call c = {"GET", "/circle", NULL, NULL, NULL, NULL, NULL, NULL};
+	json_object *arr = NULL, *next = NULL;
+
+	(void)state;
+	assert_int_equal(send_req(&c), 200);
+	assert_true(json_object_object_get_ex(doc, "circles", &arr));
+	assert_int_equal(json_object_array_length(arr), 0);
+	assert_true(json_object_object_get_ex(doc, "next_after", &next));
+	assert_null(next);
+	make("a1", 3, p);
+	make("a2", 3, p);
+	make("a3", 3, p);
+	c.query = "limit=2";
+	assert_int_equal(send_req(&c), 200);
+	assert_true(json_object_object_get_ex(doc, "circles", &arr));
+	assert_int_equal(json_object_array_length(arr), 2);
+	assert_string_equal(str("next_after"), "abcdef00-0000-4000-8000-000000000003");
+	c.query = "limit=2&after=abcdef00-0000-4000-8000-000000000003";
+	assert_int_equal(send_req(&c), 200);
+	assert_true(json_object_object_get_ex(doc, "circles", &arr));
+	assert_int_equal(json_object_array_length(arr), 1);
+	assert_true(json_object_object_get_ex(doc, "next_after", &next));
+	assert_null(next);
+	c.query = "limit=1000&foo=bar";
+	assert_int_equal(send_req(&c), 200);
+	c.query = "limit=1001";
+	expect_problem(&c, 400, "invalid_parameter", "parameter", "limit");
+	c.query = "limit=0";
+	expect_problem(&c, 400, "invalid_parameter", "parameter", "limit");
+	c.query = "after=zzz";
+	expect_problem(&c, 400, "invalid_parameter", "parameter", "after");
+	w.down = true;
+	c.query = NULL;
+	expect_problem(&c, 503, "service_unavailable", NULL, NULL);
+	assert_int_equal(resp.retry_after, 1);
+}
+
+static void
+test_events_and_versions(void **state)
+{
+	char path[64], sub[128];
+	struct call c = {"PUT", NULL, NULL, json, "{\"capacity\":4,\"version\":1}", NULL, NULL,
+		NULL};
+	json_object *arr = NULL, *e, *v;
+
+	(void)state;
+	make("go", 3, path);
+	c.path = path;
+	assert_int_equal(send_req(&c), 200);
+	c.method = "DELETE";
+	c.if_match = "\"2\"";
+	assert_int_equal(send_req(&c), 204);
+
+	c.method = "GET";
+	c.if_match = NULL;
+	snprintf(sub, sizeof(sub), "%s/events", path);
+	c.path = sub;
+	assert_int_equal(send_req(&c), 200);
+	assert_string_equal(str("circle_id"), path + 8);
+	assert_true(json_object_object_get_ex(doc, "events", &arr));
+	assert_int_equal(json_object_array_length(arr), 3);
+	e = json_object_array_get_idx(arr, 1);
+	assert_true(json_object_object_get_ex(e, "event_type", &v));
+	assert_string_equal(json_object_get_string(v), "circle_updated");
+	assert_true(json_object_object_get_ex(e, "version", &v));
+	assert_int_equal(json_object_get_int(v), 2);
+	assert_true(json_object_object_get_ex(e, "occurred_at", &v));
+	assert_string_equal(json_object_get_string(v), "2026-11-26T08:35:48.123456Z");
+	assert_true(json_object_object_get_ex(e, "event_id", &v));
+	assert_true(json_object_object_get_ex(e, "data", &v));
+	assert_string_equal(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
+			    "{\"type\":\"circle_updated\",\"capacity\":4}");
+	c.path = "/circle/abcdef00-0000-4000-8000-0000000000ff/events";
+	expect_problem(&c, 404, "not_found", NULL, NULL);
+	c.path = "/circle/x/events";
+	expect_problem(&c, 400, "invalid_circle_id", NULL, NULL);
+
+	snprintf(sub, sizeof(sub), "%s/versions/1", path);
+	c.path = sub;
+	assert_int_equal(send_req(&c), 200);
+	assert_int_equal(num("capacity"), 3);
+	assert_int_equal(num("version"), 1);
+	assert_string_equal(resp.etag, "\"1\"");
+	snprintf(sub, sizeof(sub), "%s/versions/2", path);
+	assert_int_equal(send_req(&c), 200);
+	assert_int_equal(num("capacity"), 4);
+	snprintf(sub, sizeof(sub), "%s/versions/3", path);
+	expect_problem(&c, 410, "gone", NULL, NULL);
+	snprintf(sub, sizeof(sub), "%s/versions/4", path);
+	expect_problem(&c, 404, "not_found", NULL, NULL);
+	snprintf(sub, sizeof(sub), "%s/versions/4294967296", path);
+	expect_problem(&c, 404, "not_found", NULL, NULL);
+	snprintf(sub, sizeof(sub), "%s/versions/0", path);
+	expect_problem(&c, 400, "invalid_parameter", "parameter", "n");
+	snprintf(sub, sizeof(sub), "%s/versions/01", path);
+	expect_problem(&c, 400, "invalid_parameter", "parameter", "n");
+	c.path = "/circle/x/versions/0";
+	expect_problem(&c, 400, "invalid_circle_id", NULL, NULL);
+	c.path = "/circle/abcdef00-0000-4000-8000-0000000000ff/versions/1";
+	expect_problem(&c, 404, "not_found", NULL, NULL);
+}
+
+static void
+test_version_health_and_down(void **state)
+{
+	struct call c = {"GET", "/version", NULL, NULL, NULL, NULL, NULL, NULL};
+
+	(void)state;
+	w.down = true;
+	assert_int_equal(send_req(&c), 200);
+	assert_string_equal(str("name"), "circle");
+	assert_non_null(str("version"));
+	c.path = "/health";
+	expect_problem(&c, 503, "service_unavailable", NULL, NULL);
+	assert_int_equal(resp.retry_after, 1);
+	w.down = false;
+	assert_int_equal(send_req(&c), 200);
+	assert_string_equal(str("status"), "ok");
+	c.method = "HEAD";
+	assert_int_equal(send_req(&c), 200);
+	assert_true(resp.omit_body);
+
+	w.down = true;
+	c.method = "POST";
+	c.path = "/circle";
+	c.ctype = json;
+	c.body = "{\"circle_name\":\"x\",\"capacity\":3}";
+	expect_problem(&c, 503, "service_unavailable", NULL, NULL);
+	c.method = "PUT";
+	c.path = "/circle/abcdef00-0000-4000-8000-0000000000ff";
+	c.if_match = "\"1\"";
+	expect_problem(&c, 503, "service_unavailable", NULL, NULL);
+}
+
+static void
+test_too_large_and_routing(void **state)
+{
+	struct http_request req = {0};
+
+	(void)state;
+	req.method = "POST";
+	req.path = "/circle";
+	req.query = "";
+	req.content_type = json;
+	req.body_too_large = true;
+	http_response_free(&resp);
+	http_response_init(&resp);
+	http_dispatch(&cmd_app, &req, &resp);
+	assert_int_equal(resp.status, 413);
+	http_response_free(&resp);
+	/* the query worker never runs a write */
+	req.body_too_large = false;
+	req.body = "{\"circle_name\":\"x\",\"capacity\":3}";
+	req.body_len = strlen(req.body);
+	http_response_init(&resp);
+	http_dispatch(&qry_app, &req, &resp);
+	assert_int_equal(resp.status, 500);
+	assert_int_equal(w.appends, 0);
+	http_response_free(&resp);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_and_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version_health_and_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_large_and_routing, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
