@@ -37,11 +37,10 @@ verify(struct store *st)
 	struct circle_reader reader;
 	size_t n, i, events, total_events = 0, circles = 0, bad = 0;
 	bool agree;
-	enum cerr rc;
 
 	store_circle_reader(st, &reader);
 	do {
-		rc = store_circle_ids(st, after, IDS_PAGE, ids, &n);
+		enum cerr rc = store_circle_ids(st, after, IDS_PAGE, ids, &n);
 		if (rc != CE_OK) {
 			fprintf(stderr, "circlectl: cannot list circles (database %s)\n",
 				rc == CE_UNAVAILABLE ? "unavailable" : "error");

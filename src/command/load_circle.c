@@ -53,3 +53,54 @@ answer_lost_race(const struct command_ctx *ctx, const char *id, struct cerr_info
 		info->current_version = now.version;
 	return CE_VERSION_MISMATCH;
 }
+
+enum cerr
+circle_command_begin(const struct command_ctx *ctx, const char *id, struct circle_command *cmd,
+		     struct cerr_info *info)
+{
+	enum cerr rc;
+
+	if (ctx == NULL || ctx->store == NULL || ctx->new_id == NULL || ctx->now == NULL ||
+	    id == NULL)
+		return cerr_set(info, CE_INTERNAL, NULL, "missing argument");
+	if (!circle_id_valid(id, strnlen(id, CIRCLE_ID_LEN + 1)))
+		return cerr_set(info, CE_INVALID_CIRCLE_ID, NULL, "the circle id is not a UUID");
+	memset(cmd, 0, sizeof *cmd);
+	circle_id_normalize(id, cmd->circle_id);
+	if ((rc = load_circle(ctx, cmd->circle_id, &cmd->state, info)) != CE_OK)
+		return rc;
+	ctx->new_id(cmd->event_id);
+	ctx->now(cmd->now);
+	cmd->meta.event_id = cmd->event_id;
+	cmd->meta.occurred_at = cmd->now;
+	return CE_OK;
+}
+
+enum cerr
+circle_command_append(const struct command_ctx *ctx, const struct circle_command *cmd,
+		      const struct circle_event *ev, struct circle *after, struct cerr_info *info)
+{
+	enum cerr rc;
+
+	*after = cmd->state;
+	if (circle_apply(after, ev) != CE_OK)
+		return cerr_set(info, CE_INTERNAL, NULL, "the decided event does not apply");
+	rc = ctx->store->append(ctx->store->self, ev, after, NULL);
+	switch (rc) {
+	case CE_OK:
+		return cerr_set(info, CE_OK, NULL, NULL);
+	case CE_VERSION_MISMATCH:
+		return answer_lost_race(ctx, cmd->circle_id, info);
+	case CE_DUPLICATE_NAME:
+		/* only an event that names the circle can clash */
+		if (ev->has_name)
+			return cerr_set(info, rc, "circle_name",
+					"a live circle already has this name");
+		break;
+	case CE_UNAVAILABLE:
+		return cerr_set(info, rc, NULL, "the database cannot be reached");
+	default:
+		break;
+	}
+	return cerr_set(info, CE_INTERNAL, NULL, "appending the event failed");
+}

@@ -1,7 +1,8 @@
 /*
  * What update and delete share: the current state of a circle, replayed
- * from the event store, and the answer to a command that lost a race.
- * Private to the command layer.
+ * from the event store, a fresh event id and time, appending the decided
+ * event, and the answer to a command that lost a race. Private to the
+ * command layer.
  */
 #ifndef CIRCLE_COMMAND_LOAD_CIRCLE_H
 #define CIRCLE_COMMAND_LOAD_CIRCLE_H
@@ -22,5 +23,30 @@ enum cerr load_circle(const struct command_ctx *ctx, const char *id,
  */
 enum cerr answer_lost_race(const struct command_ctx *ctx, const char *id,
 			   struct cerr_info *info);
+
+/* Everything a command on an existing circle works with. */
+struct circle_command {
+	char circle_id[CIRCLE_ID_LEN + 1];   /* the id asked for, lower case */
+	char event_id[CIRCLE_ID_LEN + 1];
+	char now[CIRCLE_TIME_LEN + 1];
+	struct event_meta meta;              /* points at event_id and now */
+	struct circle state;                 /* replayed; version 0: unknown */
+};
+
+/*
+ * Checks id (CE_INVALID_CIRCLE_ID), replays the circle into cmd->state and
+ * draws the id and time of the event a decision may produce.
+ */
+enum cerr circle_command_begin(const struct command_ctx *ctx, const char *id,
+			       struct circle_command *cmd, struct cerr_info *info);
+
+/*
+ * Appends ev, decided from cmd->state, with the projection it implies, which
+ * it writes to *after. Answers as the store did, a lost race as
+ * answer_lost_race() does; what names the failure goes into *info.
+ */
+enum cerr circle_command_append(const struct command_ctx *ctx, const struct circle_command *cmd,
+				const struct circle_event *ev, struct circle *after,
+				struct cerr_info *info);
 
 #endif
