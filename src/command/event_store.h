@@ -25,16 +25,18 @@ struct idem_key {
 struct event_store {
 	void *self;
 	/*
-	 * Loads every event of circle_id, ascending by version, into a new
-	 * array *evs of *n events that the caller frees (NULL when n is 0).
-	 * Returns CE_OK (also for an unknown id: n is 0), CE_UNAVAILABLE or
-	 * CE_INTERNAL.
+	 * Loads circle_id for a command: *from is its latest snapshot (version
+	 * 0: none, start from nothing), and the events after it, ascending by
+	 * version, go into a new array *evs of *n events that the caller frees
+	 * (NULL when n is 0). Returns CE_OK (also for an unknown id: version 0
+	 * and n 0), CE_UNAVAILABLE or CE_INTERNAL.
 	 */
-	enum cerr (*load)(void *self, const char *circle_id,
+	enum cerr (*load)(void *self, const char *circle_id, struct circle *from,
 			  struct circle_event **evs, size_t *n);
 	/*
 	 * In one transaction: appends ev, writes the projection row `after`
-	 * (the state once ev is applied), and remembers idem when not NULL.
+	 * (the state once ev is applied; now and then also as a snapshot),
+	 * and remembers idem when not NULL.
 	 * Returns CE_OK, CE_VERSION_MISMATCH when (circle_id, version) is
 	 * taken, CE_DUPLICATE_NAME when a live circle has after->name,
 	 * CE_IDEMPOTENCY_KEY_TAKEN when idem->key is already remembered,

@@ -1,7 +1,7 @@
 /*
- * Loading a circle for a command by replaying its history, and answering
- * the loser of a race: the database's unique (circle_id, version) key, not
- * this code, decides who wins.
+ * Loading a circle for a command by replaying its history from its latest
+ * snapshot, and answering the loser of a race: the database's unique
+ * (circle_id, version) key, not this code, decides who wins.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +13,12 @@ load_circle(const struct command_ctx *ctx, const char *id, struct circle *state,
 	    struct cerr_info *info)
 {
 	struct circle_event *evs = NULL;
+	struct circle from;
 	size_t n = 0;
 	enum cerr rc;
 
-	rc = ctx->store->load(ctx->store->self, id, &evs, &n);
+	memset(&from, 0, sizeof from);
+	rc = ctx->store->load(ctx->store->self, id, &from, &evs, &n);
 	if (rc == CE_UNAVAILABLE) {
 		cerr_set(info, rc, NULL, "the database cannot be reached");
 		goto out;
@@ -25,7 +27,7 @@ load_circle(const struct command_ctx *ctx, const char *id, struct circle *state,
 		rc = cerr_set(info, CE_INTERNAL, NULL, "loading the circle failed");
 		goto out;
 	}
-	if (circle_replay(state, evs, n) != CE_OK) {
+	if (circle_replay_from(state, &from, evs, n) != CE_OK) {
 		rc = cerr_set(info, CE_INTERNAL, NULL, "the circle's events do not replay");
 		goto out;
 	}

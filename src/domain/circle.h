@@ -87,6 +87,11 @@ void circle_id_normalize(const char *s, char *out);
 enum cerr circle_apply(struct circle *state, const struct circle_event *ev);
 /* Starts from an empty state and applies evs[0..n). */
 enum cerr circle_replay(struct circle *state, const struct circle_event *evs, size_t n);
+/* Starts from *from (a snapshot; NULL or version 0: empty) and applies
+ * evs[0..n). CE_INTERNAL when the snapshot is not a state any events could
+ * have produced, or an event cannot follow. */
+enum cerr circle_replay_from(struct circle *state, const struct circle *from,
+			     const struct circle_event *evs, size_t n);
 
 /* The create event for a new circle; name and capacity must pass the rules. */
 enum cerr circle_decide_create(const char *circle_id, const char *name, int capacity,

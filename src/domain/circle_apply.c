@@ -113,11 +113,33 @@ circle_apply(struct circle *state, const struct circle_event *ev)
 enum cerr
 circle_replay(struct circle *state, const struct circle_event *evs, size_t n)
 {
+	return circle_replay_from(state, NULL, evs, n);
+}
+
+/* A snapshot is trusted only as far as the rules go: a corrupt one must not
+ * let a command decide from an impossible state. */
+static bool
+snapshot_valid(const struct circle *s)
+{
+	return circle_id_valid(s->id, strnlen(s->id, sizeof s->id)) &&
+	       circle_check_name(s->name, strnlen(s->name, sizeof s->name), NULL) == CE_OK &&
+	       circle_check_capacity(s->capacity, NULL) == CE_OK;
+}
+
+enum cerr
+circle_replay_from(struct circle *state, const struct circle *from,
+		   const struct circle_event *evs, size_t n)
+{
 	size_t i;
 
 	if (state == NULL || (evs == NULL && n > 0))
 		return CE_INTERNAL;
 	memset(state, 0, sizeof *state);
+	if (from != NULL && from->version > 0) {
+		if (!snapshot_valid(from))
+			return CE_INTERNAL;
+		*state = *from;
+	}
 	for (i = 0; i < n; i++) {
 		enum cerr rc = circle_apply(state, &evs[i]);
 

@@ -45,9 +45,9 @@ static const struct stmt_def {
 } stmt_defs[SQ__MAX] = {
 	[SQ_EVENTS] = {
 		"SELECT id, circle_id, version, event_type, payload, occurred_at"
-		" FROM circle_events WHERE circle_id = ? AND version <= ?"
+		" FROM circle_events WHERE circle_id = ? AND version > ? AND version <= ?"
 		" ORDER BY version",
-		2, 6, SIDE_READ | SIDE_WRITE },
+		3, 6, SIDE_READ | SIDE_WRITE },
 	[SQ_GET] = {
 		"SELECT circle_id, name, capacity, version, deleted"
 		" FROM circle_projections WHERE circle_id = ?",
@@ -97,6 +97,14 @@ static const struct stmt_def {
 		"DELETE FROM idempotency_keys"
 		" WHERE created_at < UTC_TIMESTAMP(6) - INTERVAL 24 HOUR LIMIT 1000",
 		0, 0, SIDE_WRITE },
+	[SQ_SNAPSHOT_LATEST] = {
+		"SELECT version, name, capacity, deleted FROM circle_snapshots"
+		" WHERE circle_id = ? ORDER BY version DESC LIMIT 1",
+		1, 4, SIDE_WRITE },
+	[SQ_INSERT_SNAPSHOT] = {
+		"INSERT INTO circle_snapshots (circle_id, version, name, capacity, deleted)"
+		" VALUES (?, ?, ?, ?, ?)",
+		5, 0, SIDE_WRITE },
 };
 
 /* Strict, so a value that does not fit is an error instead of being

@@ -11,6 +11,10 @@
 #include "command/event_store.h"
 #include "query/circle_reader.h"
 
+/* A snapshot of a circle's state is written with every event whose version
+ * is a multiple of this, so a command replays fewer events than this. */
+#define STORE_SNAPSHOT_EVERY 10
+
 enum store_side {
 	STORE_READ = 0,   /* SELECTs only: works for a SELECT-only user */
 	STORE_WRITE,      /* the command side's statements */

@@ -117,17 +117,17 @@ static enum cerr grow(struct circle_event **evs, size_t *cap, size_t need)
 	return CE_OK;
 }
 
-enum cerr store_load_events(struct store *st, const char *circle_id, uint32_t upto,
-			    struct circle_event **evs, size_t *n)
+enum cerr store_load_events(struct store *st, const char *circle_id, uint32_t after,
+			    uint32_t upto, struct circle_event **evs, size_t *n)
 {
-	MYSQL_BIND param[2], res[6];
+	MYSQL_BIND param[3], res[6];
 	my_bool nulls[6];
 	unsigned long id_len;
 	unsigned long ev_id_len = 0, ev_circle_len = 0, type_len = 0, payload_len = 0;
 	char ev_id[CIRCLE_ID_LEN + 2], ev_circle[CIRCLE_ID_LEN + 2];
 	char type[STORE_EVENT_TYPE_MAX + 1];
 	char *payload = NULL;
-	uint32_t version = 0, prev = 0;
+	uint32_t version = 0, prev = after;
 	MYSQL_TIME when;
 	struct circle_event *out = NULL;
 	size_t count = 0, cap = 0;
@@ -149,7 +149,8 @@ enum cerr store_load_events(struct store *st, const char *circle_id, uint32_t up
 	s = store_stmt(st, SQ_EVENTS);
 	memset(param, 0, sizeof(param));
 	store_bind_text_in(&param[0], circle_id, &id_len);
-	store_bind_u32(&param[1], &upto);
+	store_bind_u32(&param[1], &after);
+	store_bind_u32(&param[2], &upto);
 	memset(res, 0, sizeof(res));
 	store_bind_text_out(&res[0], ev_id, sizeof(ev_id), &ev_id_len);
 	store_bind_text_out(&res[1], ev_circle, sizeof(ev_circle), &ev_circle_len);
@@ -220,23 +221,73 @@ out:
 
 struct load_args {
 	const char *circle_id;
+	struct circle *from;
 	struct circle_event **evs;
 	size_t *n;
 };
 
+/* The latest snapshot of a->circle_id into a->from (version 0: none). */
+static enum cerr load_snapshot(struct store *st, struct load_args *a)
+{
+	MYSQL_BIND p[1], res[4];
+	my_bool nulls[4];
+	unsigned long id_len, name_len = 0;
+	char name[CIRCLE_NAME_MAX_BYTES + 1];
+	uint32_t version = 0;
+	int capacity = 0;
+	signed char deleted = 0;
+	MYSQL_STMT *s = store_stmt(st, SQ_SNAPSHOT_LATEST);
+	bool row = false;
+	enum cerr rc;
+
+	memset(a->from, 0, sizeof(*a->from));
+	memset(p, 0, sizeof(p));
+	memset(res, 0, sizeof(res));
+	store_bind_text_in(&p[0], a->circle_id, &id_len);
+	store_bind_u32(&res[0], &version);
+	store_bind_text_out(&res[1], name, sizeof(name), &name_len);
+	store_bind_int(&res[2], &capacity);
+	store_bind_tiny(&res[3], &deleted);
+	store_bind_nulls(res, nulls, 4);
+	rc = store_exec(st, s, p, res);
+	if (rc == CE_OK)
+		rc = store_fetch(st, s, &row);
+	if (rc == CE_OK && row) {
+		rc = store_check_nulls(nulls, 4);
+		if (rc == CE_OK)
+			rc = store_text_done(name, sizeof(name), name_len, "snapshot name");
+		if (rc == CE_OK && (version < 1 || (deleted != 0 && deleted != 1)))
+			rc = STORE_BAD("snapshot row out of range");
+		if (rc == CE_OK) {
+			/* the domain checks the rest before it trusts it */
+			memcpy(a->from->id, a->circle_id, sizeof(a->from->id));
+			memcpy(a->from->name, name, name_len + 1);
+			a->from->capacity = capacity;
+			a->from->version = version;
+			a->from->deleted = deleted == 1;
+		}
+	}
+	store_done(st, SQ_SNAPSHOT_LATEST);
+	return rc;
+}
+
 static enum cerr load_op(struct store *st, void *arg)
 {
 	struct load_args *a = arg;
+	enum cerr rc = load_snapshot(st, a);
 
-	return store_load_events(st, a->circle_id, 0, a->evs, a->n);
+	if (rc != CE_OK)
+		return rc;
+	return store_load_events(st, a->circle_id, a->from->version, 0, a->evs, a->n);
 }
 
-static enum cerr port_load(void *self, const char *circle_id, struct circle_event **evs,
-			   size_t *n)
+static enum cerr port_load(void *self, const char *circle_id, struct circle *from,
+			   struct circle_event **evs, size_t *n)
 {
 	char id[CIRCLE_ID_LEN + 1];
-	struct load_args a = { id, evs, n };
+	struct load_args a = { id, from, evs, n };
 
+	memset(from, 0, sizeof(*from));
 	*evs = NULL;
 	*n = 0;
 	/* Not a UUID: no such circle can exist. */
@@ -371,6 +422,24 @@ static enum cerr project(struct store *st, struct append_args *a)
 	return CE_OK;
 }
 
+/* The state after the event, as a snapshot, every STORE_SNAPSHOT_EVERY
+ * versions: in the event's own transaction, so it never disagrees with it. */
+static enum cerr snapshot(struct store *st, struct append_args *a)
+{
+	MYSQL_BIND p[5];
+	unsigned long id_len, name_len;
+
+	if (a->version % STORE_SNAPSHOT_EVERY != 0)
+		return CE_OK;
+	memset(p, 0, sizeof(p));
+	store_bind_text_in(&p[0], a->circle_id, &id_len);
+	store_bind_u32(&p[1], &a->version);
+	store_bind_text_in(&p[2], a->after->name, &name_len);
+	store_bind_int(&p[3], &a->capacity);
+	store_bind_tiny(&p[4], &a->deleted);
+	return store_exec(st, store_stmt(st, SQ_INSERT_SNAPSHOT), p, NULL);
+}
+
 static enum cerr append_once(struct store *st, struct append_args *a)
 {
 	enum cerr rc = store_begin(st);
@@ -385,6 +454,8 @@ static enum cerr append_once(struct store *st, struct append_args *a)
 		rc = insert_event(st, a);
 	if (rc == CE_OK)
 		rc = project(st, a);
+	if (rc == CE_OK)
+		rc = snapshot(st, a);
 	if (rc == CE_OK)
 		rc = store_commit(st);
 	if (rc != CE_OK)

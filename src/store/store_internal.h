@@ -24,7 +24,7 @@
  */
 enum store_stmt {
 	/* both sides */
-	SQ_EVENTS,             /* events of a circle up to a version, ascending */
+	SQ_EVENTS,             /* events of a circle in a version range, ascending */
 	/* read side */
 	SQ_GET,                /* one projection row */
 	SQ_LIST,               /* a page of live projection rows */
@@ -37,6 +37,8 @@ enum store_stmt {
 	SQ_IDEM_DROP_EXPIRED,  /* one key, only when expired */
 	SQ_IDEM_INSERT,
 	SQ_IDEM_PURGE,         /* a batch of expired keys */
+	SQ_SNAPSHOT_LATEST,    /* a circle's latest snapshot */
+	SQ_INSERT_SNAPSHOT,
 	SQ__MAX
 };
 
@@ -191,11 +193,11 @@ enum cerr store_text_done(char *buf, size_t size, unsigned long len, const char 
 /* --- store_events.c / store_reader.c --- */
 
 /*
- * Loads the events of circle_id (lower-case, valid) with version <= upto
- * (0: all) into a new array the caller frees. Shared by the event store's
- * load and the reader's history.
+ * Loads the events of circle_id (lower-case, valid) with after < version <=
+ * upto (upto 0: no upper bound) into a new array the caller frees. Shared
+ * by the event store's load and the reader's history.
  */
-enum cerr store_load_events(struct store *st, const char *circle_id, uint32_t upto,
-			    struct circle_event **evs, size_t *n);
+enum cerr store_load_events(struct store *st, const char *circle_id, uint32_t after,
+			    uint32_t upto, struct circle_event **evs, size_t *n);
 
 #endif

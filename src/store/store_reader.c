@@ -187,7 +187,7 @@ static enum cerr history_op(struct store *st, void *arg)
 {
 	struct history_args *a = arg;
 
-	return store_load_events(st, a->id, a->upto, a->evs, a->n);
+	return store_load_events(st, a->id, 0, a->upto, a->evs, a->n);
 }
 
 static enum cerr port_history(void *self, const char *id, uint32_t upto,

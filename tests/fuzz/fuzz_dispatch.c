@@ -100,11 +100,12 @@ load_events(const char *id, struct circle_event **evs, size_t *n)
 }
 
 static enum cerr
-fake_load(void *self, const char *id, struct circle_event **evs, size_t *n)
+fake_load(void *self, const char *id, struct circle *from, struct circle_event **evs, size_t *n)
 {
 	enum cerr rc = load_events(id, evs, n);
 
 	(void)self;
+	memset(from, 0, sizeof(*from));
 	if (rc == CE_OK && stale > 0 && *n > 0) {
 		stale--;
 		if (--*n == 0) {

@@ -141,15 +141,23 @@ static void assert_projection_is_replay(struct store *w, struct store *r, const 
 	struct event_store es;
 	struct circle_reader rd;
 	struct circle_event *evs = NULL;
-	struct circle replayed, row;
+	struct circle replayed, from, full, row;
 	size_t n = 0;
 
 	store_event_store(w, &es);
 	store_circle_reader(r, &rd);
-	assert_int_equal(es.load(es.self, id, &evs, &n), CE_OK);
-	assert_true(n > 0);
-	assert_int_equal(circle_replay(&replayed, evs, n), CE_OK);
+	/* the command side's view: the latest snapshot and the events after it */
+	assert_int_equal(es.load(es.self, id, &from, &evs, &n), CE_OK);
+	assert_true(from.version > 0 || n > 0);
+	assert_true(n < STORE_SNAPSHOT_EVERY);
+	assert_int_equal(circle_replay_from(&replayed, &from, evs, n), CE_OK);
 	free(evs);
+	/* the whole history folds to the same state */
+	evs = NULL;
+	assert_int_equal(rd.history(rd.self, id, 0, &evs, &n), CE_OK);
+	assert_int_equal(circle_replay(&full, evs, n), CE_OK);
+	free(evs);
+	assert_memory_equal(&full, &replayed, sizeof full);
 	assert_int_equal(rd.get(rd.self, id, &row), CE_OK);
 	assert_string_equal(row.id, replayed.id);
 	assert_string_equal(row.name, replayed.name);
@@ -204,6 +212,7 @@ static int setup(void **state)
 	}
 	/* Every test starts from empty tables. */
 	if (mysql_query(db, "DELETE FROM idempotency_keys") ||
+	    mysql_query(db, "DELETE FROM circle_snapshots") ||
 	    mysql_query(db, "DELETE FROM circle_projections") ||
 	    mysql_query(db, "DELETE FROM circle_events")) {
 		fprintf(stderr, "cleanup: %s\n", mysql_error(db));
@@ -265,7 +274,7 @@ static void test_create_update_delete(void **state)
 static void test_failed_append_changes_nothing(void **state)
 {
 	struct fixture *f = *state;
-	struct circle a, b, c, got;
+	struct circle a, b, c, got, from;
 	struct circle_event ev, *evs = NULL;
 	struct event_store es;
 	struct circle_reader rd;
@@ -277,7 +286,7 @@ static void test_failed_append_changes_nothing(void **state)
 
 	/* A create whose name clashes: no event, no row. */
 	assert_int_equal(create(f->w, &b, "FOOTBALL", 11), CE_DUPLICATE_NAME);
-	assert_int_equal(es.load(es.self, b.id, &evs, &n), CE_OK);
+	assert_int_equal(es.load(es.self, b.id, &from, &evs, &n), CE_OK);
 	assert_int_equal(n, 0);
 	assert_null(evs);
 	assert_int_equal(rd.get(rd.self, b.id, &got), CE_NOT_FOUND);
@@ -286,7 +295,7 @@ static void test_failed_append_changes_nothing(void **state)
 	assert_int_equal(create(f->w, &c, "Tennis", 4), CE_OK);
 	ev = make_event(CIRCLE_UPDATED, c.id, 2, "football", 0);
 	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_DUPLICATE_NAME);
-	assert_int_equal(es.load(es.self, c.id, &evs, &n), CE_OK);
+	assert_int_equal(es.load(es.self, c.id, &from, &evs, &n), CE_OK);
 	assert_int_equal(n, 1);
 	free(evs);
 	assert_int_equal(rd.get(rd.self, c.id, &got), CE_OK);
@@ -452,13 +461,62 @@ static void run_race(void *(*fn)(void *), struct racer r[2])
 	pthread_barrier_destroy(&barrier);
 }
 
+/* Every STORE_SNAPSHOT_EVERY versions a snapshot lands with the event, and
+ * a command's load starts from the latest one. */
+static void test_snapshots(void **state)
+{
+	struct fixture *f = *state;
+	struct circle c, d, from;
+	struct circle_event ev, *evs = NULL;
+	struct event_store es;
+	char sql[256];
+	size_t n = 0;
+	uint32_t v;
+	MYSQL *db;
+
+	store_event_store(f->w, &es);
+	assert_int_equal(create(f->w, &c, "Snapshots", 3), CE_OK);
+	assert_int_equal(create(f->w, &d, "Clash", 3), CE_OK);
+	for (v = 2; v <= 2 * STORE_SNAPSHOT_EVERY + 5; v++) {
+		ev = make_event(CIRCLE_UPDATED, c.id, v, NULL, (int)(3 + v));
+		assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	}
+	db = raw_connect(CMD_GROUP);
+	snprintf(sql, sizeof(sql),
+		 "SELECT COUNT(*) FROM circle_snapshots WHERE circle_id = '%s'"
+		 " AND version IN (%d, %d)", c.id, STORE_SNAPSHOT_EVERY, 2 * STORE_SNAPSHOT_EVERY);
+	assert_int_equal(raw_count(db, sql), 2);
+	assert_int_equal(es.load(es.self, c.id, &from, &evs, &n), CE_OK);
+	assert_int_equal(from.version, 2 * STORE_SNAPSHOT_EVERY);
+	assert_int_equal(from.capacity, 3 + 2 * STORE_SNAPSHOT_EVERY);
+	assert_string_equal(from.id, c.id);
+	assert_int_equal(n, 5);
+	assert_int_equal(evs[0].version, 2 * STORE_SNAPSHOT_EVERY + 1);
+	free(evs);
+	assert_projection_is_replay(f->w, f->r, c.id);
+
+	/* a refused append at a snapshot version leaves no snapshot behind */
+	for (v = c.version + 1; v < 3 * STORE_SNAPSHOT_EVERY; v++) {
+		ev = make_event(CIRCLE_UPDATED, c.id, v, NULL, (int)(3 + v));
+		assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	}
+	ev = make_event(CIRCLE_UPDATED, c.id, 3 * STORE_SNAPSHOT_EVERY, "CLASH", 0);
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_DUPLICATE_NAME);
+	snprintf(sql, sizeof(sql),
+		 "SELECT COUNT(*) FROM circle_snapshots WHERE circle_id = '%s'", c.id);
+	assert_int_equal(raw_count(db, sql), 2);
+	mysql_close(db);
+	assert_projection_is_replay(f->w, f->r, c.id);
+}
+
 static void test_version_race(void **state)
 {
 	struct fixture *f = *state;
 	static struct racer r[2];
-	struct circle c;
+	struct circle c, from;
 	struct circle_event *evs = NULL;
 	struct event_store es;
+	struct circle_reader rd;
 	size_t n = 0;
 	int round;
 
@@ -475,7 +533,11 @@ static void test_version_race(void **state)
 				 a, b);
 	}
 	store_event_store(f->w, &es);
-	assert_int_equal(es.load(es.self, c.id, &evs, &n), CE_OK);
+	assert_int_equal(es.load(es.self, c.id, &from, &evs, &n), CE_OK);
+	assert_int_equal(from.version + n, RACE_ROUNDS + 1);
+	free(evs);
+	store_circle_reader(f->r, &rd);
+	assert_int_equal(rd.history(rd.self, c.id, 0, &evs, &n), CE_OK);
 	assert_int_equal(n, RACE_ROUNDS + 1);
 	free(evs);
 	assert_projection_is_replay(f->w, f->r, c.id);
@@ -827,7 +889,7 @@ static void test_deadlock_retry(void **state)
 static void test_lock_wait_timeout(void **state)
 {
 	struct fixture *f = *state;
-	struct circle c, stuck;
+	struct circle c, stuck, from;
 	struct circle_event ev, *evs = NULL;
 	struct event_store es;
 	size_t n = 0;
@@ -846,7 +908,7 @@ static void test_lock_wait_timeout(void **state)
 	mysql_close(db);
 	/* Nothing of it was kept, and the connection goes on. */
 	store_event_store(f->w, &es);
-	assert_int_equal(es.load(es.self, c.id, &evs, &n), CE_OK);
+	assert_int_equal(es.load(es.self, c.id, &from, &evs, &n), CE_OK);
 	assert_int_equal(n, 1);
 	free(evs);
 	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
@@ -939,7 +1001,7 @@ static enum cerr work_round(struct store *w, struct store *rs, struct tracked *t
 	struct circle_reader rd;
 	struct event_store es;
 	struct circle_event ev, *evs = NULL;
-	struct circle got;
+	struct circle got, from;
 	enum cerr rc;
 	size_t n = 0;
 
@@ -953,12 +1015,12 @@ static enum cerr work_round(struct store *w, struct store *rs, struct tracked *t
 	if (t->uncertain) {
 		/* A lost commit answer may still have committed: learn the
 		 * truth before appending again. */
-		rc = es.load(es.self, t->c.id, &evs, &n);
+		rc = es.load(es.self, t->c.id, &from, &evs, &n);
 		if (rc == CE_UNAVAILABLE)
 			return CE_OK;
 		if (rc != CE_OK)
 			return rc;
-		rc = circle_replay(&t->c, evs, n);
+		rc = circle_replay_from(&t->c, &from, evs, n);
 		free(evs);
 		if (rc != CE_OK)
 			return rc;
@@ -1027,6 +1089,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_append_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_name_clashes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotency_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotency_keys, setup, teardown),

@@ -37,6 +37,8 @@ struct fake {
 	/* failures to answer, CE_OK for none */
 	enum cerr fail_load, fail_append, fail_idem;
 	unsigned fail_load_from;                /* loads from this one on fail, 0: none */
+	/* load answers a snapshot at the highest multiple of this version, 0: none */
+	uint32_t snapshot_every;
 	/* the next append loses a race: race_event is appended first */
 	bool race_version;
 	struct circle_event race_event;
@@ -78,12 +80,15 @@ raw_append(struct fake *f, const struct circle_event *ev)
 }
 
 static enum cerr
-fake_load(void *self, const char *circle_id, struct circle_event **evs, size_t *n)
+fake_load(void *self, const char *circle_id, struct circle *from, struct circle_event **evs,
+	  size_t *n)
 {
 	struct fake *f = self;
+	uint32_t snap = 0;
 	size_t i, k = 0;
 
 	f->loads++;
+	memset(from, 0, sizeof *from);
 	if (f->fail_load != CE_OK)
 		return f->fail_load;
 	if (f->fail_load_from != 0 && f->loads >= f->fail_load_from)
@@ -95,11 +100,19 @@ fake_load(void *self, const char *circle_id, struct circle_event **evs, size_t *
 			k++;
 	if (k == 0)
 		return CE_OK;
+	/* the snapshot is the fold of the events up to it, as the store keeps it */
+	if (f->snapshot_every != 0)
+		snap = (uint32_t)k / f->snapshot_every * f->snapshot_every;
 	*evs = calloc(k, sizeof **evs);
 	assert_non_null(*evs);
-	for (i = 0; i < f->n_events; i++)
-		if (strcmp(f->events[i].circle_id, circle_id) == 0)
+	for (i = 0; i < f->n_events; i++) {
+		if (strcmp(f->events[i].circle_id, circle_id) != 0)
+			continue;
+		if (f->events[i].version <= snap)
+			assert_int_equal(circle_apply(from, &f->events[i]), CE_OK);
+		else
 			(*evs)[(*n)++] = f->events[i];
+	}
 	return CE_OK;
 }
 
@@ -482,6 +495,38 @@ update_ok(void **state)
 	assert_int_equal(out.capacity, 50);
 }
 
+/* Loading from a snapshot decides exactly as replaying everything does. */
+static void
+update_from_snapshot(void **state)
+{
+	struct circle c, out, replayed_state;
+	struct cerr_info info;
+	struct circle_update u;
+	int i;
+
+	(void)state;
+	fake.snapshot_every = 4;
+	c = must_create("snap", 3);
+	for (i = 1; i <= 9; i++) {
+		u = upd(NULL, 3 + i, true, (uint64_t)i);
+		assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_OK);
+		assert_int_equal(out.version, i + 1);
+	}
+	/* at 10 events the load holds a snapshot at 8 and two events */
+	u = upd("snapped", 0, true, 9);
+	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_VERSION_MISMATCH);
+	assert_int_equal(info.current_version, 10);
+	u = upd("snapped", 0, true, 10);
+	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_OK);
+	assert_int_equal(out.version, 11);
+	assert_string_equal(out.name, "snapped");
+	assert_int_equal(out.capacity, 12);
+	assert_int_equal(circle_replay(&replayed_state, fake.events, fake.n_events), CE_OK);
+	assert_memory_equal(&replayed_state, &out, sizeof out);
+	assert_int_equal(delete_circle(&ctx, c.id, true, 11, &info), CE_OK);
+	assert_int_equal(delete_circle(&ctx, c.id, true, 12, &info), CE_GONE);
+}
+
 static void
 update_unchanged_appends_nothing(void **state)
 {
@@ -710,6 +755,7 @@ main(void)
 		cmocka_unit_test_setup(create_idempotency_race, setup),
 		cmocka_unit_test_setup(create_store_failures, setup),
 		cmocka_unit_test_setup(update_ok, setup),
+		cmocka_unit_test_setup(update_from_snapshot, setup),
 		cmocka_unit_test_setup(update_unchanged_appends_nothing, setup),
 		cmocka_unit_test_setup(update_errors, setup),
 		cmocka_unit_test_setup(update_loses_race, setup),

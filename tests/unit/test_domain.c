@@ -331,6 +331,41 @@ replay_seed_example(void **state)
 	assert_int_equal(circle_replay(&c, NULL, 1), CE_INTERNAL);
 }
 
+/* From a snapshot, replay goes on exactly as from the start. */
+static void
+replay_from_snapshot(void **state)
+{
+	struct circle_event evs[3];
+	struct circle snap, c, full;
+
+	(void)state;
+	evs[0] = created(1, "football", 20);
+	evs[1] = updated(2, NULL, 30);
+	evs[2] = updated(3, "baseball", 40);
+	assert_int_equal(circle_replay(&snap, evs, 1), CE_OK);
+	assert_int_equal(circle_replay_from(&c, &snap, evs + 1, 2), CE_OK);
+	assert_int_equal(circle_replay(&full, evs, 3), CE_OK);
+	assert_memory_equal(&c, &full, sizeof c);
+	/* NULL or an empty snapshot is the empty state */
+	assert_int_equal(circle_replay_from(&c, NULL, evs, 3), CE_OK);
+	assert_memory_equal(&c, &full, sizeof c);
+	memset(&snap, 0, sizeof snap);
+	assert_int_equal(circle_replay_from(&c, &snap, evs, 3), CE_OK);
+	assert_memory_equal(&c, &full, sizeof c);
+	/* the events must follow the snapshot without a gap */
+	assert_int_equal(circle_replay(&snap, evs, 1), CE_OK);
+	assert_int_equal(circle_replay_from(&c, &snap, evs + 2, 1), CE_INTERNAL);
+	/* a snapshot no events could have produced is refused */
+	snap.capacity = 2;
+	assert_int_equal(circle_replay_from(&c, &snap, NULL, 0), CE_INTERNAL);
+	assert_int_equal(circle_replay(&snap, evs, 1), CE_OK);
+	snap.name[0] = '\0';
+	assert_int_equal(circle_replay_from(&c, &snap, NULL, 0), CE_INTERNAL);
+	assert_int_equal(circle_replay(&snap, evs, 1), CE_OK);
+	strcpy(snap.id, "not-a-uuid");
+	assert_int_equal(circle_replay_from(&c, &snap, NULL, 0), CE_INTERNAL);
+}
+
 static void
 replay_delete(void **state)
 {
@@ -742,6 +777,7 @@ main(void)
 		cmocka_unit_test(id_validation),
 		cmocka_unit_test(event_type_names),
 		cmocka_unit_test(replay_seed_example),
+		cmocka_unit_test(replay_from_snapshot),
 		cmocka_unit_test(replay_delete),
 		cmocka_unit_test(replay_rejects_gaps),
 		cmocka_unit_test(apply_rejects_impossible_events),

@@ -40,7 +40,7 @@ struct world {
 static struct world w;
 
 static enum cerr
-fake_load(void *self, const char *id, struct circle_event **evs, size_t *n)
+all_events(void *self, const char *id, struct circle_event **evs, size_t *n)
 {
 	size_t i, k = 0;
 
@@ -179,10 +179,18 @@ fake_list(void *self, const char *after, unsigned limit, struct circle *out, siz
 	return CE_OK;
 }
 
+/* No snapshots here: a command replays the whole history. */
+static enum cerr
+fake_load(void *self, const char *id, struct circle *from, struct circle_event **evs, size_t *n)
+{
+	memset(from, 0, sizeof(*from));
+	return all_events(self, id, evs, n);
+}
+
 static enum cerr
 fake_history(void *self, const char *id, uint32_t upto, struct circle_event **evs, size_t *n)
 {
-	enum cerr rc = fake_load(self, id, evs, n);
+	enum cerr rc = all_events(self, id, evs, n);
 
 	while (rc == CE_OK && upto != 0 && *n > 0 && (*evs)[*n - 1].version > upto)
 		(*n)--;
