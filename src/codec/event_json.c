@@ -8,21 +8,10 @@
 #include <string.h>
 
 #include "codec/event_json.h"
+#include "codec/json_member.h"
 
 /* An object holding only scalars needs depth 1; 2 lets nesting fail on type. */
 #define EVENT_JSON_DEPTH 2
-
-static int
-add_member(json_object *obj, const char *key, json_object *val)
-{
-	if (val == NULL)
-		return -1;
-	if (json_object_object_add(obj, key, val) != 0) {
-		json_object_put(val);
-		return -1;
-	}
-	return 0;
-}
 
 json_object *
 event_json_data(const struct circle_event *ev)
@@ -59,13 +48,13 @@ event_json_data(const struct circle_event *ev)
 
 	if ((obj = json_object_new_object()) == NULL)
 		goto fail;
-	if (add_member(obj, "type", json_object_new_string(type)) != 0)
+	if (json_member_add(obj, "type", json_object_new_string(type)) != 0)
 		goto fail;
 	if (ev->has_name &&
-	    add_member(obj, "name", json_object_new_string_len(ev->name, (int)name_len)) != 0)
+	    json_member_add(obj, "name", json_object_new_string_len(ev->name, (int)name_len)) != 0)
 		goto fail;
 	if (ev->has_capacity &&
-	    add_member(obj, "capacity", json_object_new_int(ev->capacity)) != 0)
+	    json_member_add(obj, "capacity", json_object_new_int(ev->capacity)) != 0)
 		goto fail;
 	return obj;
 fail:

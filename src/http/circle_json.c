@@ -5,34 +5,22 @@
 #include <string.h>
 
 #include "codec/event_json.h"
+#include "codec/json_member.h"
 #include "http/circle_json.h"
 #include "http/http.h"
-
-/* Adds key: val, taking ownership of val; -1 (val released) on failure. */
-static int
-add(json_object *obj, const char *key, json_object *val)
-{
-	if (val == NULL)
-		return -1;
-	if (json_object_object_add(obj, key, val) != 0) {
-		json_object_put(val);
-		return -1;
-	}
-	return 0;
-}
 
 json_object *
 circle_json_new(const struct circle *c)
 {
 	json_object *obj = json_object_new_object();
+	int name_len = (int)strnlen(c->name, sizeof(c->name));
 
 	if (obj == NULL)
 		return NULL;
-	if (add(obj, "circle_id", json_object_new_string(c->id)) != 0 ||
-	    add(obj, "circle_name", json_object_new_string_len(c->name,
-				(int)strnlen(c->name, sizeof(c->name)))) != 0 ||
-	    add(obj, "capacity", json_object_new_int(c->capacity)) != 0 ||
-	    add(obj, "version", json_object_new_int64(c->version)) != 0) {
+	if (json_member_add(obj, "circle_id", json_object_new_string(c->id)) != 0 ||
+	    json_member_add(obj, "circle_name", json_object_new_string_len(c->name, name_len)) != 0 ||
+	    json_member_add(obj, "capacity", json_object_new_int(c->capacity)) != 0 ||
+	    json_member_add(obj, "version", json_object_new_int64(c->version)) != 0) {
 		json_object_put(obj);
 		return NULL;
 	}
@@ -50,11 +38,11 @@ circle_event_json_new(const struct circle_event *ev)
 	obj = json_object_new_object();
 	if (obj == NULL)
 		return NULL;
-	if (add(obj, "event_id", json_object_new_string(ev->event_id)) != 0 ||
-	    add(obj, "version", json_object_new_int64(ev->version)) != 0 ||
-	    add(obj, "event_type", json_object_new_string(type)) != 0 ||
-	    add(obj, "occurred_at", json_object_new_string(ev->occurred_at)) != 0 ||
-	    add(obj, "data", event_json_data(ev)) != 0) {
+	if (json_member_add(obj, "event_id", json_object_new_string(ev->event_id)) != 0 ||
+	    json_member_add(obj, "version", json_object_new_int64(ev->version)) != 0 ||
+	    json_member_add(obj, "event_type", json_object_new_string(type)) != 0 ||
+	    json_member_add(obj, "occurred_at", json_object_new_string(ev->occurred_at)) != 0 ||
+	    json_member_add(obj, "data", event_json_data(ev)) != 0) {
 		json_object_put(obj);
 		return NULL;
 	}

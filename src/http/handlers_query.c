@@ -7,23 +7,11 @@
 #include <json-c/json.h>
 
 #include "config.h"
+#include "codec/json_member.h"
 #include "http/circle_json.h"
 #include "http/handlers.h"
 #include "http/headers.h"
 #include "query/queries.h"
-
-/* Adds key: val taking ownership of val; -1 (val released) on failure. */
-static int
-add(json_object *obj, const char *key, json_object *val)
-{
-	if (val == NULL)
-		return -1;
-	if (json_object_object_add(obj, key, val) != 0) {
-		json_object_put(val);
-		return -1;
-	}
-	return 0;
-}
 
 /* A handler that finished with obj (NULL: out of memory) answers 200. */
 static void
@@ -47,8 +35,9 @@ get_version(const struct http_app *app, const struct http_request *req,
 	(void)app;
 	(void)req;
 	(void)params;
-	if (obj != NULL && (add(obj, "name", json_object_new_string("circle")) != 0 ||
-			    add(obj, "version", json_object_new_string(PACKAGE_VERSION)) != 0)) {
+	if (obj != NULL &&
+	    (json_member_add(obj, "name", json_object_new_string("circle")) != 0 ||
+	     json_member_add(obj, "version", json_object_new_string(PACKAGE_VERSION)) != 0)) {
 		json_object_put(obj);
 		obj = NULL;
 	}
@@ -73,7 +62,7 @@ get_health(const struct http_app *app, const struct http_request *req,
 		return;
 	}
 	obj = json_object_new_object();
-	if (obj != NULL && add(obj, "status", json_object_new_string("ok")) != 0) {
+	if (obj != NULL && json_member_add(obj, "status", json_object_new_string("ok")) != 0) {
 		json_object_put(obj);
 		obj = NULL;
 	}
@@ -112,7 +101,7 @@ list(const struct http_app *app, const struct http_request *req,
 		n = limit;
 	obj = json_object_new_object();
 	arr = json_object_new_array_ext((int)n);
-	if (obj == NULL || add(obj, "circles", arr) != 0)
+	if (obj == NULL || json_member_add(obj, "circles", arr) != 0)
 		goto oom;
 	for (i = 0; i < n; i++) {
 		json_object *c = circle_json_new(&page[i]);
@@ -123,7 +112,7 @@ list(const struct http_app *app, const struct http_request *req,
 		}
 	}
 	if (more && n > 0) {
-		if (add(obj, "next_after", json_object_new_string(page[n - 1].id)) != 0)
+		if (json_member_add(obj, "next_after", json_object_new_string(page[n - 1].id)) != 0)
 			goto oom;
 	} else if (json_object_object_add(obj, "next_after", NULL) != 0) {
 		goto oom;
@@ -186,8 +175,8 @@ events(const struct http_app *app, const struct http_request *req,
 		goto fail;
 	obj = json_object_new_object();
 	arr = json_object_new_array_ext(n < 1024 ? (int)n : 1024);
-	if (obj == NULL || add(obj, "circle_id", json_object_new_string(id)) != 0 ||
-	    add(obj, "events", arr) != 0)
+	if (obj == NULL || json_member_add(obj, "circle_id", json_object_new_string(id)) != 0 ||
+	    json_member_add(obj, "events", arr) != 0)
 		goto oom;
 	for (i = 0; i < n; i++) {
 		json_object *e = circle_event_json_new(&evs[i]);
