@@ -135,6 +135,21 @@ member(json_object *obj, const char *key)
 	return json_object_object_get_ex(obj, key, &v) ? v : NULL;
 }
 
+/* True when the body holds a \\u escape of a surrogate: json-c 0.16 decodes
+ * some valid pairs (\\ud837\\ude00) to U+FFFD, so it is no reference there;
+ * the unit tests pin those bytes instead. */
+static bool
+has_surrogate_escape(const char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i + 3 < size; i++)
+		if (buf[i] == '\\' && buf[i + 1] == 'u' && (buf[i + 2] | 0x20) == 'd' &&
+		    buf[i + 3] != '\0' && strchr("89abcdefABCDEF", buf[i + 3]) != NULL)
+			return true;
+	return false;
+}
+
 static void
 check_name_matches(json_object *doc, const char *name)
 {
@@ -214,7 +229,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(n >= 1 && n <= CIRCLE_NAME_MAX_BYTES);
 		FUZZ_CHECK(circle_check_name(cb->name, n, NULL) == CE_OK);
 		FUZZ_CHECK(circle_check_capacity(cb->capacity, NULL) == CE_OK);
-		check_name_matches(doc, cb->name);
+		if (!has_surrogate_escape(buf, size))
+			check_name_matches(doc, cb->name);
 		check_capacity_matches(doc, cb->capacity);
 		/* the update takes a superset of the members: it must agree */
 		FUZZ_CHECK(urc == CE_OK);
@@ -230,7 +246,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			size_t n = strlen(ub->name);
 
 			FUZZ_CHECK(circle_check_name(ub->name, n, NULL) == CE_OK);
-			check_name_matches(doc, ub->name);
+			if (!has_surrogate_escape(buf, size))
+				check_name_matches(doc, ub->name);
 		}
 		if (ub->has_capacity) {
 			FUZZ_CHECK(circle_check_capacity(ub->capacity, NULL) == CE_OK);

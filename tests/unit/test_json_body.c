@@ -376,6 +376,14 @@ test_create_ok(void **state)
 	assert_int_equal(out.capacity, 3);
 	assert_int_equal(create("{\"circle_name\":\"x\",\"capacity\":32767}", &out, &info), CE_OK);
 	assert_int_equal(out.capacity, 32767);
+	/* surrogate pairs decode to their code point (json-c 0.16 turns this
+	 * one, U+1DE00, into U+FFFD; we must not) */
+	assert_int_equal(create("{\"circle_name\":\"chess \\ud837\\ude00\",\"capacity\":4}",
+				&out, &info), CE_OK);
+	assert_string_equal(out.name, "chess \xf0\x9d\xb8\x80");
+	assert_int_equal(create("{\"circle_name\":\"\\uD83D\\uDE00\",\"capacity\":4}",
+				&out, &info), CE_OK);
+	assert_string_equal(out.name, "\xf0\x9f\x98\x80");
 }
 
 static void
