@@ -9,7 +9,7 @@
  *     Name: value LF ...             Content-Type, If-Match, If-None-Match,
  *     LF                             Idempotency-Key; X-Fuzz-Down (the
  *     body                           database is down), X-Fuzz-Too-Large,
- *                                    X-Fuzz-Race (see `stale`)
+ *                                    X-Fuzz-Race (see serve())
  *
  * GET and HEAD go to the query worker, the rest to the command worker, as
  * nginx routes them; each request also goes to the wrong worker, which may
@@ -36,239 +36,40 @@
 #include "http/problem.h"
 #include "query/circle_reader.h"
 
+#include "../fakes/memory_ports.h"
+
 #define MAX_REQUESTS 8
-#define MAX_EVENTS 64
-#define MAX_CIRCLES 32
-#define MAX_KEYS 8
 
 /* ---- the in-memory world behind both ports ---- */
 
-struct world {
-	struct circle_event events[MAX_EVENTS];
-	size_t nevents;
-	struct circle rows[MAX_CIRCLES];        /* the projection */
-	size_t nrows;
-	char keys[MAX_KEYS][IDEMPOTENCY_KEY_MAX + 1];
-	struct idem_record recs[MAX_KEYS];
-	size_t nkeys;
-	bool down;
-};
+static struct memory_ports mem;
+static struct memory_world *const w = &mem.world;
 
-static struct world w;
-/* apart from the world: drawing an id is not a change a refusal must undo */
-static unsigned next_id;
-/*
- * X-Fuzz-Race: the command's first read of the store is stale, as if
- * another worker had committed just after it: the load misses the circle's
- * last event and the Idempotency-Key lookup misses the key. The append then
- * collides, and the use case must answer as the loser of a race.
- */
-static unsigned stale;
-
-static struct circle *
-row(const char *id)
+/* What a use case hands the store must fit the port's contract. */
+static void
+check_append(const struct circle_event *ev, const struct circle *after,
+	     const struct idem_key *idem)
 {
-	size_t i;
-
-	for (i = 0; i < w.nrows; i++)
-		if (strcmp(w.rows[i].id, id) == 0)
-			return &w.rows[i];
-	return NULL;
-}
-
-static enum cerr
-load_events(const char *id, struct circle_event **evs, size_t *n)
-{
-	size_t i, k = 0;
-
-	*evs = NULL;
-	*n = 0;
-	if (w.down)
-		return CE_UNAVAILABLE;
-	for (i = 0; i < w.nevents; i++)
-		if (strcmp(w.events[i].circle_id, id) == 0)
-			k++;
-	if (k == 0)
-		return CE_OK;
-	*evs = calloc(k, sizeof(**evs));
-	if (*evs == NULL)
-		return CE_INTERNAL;
-	for (i = 0; i < w.nevents; i++)
-		if (strcmp(w.events[i].circle_id, id) == 0)
-			(*evs)[(*n)++] = w.events[i];
-	return CE_OK;
-}
-
-static enum cerr
-fake_load(void *self, const char *id, struct circle *from, struct circle_event **evs, size_t *n)
-{
-	enum cerr rc = load_events(id, evs, n);
-
-	(void)self;
-	memset(from, 0, sizeof(*from));
-	if (rc == CE_OK && stale > 0 && *n > 0) {
-		stale--;
-		if (--*n == 0) {
-			free(*evs);
-			*evs = NULL;
-		}
-	}
-	return rc;
-}
-
-/* Like the store: the unique keys refuse, and nothing is half written. */
-static enum cerr
-fake_append(void *self, const struct circle_event *ev, const struct circle *after,
-	    const struct idem_key *idem)
-{
-	struct circle *r;
-	size_t i;
-
-	(void)self;
-	if (w.down)
-		return CE_UNAVAILABLE;
 	FUZZ_CHECK(strcmp(ev->circle_id, after->id) == 0 && ev->version == after->version);
-	/* the key first, as the store takes it first: a racing repeat of a
-	 * create loses on its key, not on its own name */
-	if (idem != NULL) {
+	if (idem != NULL)
 		FUZZ_CHECK(headers_idempotency_key(idem->key, NULL) == CE_OK);
-		for (i = 0; i < w.nkeys; i++)
-			if (strcmp(w.keys[i], idem->key) == 0)
-				return CE_IDEMPOTENCY_KEY_TAKEN;
-	}
-	for (i = 0; i < w.nevents; i++)
-		if (strcmp(w.events[i].circle_id, ev->circle_id) == 0 &&
-		    w.events[i].version == ev->version)
-			return CE_VERSION_MISMATCH;
-	for (i = 0; i < w.nrows; i++)
-		if (!after->deleted && !w.rows[i].deleted &&
-		    strcmp(w.rows[i].id, after->id) != 0 &&
-		    strcasecmp(w.rows[i].name, after->name) == 0)
-			return CE_DUPLICATE_NAME;
-	r = row(after->id);
-	/* a full world is a database that cannot take more */
-	if (w.nevents == MAX_EVENTS || (r == NULL && w.nrows == MAX_CIRCLES) ||
-	    (idem != NULL && w.nkeys == MAX_KEYS))
-		return CE_UNAVAILABLE;
-	w.events[w.nevents++] = *ev;
-	if (r == NULL)
-		r = &w.rows[w.nrows++];
-	*r = *after;
-	if (idem != NULL) {
-		snprintf(w.keys[w.nkeys], sizeof(w.keys[0]), "%s", idem->key);
-		memcpy(w.recs[w.nkeys].circle_id, after->id, sizeof(after->id));
-		memcpy(w.recs[w.nkeys].name, after->name, sizeof(after->name));
-		w.recs[w.nkeys].capacity = after->capacity;
-		w.nkeys++;
-	}
-	return CE_OK;
 }
 
-static enum cerr
-fake_idem_find(void *self, const char *key, struct idem_record *out)
+static void
+check_list(const char *after)
 {
-	size_t i;
-
-	(void)self;
-	if (w.down)
-		return CE_UNAVAILABLE;
-	if (stale > 0) {
-		stale--;
-		return CE_NOT_FOUND;
-	}
-	for (i = 0; i < w.nkeys; i++) {
-		if (strcmp(w.keys[i], key) == 0) {
-			*out = w.recs[i];
-			return CE_OK;
-		}
-	}
-	return CE_NOT_FOUND;
-}
-
-static enum cerr
-fake_ping(void *self)
-{
-	(void)self;
-	return w.down ? CE_UNAVAILABLE : CE_OK;
-}
-
-static enum cerr
-fake_get(void *self, const char *id, struct circle *out)
-{
-	struct circle *r;
-
-	(void)self;
-	if (w.down)
-		return CE_UNAVAILABLE;
-	r = row(id);
-	if (r == NULL)
-		return CE_NOT_FOUND;
-	*out = *r;
-	return CE_OK;
-}
-
-static int
-by_id(const void *a, const void *b)
-{
-	return strcmp(((const struct circle *)a)->id, ((const struct circle *)b)->id);
-}
-
-static enum cerr
-fake_list(void *self, const char *after, unsigned limit, struct circle *out, size_t *n)
-{
-	struct circle sorted[MAX_CIRCLES];
-	size_t i;
-
-	(void)self;
-	*n = 0;
-	if (w.down)
-		return CE_UNAVAILABLE;
 	FUZZ_CHECK(after == NULL || circle_id_valid(after, strlen(after)));
-	memcpy(sorted, w.rows, w.nrows * sizeof(sorted[0]));
-	qsort(sorted, w.nrows, sizeof(sorted[0]), by_id);
-	for (i = 0; i < w.nrows && *n < limit; i++)
-		if (!sorted[i].deleted && (after == NULL || strcmp(sorted[i].id, after) > 0))
-			out[(*n)++] = sorted[i];
-	return CE_OK;
 }
-
-static enum cerr
-fake_history(void *self, const char *id, uint32_t upto, struct circle_event **evs, size_t *n)
-{
-	enum cerr rc;
-
-	(void)self;
-	rc = load_events(id, evs, n);
-	while (rc == CE_OK && upto != 0 && *n > 0 && (*evs)[*n - 1].version > upto)
-		(*n)--;
-	return rc;
-}
-
-static void
-fake_new_id(char out[CIRCLE_ID_LEN + 1])
-{
-	snprintf(out, CIRCLE_ID_LEN + 1, "abcdef00-0000-4000-8000-%012x", ++next_id);
-}
-
-static void
-fake_now(char out[CIRCLE_TIME_LEN + 1])
-{
-	snprintf(out, CIRCLE_TIME_LEN + 1, "2026-11-26T08:35:48.123456Z");
-}
-
-static struct event_store store = {NULL, fake_load, fake_append, fake_idem_find};
-static struct circle_reader reader = {NULL, fake_ping, fake_get, fake_list, fake_history};
-static struct command_ctx ctx = {&store, fake_new_id, fake_now};
 
 static void
 seed_event(const char *id, uint32_t version, enum circle_event_type type, const char *name,
 	   int capacity)
 {
-	struct circle_event *ev = &w.events[w.nevents++];
+	struct circle_event *ev = &w->events[w->nevents++];
 
 	memset(ev, 0, sizeof(*ev));
 	ev->type = type;
-	snprintf(ev->event_id, sizeof(ev->event_id), "eeeeeeee-0000-4000-8000-%012zx", w.nevents);
+	snprintf(ev->event_id, sizeof(ev->event_id), "eeeeeeee-0000-4000-8000-%012zx", w->nevents);
 	snprintf(ev->circle_id, sizeof(ev->circle_id), "%s", id);
 	ev->version = version;
 	snprintf(ev->occurred_at, sizeof(ev->occurred_at), "2026-01-01T00:00:00.000000Z");
@@ -288,24 +89,24 @@ world_check(void)
 {
 	size_t i, j;
 
-	for (i = 0; i < w.nrows; i++) {
+	for (i = 0; i < w->nrows; i++) {
 		struct circle_event *evs = NULL;
 		struct circle state;
 		size_t n = 0;
 
-		FUZZ_CHECK(load_events(w.rows[i].id, &evs, &n) == CE_OK && n > 0);
+		FUZZ_CHECK(memory_events(w, w->rows[i].id, &evs, &n) == CE_OK && n > 0);
 		FUZZ_CHECK(circle_replay(&state, evs, n) == CE_OK);
 		free(evs);
-		FUZZ_CHECK(strcmp(state.id, w.rows[i].id) == 0);
-		FUZZ_CHECK(strcmp(state.name, w.rows[i].name) == 0);
-		FUZZ_CHECK(state.capacity == w.rows[i].capacity);
-		FUZZ_CHECK(state.version == w.rows[i].version);
-		FUZZ_CHECK(state.deleted == w.rows[i].deleted);
+		FUZZ_CHECK(strcmp(state.id, w->rows[i].id) == 0);
+		FUZZ_CHECK(strcmp(state.name, w->rows[i].name) == 0);
+		FUZZ_CHECK(state.capacity == w->rows[i].capacity);
+		FUZZ_CHECK(state.version == w->rows[i].version);
+		FUZZ_CHECK(state.deleted == w->rows[i].deleted);
 		for (j = 0; j < i; j++)
-			FUZZ_CHECK(strcmp(w.rows[i].id, w.rows[j].id) != 0);
+			FUZZ_CHECK(strcmp(w->rows[i].id, w->rows[j].id) != 0);
 	}
-	for (i = 0; i < w.nevents; i++)
-		FUZZ_CHECK(row(w.events[i].circle_id) != NULL);
+	for (i = 0; i < w->nevents; i++)
+		FUZZ_CHECK(memory_row(w, w->events[i].circle_id) != NULL);
 }
 
 /*
@@ -322,8 +123,9 @@ world_reset(void)
 	};
 	size_t i;
 
-	memset(&w, 0, sizeof(w));
-	next_id = 0;
+	memory_ports_init(&mem);
+	mem.on_append = check_append;
+	mem.on_list = check_list;
 	seed_event(ids[0], 1, CIRCLE_CREATED, "football", 20);
 	seed_event(ids[0], 2, CIRCLE_UPDATED, NULL, 30);
 	seed_event(ids[1], 1, CIRCLE_CREATED, "chess", 5);
@@ -333,15 +135,15 @@ world_reset(void)
 		struct circle_event *evs = NULL;
 		size_t n = 0;
 
-		FUZZ_CHECK(load_events(ids[i], &evs, &n) == CE_OK);
-		FUZZ_CHECK(circle_replay(&w.rows[w.nrows++], evs, n) == CE_OK);
+		FUZZ_CHECK(memory_events(w, ids[i], &evs, &n) == CE_OK);
+		FUZZ_CHECK(circle_replay(&w->rows[w->nrows++], evs, n) == CE_OK);
 		free(evs);
 	}
-	snprintf(w.keys[0], sizeof(w.keys[0]), "seed-key");
-	memcpy(w.recs[0].circle_id, ids[2], sizeof(w.recs[0].circle_id));
-	snprintf(w.recs[0].name, sizeof(w.recs[0].name), "Caf\xC3\xA9");
-	w.recs[0].capacity = 3;
-	w.nkeys = 1;
+	snprintf(w->keys[0], sizeof(w->keys[0]), "seed-key");
+	memcpy(w->recs[0].circle_id, ids[2], sizeof(w->recs[0].circle_id));
+	snprintf(w->recs[0].name, sizeof(w->recs[0].name), "Caf\xC3\xA9");
+	w->recs[0].capacity = 3;
+	w->nkeys = 1;
 	world_check();
 }
 
@@ -659,14 +461,14 @@ apps_init(void)
 	trace = getenv("FUZZ_TRACE") != NULL;
 	/* as the binaries do: each worker has only its own side's port */
 	cmd_app.side = HTTP_WRITE;
-	cmd_app.commands = &ctx;
+	cmd_app.commands = &mem.ctx;
 	handlers_command_register(&cmd_app);
 	qry_app.side = HTTP_READ;
-	qry_app.reader = &reader;
+	qry_app.reader = &mem.reader;
 	handlers_query_register(&qry_app);
 }
 
-static struct world before;
+static struct memory_world before;
 
 static void
 serve(struct fuzz_request *fr)
@@ -674,36 +476,43 @@ serve(struct fuzz_request *fr)
 	bool read = strcmp(fr->method, "GET") == 0 || strcmp(fr->method, "HEAD") == 0;
 	struct http_response resp, wrong;
 
-	w.down = fr->down;
-	memcpy(&before, &w, sizeof(w));
+	w->down = fr->down;
+	memcpy(&before, w, sizeof(before));
 
 	/* the wrong worker only refuses, and touches nothing */
 	http_response_init(&wrong);
 	http_dispatch(read ? &cmd_app : &qry_app, &fr->req, &wrong);
 	FUZZ_CHECK(wrong.status == 404 || wrong.status == 405 || wrong.status == 413 ||
 		   wrong.status == 500);
-	FUZZ_CHECK(memcmp(&w, &before, sizeof(w)) == 0);
+	FUZZ_CHECK(memcmp(w, &before, sizeof(before)) == 0);
 	http_response_free(&wrong);
 
 	http_response_init(&resp);
-	stale = fr->race && !read ? 1 : 0;
+	/*
+	 * X-Fuzz-Race: the command's first read of the store is stale, as if
+	 * another worker had committed just after it: the load misses the
+	 * circle's last event and the Idempotency-Key lookup misses the key.
+	 * The append then collides, and the use case must answer as the loser
+	 * of a race.
+	 */
+	mem.stale = fr->race && !read ? 1 : 0;
 	http_dispatch(read ? &qry_app : &cmd_app, &fr->req, &resp);
-	stale = 0;
+	mem.stale = 0;
 	if (trace)
 		fprintf(stderr, "%s %s?%s -> %d %.*s\n", fr->method, fr->path, fr->query,
 			resp.status, resp.body != NULL ? (int)resp.body_len : 0,
 			resp.body != NULL ? resp.body : "");
 	check_response(fr, &resp, read);
 	if (read || resp.status >= 300) {
-		FUZZ_CHECK(memcmp(&w, &before, sizeof(w)) == 0);
+		FUZZ_CHECK(memcmp(w, &before, sizeof(before)) == 0);
 	} else {
 		/* one event at most, and only that */
-		FUZZ_CHECK(w.nevents == before.nevents || w.nevents == before.nevents + 1);
-		FUZZ_CHECK(memcmp(w.events, before.events,
-				  before.nevents * sizeof(w.events[0])) == 0);
+		FUZZ_CHECK(w->nevents == before.nevents || w->nevents == before.nevents + 1);
+		FUZZ_CHECK(memcmp(w->events, before.events,
+				  before.nevents * sizeof(w->events[0])) == 0);
 		if (resp.status == 204)
-			FUZZ_CHECK(w.nevents == before.nevents + 1 &&
-				   w.events[before.nevents].type == CIRCLE_DELETED);
+			FUZZ_CHECK(w->nevents == before.nevents + 1 &&
+				   w->events[before.nevents].type == CIRCLE_DELETED);
 	}
 	if (strcmp(fr->method, "HEAD") == 0) {
 		struct http_response as_get;
@@ -720,7 +529,7 @@ serve(struct fuzz_request *fr)
 		http_response_free(&as_get);
 	}
 	http_response_free(&resp);
-	w.down = false;
+	w->down = false;
 	world_check();
 }
 

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <cmocka.h>
 #include <json-c/json.h>
@@ -19,213 +18,25 @@
 #include "http/handlers.h"
 #include "query/circle_reader.h"
 
+#include "../fakes/memory_ports.h"
+
 /* ---- one in-memory world behind both ports ---- */
 
-#define MAX_EVENTS 256
-#define MAX_CIRCLES 64
-
-struct world {
-	struct circle_event events[MAX_EVENTS];
-	size_t nevents;
-	struct circle rows[MAX_CIRCLES];       /* the projection */
-	size_t nrows;
-	char keys[8][256];
-	struct idem_record recs[8];
-	size_t nkeys;
-	int appends;
-	bool down;
-	unsigned next_id;
-};
-
-static struct world w;
-
-static enum cerr
-all_events(void *self, const char *id, struct circle_event **evs, size_t *n)
-{
-	size_t i, k = 0;
-
-	(void)self;
-	*evs = NULL;
-	*n = 0;
-	if (w.down)
-		return CE_UNAVAILABLE;
-	for (i = 0; i < w.nevents; i++)
-		if (strcmp(w.events[i].circle_id, id) == 0)
-			k++;
-	if (k == 0)
-		return CE_OK;
-	*evs = calloc(k, sizeof(**evs));
-	if (*evs == NULL)
-		return CE_INTERNAL;
-	for (i = 0; i < w.nevents; i++)
-		if (strcmp(w.events[i].circle_id, id) == 0)
-			(*evs)[(*n)++] = w.events[i];
-	return CE_OK;
-}
-
-static struct circle *
-row(const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < w.nrows; i++)
-		if (strcmp(w.rows[i].id, id) == 0)
-			return &w.rows[i];
-	return NULL;
-}
-
-static enum cerr
-fake_append(void *self, const struct circle_event *ev, const struct circle *after,
-	    const struct idem_key *idem)
-{
-	struct circle *r;
-	size_t i;
-
-	(void)self;
-	if (w.down)
-		return CE_UNAVAILABLE;
-	for (i = 0; i < w.nevents; i++)
-		if (strcmp(w.events[i].circle_id, ev->circle_id) == 0 &&
-		    w.events[i].version == ev->version)
-			return CE_VERSION_MISMATCH;
-	for (i = 0; i < w.nrows; i++)
-		if (!after->deleted && !w.rows[i].deleted &&
-		    strcmp(w.rows[i].id, after->id) != 0 &&
-		    strcasecmp(w.rows[i].name, after->name) == 0)
-			return CE_DUPLICATE_NAME;
-	if (idem != NULL)
-		for (i = 0; i < w.nkeys; i++)
-			if (strcmp(w.keys[i], idem->key) == 0)
-				return CE_IDEMPOTENCY_KEY_TAKEN;
-	assert_true(w.nevents < MAX_EVENTS);
-	w.events[w.nevents++] = *ev;
-	r = row(after->id);
-	if (r == NULL) {
-		assert_true(w.nrows < MAX_CIRCLES);
-		r = &w.rows[w.nrows++];
-	}
-	*r = *after;
-	if (idem != NULL) {
-		snprintf(w.keys[w.nkeys], sizeof(w.keys[0]), "%s", idem->key);
-		memcpy(w.recs[w.nkeys].circle_id, after->id, sizeof(after->id));
-		memcpy(w.recs[w.nkeys].name, after->name, sizeof(after->name));
-		w.recs[w.nkeys].capacity = after->capacity;
-		w.nkeys++;
-	}
-	w.appends++;
-	return CE_OK;
-}
-
-static enum cerr
-fake_idem_find(void *self, const char *key, struct idem_record *out)
-{
-	size_t i;
-
-	(void)self;
-	if (w.down)
-		return CE_UNAVAILABLE;
-	for (i = 0; i < w.nkeys; i++) {
-		if (strcmp(w.keys[i], key) == 0) {
-			*out = w.recs[i];
-			return CE_OK;
-		}
-	}
-	return CE_NOT_FOUND;
-}
-
-static enum cerr
-fake_ping(void *self)
-{
-	(void)self;
-	return w.down ? CE_UNAVAILABLE : CE_OK;
-}
-
-static enum cerr
-fake_get(void *self, const char *id, struct circle *out)
-{
-	struct circle *r;
-
-	(void)self;
-	if (w.down)
-		return CE_UNAVAILABLE;
-	r = row(id);
-	if (r == NULL)
-		return CE_NOT_FOUND;
-	*out = *r;
-	return CE_OK;
-}
-
-static int
-by_id(const void *a, const void *b)
-{
-	return strcmp(((const struct circle *)a)->id, ((const struct circle *)b)->id);
-}
-
-static enum cerr
-fake_list(void *self, const char *after, unsigned limit, struct circle *out, size_t *n)
-{
-	struct circle sorted[MAX_CIRCLES];
-	size_t i;
-
-	(void)self;
-	*n = 0;
-	if (w.down)
-		return CE_UNAVAILABLE;
-	memcpy(sorted, w.rows, w.nrows * sizeof(sorted[0]));
-	qsort(sorted, w.nrows, sizeof(sorted[0]), by_id);
-	for (i = 0; i < w.nrows && *n < limit; i++)
-		if (!sorted[i].deleted && (after == NULL || strcmp(sorted[i].id, after) > 0))
-			out[(*n)++] = sorted[i];
-	return CE_OK;
-}
-
-/* No snapshots here: a command replays the whole history. */
-static enum cerr
-fake_load(void *self, const char *id, struct circle *from, struct circle_event **evs, size_t *n)
-{
-	memset(from, 0, sizeof(*from));
-	return all_events(self, id, evs, n);
-}
-
-static enum cerr
-fake_history(void *self, const char *id, uint32_t upto, struct circle_event **evs, size_t *n)
-{
-	enum cerr rc = all_events(self, id, evs, n);
-
-	while (rc == CE_OK && upto != 0 && *n > 0 && (*evs)[*n - 1].version > upto)
-		(*n)--;
-	return rc;
-}
-
-static void
-fake_new_id(char out[CIRCLE_ID_LEN + 1])
-{
-	snprintf(out, CIRCLE_ID_LEN + 1, "abcdef00-0000-4000-8000-%012x", ++w.next_id);
-}
-
-static void
-fake_now(char out[CIRCLE_TIME_LEN + 1])
-{
-	snprintf(out, CIRCLE_TIME_LEN + 1, "2026-11-26T08:35:48.123456Z");
-}
-
-static struct event_store store = {NULL, fake_load, fake_append, fake_idem_find};
-static struct circle_reader reader = {NULL, fake_ping, fake_get, fake_list, fake_history};
-static struct command_ctx ctx = {&store, fake_new_id, fake_now};
+static struct memory_ports mem;
 static struct http_app cmd_app, qry_app;
 
 static int
 setup(void **state)
 {
 	(void)state;
-	memset(&w, 0, sizeof(w));
+	memory_ports_init(&mem);
 	memset(&cmd_app, 0, sizeof(cmd_app));
 	memset(&qry_app, 0, sizeof(qry_app));
 	cmd_app.side = HTTP_WRITE;
-	cmd_app.commands = &ctx;
+	cmd_app.commands = &mem.ctx;
 	handlers_command_register(&cmd_app);
 	qry_app.side = HTTP_READ;
-	qry_app.reader = &reader;
+	qry_app.reader = &mem.reader;
 	handlers_query_register(&qry_app);
 	return 0;
 }
@@ -352,7 +163,7 @@ test_create(void **state)
 	c.ctype = "application/json; charset=UTF-8";
 	c.body = "{\"capacity\":5,\"circle_name\":\"rugby\"}";
 	assert_int_equal(send_req(&c), 201);
-	assert_int_equal(w.appends, 2);
+	assert_int_equal(mem.world.nevents, 2);
 }
 
 static void
@@ -389,7 +200,7 @@ test_create_refusals(void **state)
 	expect_problem(&c, 400, "invalid_header", "header", "Idempotency-Key");
 	c.key = "";
 	expect_problem(&c, 400, "invalid_header", "header", "Idempotency-Key");
-	assert_int_equal(w.appends, 0);
+	assert_int_equal(mem.world.nevents, 0);
 }
 
 static void
@@ -408,10 +219,10 @@ test_idempotency(void **state)
 	assert_string_equal(resp.location, first);
 	assert_string_equal(resp.etag, "\"1\"");
 	assert_int_equal(num("version"), 1);
-	assert_int_equal(w.appends, 1);
+	assert_int_equal(mem.world.nevents, 1);
 	c.body = "{\"circle_name\":\"chess\",\"capacity\":9}";
 	expect_problem(&c, 422, "idempotency_key_reused", NULL, NULL);
-	assert_int_equal(w.appends, 1);
+	assert_int_equal(mem.world.nevents, 1);
 }
 
 /* ---- update ---- */
@@ -448,7 +259,7 @@ test_update(void **state)
 	assert_int_equal(send_req(&c), 200);
 	assert_int_equal(num("version"), 4);
 	assert_string_equal(resp.etag, "\"4\"");
-	assert_int_equal(w.appends, 4);
+	assert_int_equal(mem.world.nevents, 4);
 	/* an id in upper case names the same circle */
 	{
 		char upper[64];
@@ -658,7 +469,7 @@ test_list(void **state)
 	expect_problem(&c, 400, "invalid_parameter", "parameter", "limit");
 	c.query = "after=zzz";
 	expect_problem(&c, 400, "invalid_parameter", "parameter", "after");
-	w.down = true;
+	mem.world.down = true;
 	c.query = NULL;
 	expect_problem(&c, 503, "service_unavailable", NULL, NULL);
 	assert_int_equal(resp.retry_after, 1);
@@ -735,21 +546,21 @@ test_version_health_and_down(void **state)
 	struct call c = {"GET", "/version", NULL, NULL, NULL, NULL, NULL, NULL};
 
 	(void)state;
-	w.down = true;
+	mem.world.down = true;
 	assert_int_equal(send_req(&c), 200);
 	assert_string_equal(str("name"), "circle");
 	assert_non_null(str("version"));
 	c.path = "/health";
 	expect_problem(&c, 503, "service_unavailable", NULL, NULL);
 	assert_int_equal(resp.retry_after, 1);
-	w.down = false;
+	mem.world.down = false;
 	assert_int_equal(send_req(&c), 200);
 	assert_string_equal(str("status"), "ok");
 	c.method = "HEAD";
 	assert_int_equal(send_req(&c), 200);
 	assert_true(resp.omit_body);
 
-	w.down = true;
+	mem.world.down = true;
 	c.method = "POST";
 	c.path = "/circle";
 	c.ctype = json;
@@ -784,7 +595,7 @@ test_too_large_and_routing(void **state)
 	http_response_init(&resp);
 	http_dispatch(&qry_app, &req, &resp);
 	assert_int_equal(resp.status, 500);
-	assert_int_equal(w.appends, 0);
+	assert_int_equal(mem.world.nevents, 0);
 	http_response_free(&resp);
 }
 

@@ -1,0 +1,76 @@
+/*
+ * Both ports of circle in memory, for tests that drive the real use cases
+ * and handlers without a database: the event store (command side) and the
+ * circle reader (query side) share one world of events, projection rows and
+ * remembered Idempotency-Keys, and the command context draws predictable
+ * ids and a fixed time.
+ *
+ * The caller owns the struct memory_ports and may read or write its world
+ * directly (to seed it, to compare it before and after a request, or to
+ * take the database down). Arrays the ports hand out are the caller's to
+ * free, as the port contracts say.
+ */
+#ifndef CIRCLE_TESTS_FAKES_MEMORY_PORTS_H
+#define CIRCLE_TESTS_FAKES_MEMORY_PORTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "command/commands.h"
+#include "command/event_store.h"
+#include "domain/circle.h"
+#include "query/circle_reader.h"
+
+#define MEMORY_MAX_EVENTS 64
+#define MEMORY_MAX_CIRCLES 32
+#define MEMORY_MAX_KEYS 8
+
+/* Everything a request may change; nothing else lives here, so a test can
+ * tell a change from none by comparing two copies byte for byte. */
+struct memory_world {
+	struct circle_event events[MEMORY_MAX_EVENTS];
+	size_t nevents;
+	struct circle rows[MEMORY_MAX_CIRCLES];        /* the projection */
+	size_t nrows;
+	char keys[MEMORY_MAX_KEYS][256];               /* keys are 1..255 chars */
+	struct idem_record recs[MEMORY_MAX_KEYS];
+	size_t nkeys;
+	bool down;                 /* every port call answers CE_UNAVAILABLE */
+};
+
+struct memory_ports {
+	struct memory_world world;
+	/*
+	 * How many of the command's next reads are stale, as if another worker
+	 * had committed just after them: a load misses the circle's last event
+	 * and an Idempotency-Key lookup misses the key. Each such read uses one.
+	 */
+	unsigned stale;
+	/* Optional (NULL: none): shown every append and every list that reaches
+	 * the database, before the fake looks at them, so a test can check
+	 * what the use cases pass to the ports. */
+	void (*on_append)(const struct circle_event *ev, const struct circle *after,
+			  const struct idem_key *idem);
+	void (*on_list)(const char *after);
+	struct event_store store;           /* self: this struct */
+	struct circle_reader reader;        /* self: this struct */
+	struct command_ctx ctx;             /* uses store */
+};
+
+/*
+ * Empties m (world, stale reads, hooks), wires its ports to it and restarts
+ * the ids ctx draws: abcdef00-0000-4000-8000-000000000001, then ...02.
+ */
+void memory_ports_init(struct memory_ports *m);
+
+/* The projection row of id in w, or NULL. */
+struct circle *memory_row(struct memory_world *w, const char *id);
+
+/*
+ * Every event of id in w, ascending, into a new array *evs of *n (NULL when
+ * none) whatever w->down says. CE_OK or CE_INTERNAL.
+ */
+enum cerr memory_events(const struct memory_world *w, const char *id,
+			struct circle_event **evs, size_t *n);
+
+#endif
