@@ -7,9 +7,13 @@
 
 #include "domain/circle.h"
 
-/* Copies the caller's event id and time into ev; refuses ones that do not fit. */
+/*
+ * Starts *ev afresh: its type, its circle (an id already in lower case), its
+ * version, and the caller's event id and time, refusing ones that do not fit.
+ */
 static enum cerr
-stamp(struct circle_event *ev, const struct event_meta *meta, struct cerr_info *info)
+new_event(struct circle_event *ev, enum circle_event_type type, const char *circle_id,
+	  uint32_t version, const struct event_meta *meta, struct cerr_info *info)
 {
 	size_t id_len, time_len;
 
@@ -20,6 +24,10 @@ stamp(struct circle_event *ev, const struct event_meta *meta, struct cerr_info *
 	if (!circle_id_valid(meta->event_id, id_len) || time_len == 0 ||
 	    time_len > CIRCLE_TIME_LEN)
 		return cerr_set(info, CE_INTERNAL, NULL, "malformed event id or time");
+	memset(ev, 0, sizeof *ev);
+	ev->type = type;
+	memcpy(ev->circle_id, circle_id, sizeof ev->circle_id);
+	ev->version = version;
 	circle_id_normalize(meta->event_id, ev->event_id);
 	memcpy(ev->occurred_at, meta->occurred_at, time_len);
 	ev->occurred_at[time_len] = '\0';
@@ -75,6 +83,7 @@ circle_decide_create(const char *circle_id, const char *name, int capacity,
 		     const struct event_meta *meta, struct circle_event *out,
 		     struct cerr_info *info)
 {
+	char id[CIRCLE_ID_LEN + 1];
 	struct circle_event ev;
 	enum cerr rc;
 
@@ -87,12 +96,9 @@ circle_decide_create(const char *circle_id, const char *name, int capacity,
 	if (circle_id == NULL || !circle_id_valid(circle_id, strnlen(circle_id, CIRCLE_ID_LEN + 1)))
 		return cerr_set(info, CE_INTERNAL, NULL, "malformed new circle id");
 
-	memset(&ev, 0, sizeof ev);
-	if ((rc = stamp(&ev, meta, info)) != CE_OK)
+	circle_id_normalize(circle_id, id);
+	if ((rc = new_event(&ev, CIRCLE_CREATED, id, 1, meta, info)) != CE_OK)
 		return rc;
-	ev.type = CIRCLE_CREATED;
-	circle_id_normalize(circle_id, ev.circle_id);
-	ev.version = 1;
 	ev.has_name = true;
 	memcpy(ev.name, name, strlen(name) + 1);
 	ev.has_capacity = true;
@@ -130,12 +136,9 @@ circle_decide_update(const struct circle *state, const struct circle_update *cmd
 	if (!new_name && !new_capacity)
 		return cerr_set(info, CE_OK, NULL, NULL);
 
-	memset(&ev, 0, sizeof ev);
-	if ((rc = stamp(&ev, meta, info)) != CE_OK)
+	rc = new_event(&ev, CIRCLE_UPDATED, state->id, state->version + 1, meta, info);
+	if (rc != CE_OK)
 		return rc;
-	ev.type = CIRCLE_UPDATED;
-	memcpy(ev.circle_id, state->id, sizeof ev.circle_id);
-	ev.version = state->version + 1;
 	if (new_name) {
 		ev.has_name = true;
 		memcpy(ev.name, cmd->name, strlen(cmd->name) + 1);
@@ -162,12 +165,9 @@ circle_decide_delete(const struct circle *state, bool has_version,
 	if ((rc = check_target(state, has_version, expected_version, info)) != CE_OK)
 		return rc;
 
-	memset(&ev, 0, sizeof ev);
-	if ((rc = stamp(&ev, meta, info)) != CE_OK)
+	rc = new_event(&ev, CIRCLE_DELETED, state->id, state->version + 1, meta, info);
+	if (rc != CE_OK)
 		return rc;
-	ev.type = CIRCLE_DELETED;
-	memcpy(ev.circle_id, state->id, sizeof ev.circle_id);
-	ev.version = state->version + 1;
 	*out = ev;
 	return cerr_set(info, CE_OK, NULL, NULL);
 }

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "query/queries.h"
+#include "query/lookup.h"
 
 enum cerr
 circle_at_version(struct circle_reader *r, const char *id, uint32_t at,
@@ -19,22 +19,13 @@ circle_at_version(struct circle_reader *r, const char *id, uint32_t at,
 
 	if (r == NULL || id == NULL || out == NULL)
 		return cerr_set(info, CE_INTERNAL, NULL, "missing argument");
-	if (!circle_id_valid(id, strnlen(id, CIRCLE_ID_LEN + 1)))
-		return cerr_set(info, CE_INVALID_CIRCLE_ID, NULL, "the circle id is not a UUID");
+	if ((rc = lookup_key(id, key, info)) != CE_OK)
+		return rc;
 	if (at == 0)
 		return cerr_set(info, CE_INVALID_PARAMETER, "version",
 				"the version must be a positive integer");
-	circle_id_normalize(id, key);
-
-	rc = r->history(r->self, key, at, &evs, &n);
-	if (rc == CE_UNAVAILABLE) {
-		cerr_set(info, rc, NULL, "the database cannot be reached");
+	if ((rc = lookup_history(r, key, at, &evs, &n, info)) != CE_OK)
 		goto out;
-	}
-	if (rc != CE_OK) {
-		rc = cerr_set(info, CE_INTERNAL, NULL, "reading the history failed");
-		goto out;
-	}
 	if (n == 0 || evs[n - 1].version < at) {
 		rc = cerr_set(info, CE_NOT_FOUND, NULL, "the circle has no such version");
 		goto out;

@@ -1,9 +1,7 @@
 /*
  * One circle from the projection; a deleted one is "gone", not "not found".
  */
-#include <string.h>
-
-#include "query/queries.h"
+#include "query/lookup.h"
 
 enum cerr
 get_circle(struct circle_reader *r, const char *id, struct circle *out,
@@ -14,9 +12,8 @@ get_circle(struct circle_reader *r, const char *id, struct circle *out,
 
 	if (r == NULL || out == NULL || id == NULL)
 		return cerr_set(info, CE_INTERNAL, NULL, "missing argument");
-	if (!circle_id_valid(id, strnlen(id, CIRCLE_ID_LEN + 1)))
-		return cerr_set(info, CE_INVALID_CIRCLE_ID, NULL, "the circle id is not a UUID");
-	circle_id_normalize(id, key);
+	if ((rc = lookup_key(id, key, info)) != CE_OK)
+		return rc;
 
 	rc = r->get(r->self, key, out);
 	switch (rc) {

@@ -26,6 +26,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "../fakes/test_event.h"
 #include "store/store.h"
 
 #define CMD_GROUP "circle-command"
@@ -65,22 +66,10 @@ static void now_rfc3339(char out[CIRCLE_TIME_LEN + 1])
 static struct circle_event make_event(enum circle_event_type type, const char *circle_id,
 				      uint32_t version, const char *name, int capacity)
 {
-	struct circle_event ev;
+	struct circle_event ev = test_event(type, circle_id, version, name, capacity);
 
-	memset(&ev, 0, sizeof(ev));
-	ev.type = type;
 	new_id(ev.event_id);
-	snprintf(ev.circle_id, sizeof(ev.circle_id), "%s", circle_id);
-	ev.version = version;
 	now_rfc3339(ev.occurred_at);
-	if (name) {
-		ev.has_name = true;
-		snprintf(ev.name, sizeof(ev.name), "%s", name);
-	}
-	if (capacity) {
-		ev.has_capacity = true;
-		ev.capacity = capacity;
-	}
 	return ev;
 }
 

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "domain/circle.h"
+#include "../fakes/test_event.h"
 
 #define ID_A "0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a10"
 #define ID_B "0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a11"
@@ -256,49 +257,19 @@ event_type_names(void **state)
 static struct circle_event
 created(uint32_t version, const char *name, int capacity)
 {
-	struct circle_event ev;
-
-	memset(&ev, 0, sizeof ev);
-	ev.type = CIRCLE_CREATED;
-	strcpy(ev.circle_id, ID_A);
-	ev.version = version;
-	ev.has_name = true;
-	strcpy(ev.name, name);
-	ev.has_capacity = true;
-	ev.capacity = capacity;
-	return ev;
+	return test_event(CIRCLE_CREATED, ID_A, version, name, capacity);
 }
 
 static struct circle_event
 updated(uint32_t version, const char *name, int capacity)
 {
-	struct circle_event ev;
-
-	memset(&ev, 0, sizeof ev);
-	ev.type = CIRCLE_UPDATED;
-	strcpy(ev.circle_id, ID_A);
-	ev.version = version;
-	if (name != NULL) {
-		ev.has_name = true;
-		strcpy(ev.name, name);
-	}
-	if (capacity != 0) {
-		ev.has_capacity = true;
-		ev.capacity = capacity;
-	}
-	return ev;
+	return test_event(CIRCLE_UPDATED, ID_A, version, name, capacity);
 }
 
 static struct circle_event
 deleted(uint32_t version)
 {
-	struct circle_event ev;
-
-	memset(&ev, 0, sizeof ev);
-	ev.type = CIRCLE_DELETED;
-	strcpy(ev.circle_id, ID_A);
-	ev.version = version;
-	return ev;
+	return test_event(CIRCLE_DELETED, ID_A, version, NULL, 0);
 }
 
 static void

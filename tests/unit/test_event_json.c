@@ -14,23 +14,12 @@
 #include <cmocka.h>
 
 #include "codec/event_json.h"
+#include "../fakes/test_event.h"
 
 static struct circle_event
 event(enum circle_event_type t, const char *name, int capacity)
 {
-	struct circle_event ev;
-
-	memset(&ev, 0, sizeof ev);
-	ev.type = t;
-	if (name != NULL) {
-		ev.has_name = true;
-		strcpy(ev.name, name);
-	}
-	if (capacity != 0) {
-		ev.has_capacity = true;
-		ev.capacity = capacity;
-	}
-	return ev;
+	return test_event(t, "", 0, name, capacity);
 }
 
 /* Encodes ev, checks the text, decodes it back and checks the data. */

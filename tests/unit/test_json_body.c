@@ -342,6 +342,20 @@ create(const char *body, struct create_body *out, struct cerr_info *info)
 	return json_body_create(body, strlen(body), out, info);
 }
 
+/* Checks that a body parser answered code naming subject (NULL: none). */
+static void
+expect_answer(const char *body, enum cerr rc, const struct cerr_info *info, enum cerr code,
+	      const char *subject)
+{
+	if (rc != code)
+		fail_msg("%s: got %d, want %d", body, rc, code);
+	if (subject == NULL)
+		assert_null(info->subject);
+	else if (info->subject == NULL || strcmp(info->subject, subject) != 0)
+		fail_msg("%s: subject %s, want %s", body,
+			 info->subject ? info->subject : "(null)", subject);
+}
+
 static void
 expect_create(const char *body, enum cerr code, const char *subject)
 {
@@ -349,13 +363,7 @@ expect_create(const char *body, enum cerr code, const char *subject)
 	struct cerr_info info;
 	enum cerr rc = create(body, &out, &info);
 
-	if (rc != code)
-		fail_msg("%s: got %d, want %d", body, rc, code);
-	if (subject == NULL)
-		assert_null(info.subject);
-	else if (info.subject == NULL || strcmp(info.subject, subject) != 0)
-		fail_msg("%s: subject %s, want %s", body, info.subject ? info.subject : "(null)",
-			 subject);
+	expect_answer(body, rc, &info, code, subject);
 }
 
 static void
@@ -506,13 +514,7 @@ expect_update(const char *body, enum cerr code, const char *subject)
 	struct cerr_info info;
 	enum cerr rc = update(body, &out, &info);
 
-	if (rc != code)
-		fail_msg("%s: got %d, want %d", body, rc, code);
-	if (subject == NULL)
-		assert_null(info.subject);
-	else if (info.subject == NULL || strcmp(info.subject, subject) != 0)
-		fail_msg("%s: subject %s, want %s", body, info.subject ? info.subject : "(null)",
-			 subject);
+	expect_answer(body, rc, &info, code, subject);
 }
 
 static void

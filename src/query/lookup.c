@@ -1,0 +1,34 @@
+/* See lookup.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "query/lookup.h"
+
+enum cerr
+lookup_key(const char *id, char key[CIRCLE_ID_LEN + 1], struct cerr_info *info)
+{
+	if (!circle_id_valid(id, strnlen(id, CIRCLE_ID_LEN + 1)))
+		return cerr_set(info, CE_INVALID_CIRCLE_ID, NULL, "the circle id is not a UUID");
+	circle_id_normalize(id, key);
+	return CE_OK;
+}
+
+enum cerr
+lookup_history(struct circle_reader *r, const char *key, uint32_t upto,
+	       struct circle_event **evs, size_t *n, struct cerr_info *info)
+{
+	enum cerr rc;
+
+	*evs = NULL;
+	*n = 0;
+	rc = r->history(r->self, key, upto, evs, n);
+	if (rc == CE_OK)
+		return CE_OK;
+	/* a failed read hands back nothing the caller must free */
+	free(*evs);
+	*evs = NULL;
+	*n = 0;
+	if (rc == CE_UNAVAILABLE)
+		return cerr_set(info, rc, NULL, "the database cannot be reached");
+	return cerr_set(info, CE_INTERNAL, NULL, "reading the history failed");
+}

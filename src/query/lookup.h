@@ -1,0 +1,22 @@
+/*
+ * What the query use cases share: turning a client's circle id into the
+ * lower-case key the reader takes, and reading a history through the reader
+ * with its failures named. Private to the query layer.
+ */
+#ifndef CIRCLE_QUERY_LOOKUP_H
+#define CIRCLE_QUERY_LOOKUP_H
+
+#include "query/queries.h"
+
+/* Writes id in lower case into key; CE_INVALID_CIRCLE_ID when it is not a UUID. */
+enum cerr lookup_key(const char *id, char key[CIRCLE_ID_LEN + 1], struct cerr_info *info);
+
+/*
+ * Reads the events of key up to version upto (0: all) into a new array *evs
+ * of *n that the caller frees. CE_OK (n may be 0), CE_UNAVAILABLE or
+ * CE_INTERNAL, with *info set.
+ */
+enum cerr lookup_history(struct circle_reader *r, const char *key, uint32_t upto,
+			 struct circle_event **evs, size_t *n, struct cerr_info *info);
+
+#endif
