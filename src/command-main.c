@@ -59,7 +59,8 @@ main(int argc, char **argv)
 	}
 	/* a database that is down now answers 503 until it is back */
 	if (store_ensure(st) != CE_OK)
-		fprintf(stderr, "circle-command: database unavailable, serving 503 until it returns\n");
+		fprintf(stderr,
+			"circle-command: database unavailable, serving 503 until it returns\n");
 	store_event_store(st, &events);
 	ctx.store = &events;
 	ctx.new_id = new_id;

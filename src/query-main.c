@@ -29,7 +29,8 @@ main(int argc, char **argv)
 	}
 	/* a database that is down now answers 503 until it is back */
 	if (store_ensure(st) != CE_OK)
-		fprintf(stderr, "circle-query: database unavailable, serving 503 until it returns\n");
+		fprintf(stderr,
+			"circle-query: database unavailable, serving 503 until it returns\n");
 	store_circle_reader(st, &reader);
 	app.side = HTTP_READ;
 	app.reader = &reader;

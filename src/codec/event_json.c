@@ -24,15 +24,9 @@ event_json_data(const struct circle_event *ev)
 	if (ev == NULL || (type = circle_event_type_name(ev->type)) == NULL)
 		return NULL;
 	switch (ev->type) {
-	case CIRCLE_CREATED:
-		ok = ev->has_name && ev->has_capacity;
-		break;
-	case CIRCLE_UPDATED:
-		ok = ev->has_name || ev->has_capacity;
-		break;
-	default:
-		ok = !ev->has_name && !ev->has_capacity;
-		break;
+	case CIRCLE_CREATED: ok = ev->has_name && ev->has_capacity; break;
+	case CIRCLE_UPDATED: ok = ev->has_name || ev->has_capacity; break;
+	default: ok = !ev->has_name && !ev->has_capacity; break;
 	}
 	if (!ok)
 		return NULL;
@@ -74,8 +68,8 @@ event_json_encode(const struct circle_event *ev, char **out)
 	*out = NULL;
 	if ((obj = event_json_data(ev)) == NULL)
 		goto out;
-	text = json_object_to_json_string_ext(obj,
-		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+							   JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (text == NULL || (*out = strdup(text)) == NULL)
 		goto out;
 	rc = 0;
@@ -143,7 +137,7 @@ scan_text(const char *s, size_t len)
 		if (c != '\\')
 			continue;
 		if ((v = escape_value(s + i, len - i)) < 0) {
-			i++;    /* a one-letter escape: its letter cannot end the string */
+			i++; /* a one-letter escape: its letter cannot end the string */
 			continue;
 		}
 		if (v == 0 || (v >= 0xDC00 && v <= 0xDFFF))
@@ -201,7 +195,8 @@ read_members(json_object *obj, enum circle_event_type t, const char *event_type,
 {
 	bool seen_type = false;
 
-	json_object_object_foreach(obj, key, val) {
+	json_object_object_foreach(obj, key, val)
+	{
 		enum cerr rc;
 
 		if (strcmp(key, "type") == 0) {
@@ -233,8 +228,7 @@ read_members(json_object *obj, enum circle_event_type t, const char *event_type,
 }
 
 enum cerr
-event_json_decode(const char *event_type, const char *payload, size_t len,
-		  struct circle_event *ev)
+event_json_decode(const char *event_type, const char *payload, size_t len, struct circle_event *ev)
 {
 	struct json_tokener *tok = NULL;
 	json_object *obj = NULL;

@@ -9,8 +9,8 @@
 /* Answers a repeat of a remembered create: the first circle, or a refusal
  * when the body differs. */
 static enum cerr
-answer_repeat(struct idem_record *rec, const char *name, int capacity,
-	      struct circle *out, bool *replayed, struct cerr_info *info)
+answer_repeat(struct idem_record *rec, const char *name, int capacity, struct circle *out,
+	      bool *replayed, struct cerr_info *info)
 {
 	/* the record comes from storage: do not trust its termination */
 	rec->name[sizeof rec->name - 1] = '\0';
@@ -31,8 +31,8 @@ answer_repeat(struct idem_record *rec, const char *name, int capacity,
 
 /* Looks the key up: CE_OK with an answer given, CE_NOT_FOUND to go on. */
 static enum cerr
-find_repeat(const struct command_ctx *ctx, const char *key, const char *name,
-	    int capacity, struct circle *out, bool *replayed, struct cerr_info *info)
+find_repeat(const struct command_ctx *ctx, const char *key, const char *name, int capacity,
+	    struct circle *out, bool *replayed, struct cerr_info *info)
 {
 	struct idem_record rec;
 	enum cerr rc;
@@ -40,26 +40,21 @@ find_repeat(const struct command_ctx *ctx, const char *key, const char *name,
 	memset(&rec, 0, sizeof rec);
 	rc = ctx->store->idem_find(ctx->store->self, key, &rec);
 	switch (rc) {
-	case CE_OK:
-		return answer_repeat(&rec, name, capacity, out, replayed, info);
-	case CE_NOT_FOUND:
-		return CE_NOT_FOUND;
-	case CE_UNAVAILABLE:
-		return cerr_set(info, rc, NULL, "the database cannot be reached");
-	default:
-		return cerr_set(info, CE_INTERNAL, NULL, "idempotency lookup failed");
+	case CE_OK: return answer_repeat(&rec, name, capacity, out, replayed, info);
+	case CE_NOT_FOUND: return CE_NOT_FOUND;
+	case CE_UNAVAILABLE: return cerr_set(info, rc, NULL, "the database cannot be reached");
+	default: return cerr_set(info, CE_INTERNAL, NULL, "idempotency lookup failed");
 	}
 }
 
 enum cerr
-create_circle(const struct command_ctx *ctx, const char *name, int capacity,
-	      const char *idem_key, struct circle *out, bool *replayed,
-	      struct cerr_info *info)
+create_circle(const struct command_ctx *ctx, const char *name, int capacity, const char *idem_key,
+	      struct circle *out, bool *replayed, struct cerr_info *info)
 {
 	char circle_id[CIRCLE_ID_LEN + 1], event_id[CIRCLE_ID_LEN + 1];
 	char now[CIRCLE_TIME_LEN + 1];
-	struct event_meta meta = { event_id, now };
-	struct idem_key key = { idem_key };
+	struct event_meta meta = {event_id, now};
+	struct idem_key key = {idem_key};
 	struct circle_event ev;
 	struct circle after;
 	enum cerr rc;
@@ -89,9 +84,7 @@ create_circle(const struct command_ctx *ctx, const char *name, int capacity,
 
 	rc = ctx->store->append(ctx->store->self, &ev, &after, idem_key != NULL ? &key : NULL);
 	switch (rc) {
-	case CE_OK:
-		*out = after;
-		return cerr_set(info, CE_OK, NULL, NULL);
+	case CE_OK: *out = after; return cerr_set(info, CE_OK, NULL, NULL);
 	case CE_IDEMPOTENCY_KEY_TAKEN:
 		if (idem_key == NULL)
 			break;
@@ -103,10 +96,8 @@ create_circle(const struct command_ctx *ctx, const char *name, int capacity,
 		return rc;
 	case CE_DUPLICATE_NAME:
 		return cerr_set(info, rc, "circle_name", "a live circle already has this name");
-	case CE_UNAVAILABLE:
-		return cerr_set(info, rc, NULL, "the database cannot be reached");
-	default:
-		break;
+	case CE_UNAVAILABLE: return cerr_set(info, rc, NULL, "the database cannot be reached");
+	default: break;
 	}
 	return cerr_set(info, CE_INTERNAL, NULL, "appending the create event failed");
 }

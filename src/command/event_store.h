@@ -19,7 +19,7 @@ struct idem_record {
 
 /* The key to remember with a create; NULL when the request had none. */
 struct idem_key {
-	const char *key;              /* 1..255 chars U+0021..U+007E */
+	const char *key; /* 1..255 chars U+0021..U+007E */
 };
 
 struct event_store {
@@ -42,8 +42,8 @@ struct event_store {
 	 * CE_IDEMPOTENCY_KEY_TAKEN when idem->key is already remembered,
 	 * CE_UNAVAILABLE or CE_INTERNAL. Nothing is written unless CE_OK.
 	 */
-	enum cerr (*append)(void *self, const struct circle_event *ev,
-			    const struct circle *after, const struct idem_key *idem);
+	enum cerr (*append)(void *self, const struct circle_event *ev, const struct circle *after,
+			    const struct idem_key *idem);
 	/*
 	 * Looks up a remembered create younger than the retention period.
 	 * Returns CE_OK with *out filled, CE_NOT_FOUND, CE_UNAVAILABLE or

@@ -89,20 +89,16 @@ circle_command_append(const struct command_ctx *ctx, const struct circle_command
 		return cerr_set(info, CE_INTERNAL, NULL, "the decided event does not apply");
 	rc = ctx->store->append(ctx->store->self, ev, after, NULL);
 	switch (rc) {
-	case CE_OK:
-		return cerr_set(info, CE_OK, NULL, NULL);
-	case CE_VERSION_MISMATCH:
-		return answer_lost_race(ctx, cmd->circle_id, info);
+	case CE_OK: return cerr_set(info, CE_OK, NULL, NULL);
+	case CE_VERSION_MISMATCH: return answer_lost_race(ctx, cmd->circle_id, info);
 	case CE_DUPLICATE_NAME:
 		/* only an event that names the circle can clash */
 		if (ev->has_name)
 			return cerr_set(info, rc, "circle_name",
 					"a live circle already has this name");
 		break;
-	case CE_UNAVAILABLE:
-		return cerr_set(info, rc, NULL, "the database cannot be reached");
-	default:
-		break;
+	case CE_UNAVAILABLE: return cerr_set(info, rc, NULL, "the database cannot be reached");
+	default: break;
 	}
 	return cerr_set(info, CE_INTERNAL, NULL, "appending the event failed");
 }

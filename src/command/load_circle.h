@@ -13,24 +13,23 @@
  * Replays the events of circle id (lower case) into *state; an unknown id
  * gives version 0. CE_OK, CE_UNAVAILABLE or CE_INTERNAL (with *info set).
  */
-enum cerr load_circle(const struct command_ctx *ctx, const char *id,
-		      struct circle *state, struct cerr_info *info);
+enum cerr load_circle(const struct command_ctx *ctx, const char *id, struct circle *state,
+		      struct cerr_info *info);
 
 /*
  * After append answered CE_VERSION_MISMATCH: reloads id and answers CE_GONE
  * when it is deleted now, else CE_VERSION_MISMATCH with
  * info->current_version; or the reload's own error.
  */
-enum cerr answer_lost_race(const struct command_ctx *ctx, const char *id,
-			   struct cerr_info *info);
+enum cerr answer_lost_race(const struct command_ctx *ctx, const char *id, struct cerr_info *info);
 
 /* Everything a command on an existing circle works with. */
 struct circle_command {
-	char circle_id[CIRCLE_ID_LEN + 1];   /* the id asked for, lower case */
+	char circle_id[CIRCLE_ID_LEN + 1]; /* the id asked for, lower case */
 	char event_id[CIRCLE_ID_LEN + 1];
 	char now[CIRCLE_TIME_LEN + 1];
-	struct event_meta meta;              /* points at event_id and now */
-	struct circle state;                 /* replayed; version 0: unknown */
+	struct event_meta meta; /* points at event_id and now */
+	struct circle state;    /* replayed; version 0: unknown */
 };
 
 /*

@@ -5,9 +5,8 @@
 #include "command/load_circle.h"
 
 enum cerr
-update_circle(const struct command_ctx *ctx, const char *id,
-	      const struct circle_update *cmd, struct circle *out,
-	      struct cerr_info *info)
+update_circle(const struct command_ctx *ctx, const char *id, const struct circle_update *cmd,
+	      struct circle *out, struct cerr_info *info)
 {
 	struct circle_command c;
 	struct circle_event ev;

@@ -13,25 +13,25 @@
 
 #include "domain/error.h"
 
-#define CIRCLE_ID_LEN 36              /* canonical UUID text */
-#define CIRCLE_NAME_MAX_CHARS 100     /* Unicode code points */
-#define CIRCLE_NAME_MAX_BYTES 400     /* 100 code points of at most 4 bytes */
+#define CIRCLE_ID_LEN 36          /* canonical UUID text */
+#define CIRCLE_NAME_MAX_CHARS 100 /* Unicode code points */
+#define CIRCLE_NAME_MAX_BYTES 400 /* 100 code points of at most 4 bytes */
 #define CIRCLE_CAPACITY_MIN 3
 #define CIRCLE_CAPACITY_MAX 32767
-#define CIRCLE_TIME_LEN 27            /* 2026-11-26T08:35:48.123456Z */
+#define CIRCLE_TIME_LEN 27 /* 2026-11-26T08:35:48.123456Z */
 
 struct circle {
 	char id[CIRCLE_ID_LEN + 1];
 	char name[CIRCLE_NAME_MAX_BYTES + 1];
 	int capacity;
-	uint32_t version;             /* 0: the circle has no event yet */
+	uint32_t version; /* 0: the circle has no event yet */
 	bool deleted;
 };
 
 enum circle_event_type {
-	CIRCLE_CREATED = 0,           /* name and capacity both set */
-	CIRCLE_UPDATED,               /* name and/or capacity, each only if it changed */
-	CIRCLE_DELETED,               /* no data */
+	CIRCLE_CREATED = 0, /* name and capacity both set */
+	CIRCLE_UPDATED,     /* name and/or capacity, each only if it changed */
+	CIRCLE_DELETED,     /* no data */
 	CIRCLE_EVENT__MAX
 };
 
@@ -49,18 +49,18 @@ struct circle_event {
 
 /* What the caller supplies for a new event: its id and the time. */
 struct event_meta {
-	const char *event_id;         /* canonical lower-case UUID */
-	const char *occurred_at;      /* RFC 3339 UTC with microseconds */
+	const char *event_id;    /* canonical lower-case UUID */
+	const char *occurred_at; /* RFC 3339 UTC with microseconds */
 };
 
 /* An update as the client asked for it; members not named are false/0. */
 struct circle_update {
 	bool has_name;
-	const char *name;             /* validated, NUL-terminated */
+	const char *name; /* validated, NUL-terminated */
 	bool has_capacity;
 	int capacity;
 	bool has_version;
-	uint64_t expected_version;    /* may exceed any real version: then it mismatches */
+	uint64_t expected_version; /* may exceed any real version: then it mismatches */
 };
 
 /* The stable names of event types ("circle_created", …); NULL when out of range. */

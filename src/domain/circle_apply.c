@@ -92,8 +92,7 @@ circle_apply(struct circle *state, const struct circle_event *ev)
 			return CE_INTERNAL;
 		next.deleted = true;
 		break;
-	default:
-		return CE_INTERNAL;
+	default: return CE_INTERNAL;
 	}
 	if (ev->has_name) {
 		if (!event_name_ok(ev))
@@ -127,8 +126,8 @@ snapshot_valid(const struct circle *s)
 }
 
 enum cerr
-circle_replay_from(struct circle *state, const struct circle *from,
-		   const struct circle_event *evs, size_t n)
+circle_replay_from(struct circle *state, const struct circle *from, const struct circle_event *evs,
+		   size_t n)
 {
 	size_t i;
 

@@ -21,8 +21,7 @@ new_event(struct circle_event *ev, enum circle_event_type type, const char *circ
 		return cerr_set(info, CE_INTERNAL, NULL, "event id or time missing");
 	id_len = strnlen(meta->event_id, CIRCLE_ID_LEN + 1);
 	time_len = strnlen(meta->occurred_at, CIRCLE_TIME_LEN + 1);
-	if (!circle_id_valid(meta->event_id, id_len) || time_len == 0 ||
-	    time_len > CIRCLE_TIME_LEN)
+	if (!circle_id_valid(meta->event_id, id_len) || time_len == 0 || time_len > CIRCLE_TIME_LEN)
 		return cerr_set(info, CE_INTERNAL, NULL, "malformed event id or time");
 	memset(ev, 0, sizeof *ev);
 	ev->type = type;
@@ -67,8 +66,7 @@ check_target(const struct circle *state, bool has_version, uint64_t expected,
 		return cerr_set(info, CE_PRECONDITION_REQUIRED, "version",
 				"give the expected version in If-Match or as version");
 	if (expected != state->version) {
-		cerr_set(info, CE_VERSION_MISMATCH, "version",
-			 "the circle is at another version");
+		cerr_set(info, CE_VERSION_MISMATCH, "version", "the circle is at another version");
 		if (info != NULL)
 			info->current_version = state->version;
 		return CE_VERSION_MISMATCH;
@@ -109,8 +107,8 @@ circle_decide_create(const char *circle_id, const char *name, int capacity,
 
 enum cerr
 circle_decide_update(const struct circle *state, const struct circle_update *cmd,
-		     const struct event_meta *meta, struct circle_event *out,
-		     bool *changed, struct cerr_info *info)
+		     const struct event_meta *meta, struct circle_event *out, bool *changed,
+		     struct cerr_info *info)
 {
 	struct circle_event ev;
 	bool new_name, new_capacity;
@@ -153,9 +151,9 @@ circle_decide_update(const struct circle *state, const struct circle_update *cmd
 }
 
 enum cerr
-circle_decide_delete(const struct circle *state, bool has_version,
-		     uint64_t expected_version, const struct event_meta *meta,
-		     struct circle_event *out, struct cerr_info *info)
+circle_decide_delete(const struct circle *state, bool has_version, uint64_t expected_version,
+		     const struct event_meta *meta, struct circle_event *out,
+		     struct cerr_info *info)
 {
 	struct circle_event ev;
 	enum cerr rc;

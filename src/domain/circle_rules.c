@@ -31,18 +31,18 @@ utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 		n = 3;
 		v = b0 & 0x0Fu;
 		if (b0 == 0xE0)
-			lo = 0xA0;      /* below is an overlong form */
+			lo = 0xA0; /* below is an overlong form */
 		else if (b0 == 0xED)
-			hi = 0x9F;      /* above is a surrogate, U+D800-DFFF */
+			hi = 0x9F; /* above is a surrogate, U+D800-DFFF */
 	} else if (b0 >= 0xF0 && b0 <= 0xF4) {
 		n = 4;
 		v = b0 & 0x07u;
 		if (b0 == 0xF0)
-			lo = 0x90;      /* below is an overlong form */
+			lo = 0x90; /* below is an overlong form */
 		else if (b0 == 0xF4)
-			hi = 0x8F;      /* above is beyond U+10FFFF */
+			hi = 0x8F; /* above is beyond U+10FFFF */
 	} else {
-		return 0;               /* continuation byte, C0/C1, F5-FF */
+		return 0; /* continuation byte, C0/C1, F5-FF */
 	}
 	if (len < n)
 		return 0;
@@ -70,8 +70,8 @@ static bool
 is_white_space(uint32_t cp)
 {
 	return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 ||
-	       cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
-	       cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+	       cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
+	       cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
 enum cerr

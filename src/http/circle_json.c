@@ -18,7 +18,8 @@ circle_json_new(const struct circle *c)
 	if (obj == NULL)
 		return NULL;
 	if (json_member_add(obj, "circle_id", json_object_new_string(c->id)) != 0 ||
-	    json_member_add(obj, "circle_name", json_object_new_string_len(c->name, name_len)) != 0 ||
+	    json_member_add(obj, "circle_name", json_object_new_string_len(c->name, name_len)) !=
+		    0 ||
 	    json_member_add(obj, "capacity", json_object_new_int(c->capacity)) != 0 ||
 	    json_member_add(obj, "version", json_object_new_int64(c->version)) != 0) {
 		json_object_put(obj);

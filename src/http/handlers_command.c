@@ -27,8 +27,8 @@ media_type(const struct http_request *req, struct cerr_info *info)
  * be given alone; both must agree.
  */
 static enum cerr
-expected_version(const struct http_request *req, bool has_other, uint64_t other,
-		 bool *has, uint64_t *version, struct cerr_info *info)
+expected_version(const struct http_request *req, bool has_other, uint64_t other, bool *has,
+		 uint64_t *version, struct cerr_info *info)
 {
 	uint64_t tag = 0;
 	enum cerr rc;
@@ -57,8 +57,8 @@ expected_version(const struct http_request *req, bool has_other, uint64_t other,
  * 503 database down.
  */
 static void
-create(const struct http_app *app, const struct http_request *req,
-       const struct http_params *params, struct http_response *resp)
+create(const struct http_app *app, const struct http_request *req, const struct http_params *params,
+       struct http_response *resp)
 {
 	struct cerr_info info = {0};
 	struct create_body body;
@@ -69,8 +69,8 @@ create(const struct http_app *app, const struct http_request *req,
 	if (media_type(req, &info) != CE_OK ||
 	    json_body_create(req->body, req->body_len, &body, &info) != CE_OK ||
 	    headers_idempotency_key(req->idempotency_key, &info) != CE_OK ||
-	    create_circle(app->commands, body.name, body.capacity, req->idempotency_key,
-			  &c, &replayed, &info) != CE_OK) {
+	    create_circle(app->commands, body.name, body.capacity, req->idempotency_key, &c,
+			  &replayed, &info) != CE_OK) {
 		http_response_error(resp, &info);
 		return;
 	}
@@ -89,8 +89,8 @@ create(const struct http_app *app, const struct http_request *req,
  * 503 database down.
  */
 static void
-update(const struct http_app *app, const struct http_request *req,
-       const struct http_params *params, struct http_response *resp)
+update(const struct http_app *app, const struct http_request *req, const struct http_params *params,
+       struct http_response *resp)
 {
 	struct cerr_info info = {0};
 	char id[CIRCLE_ID_LEN + 1];
@@ -122,9 +122,8 @@ fail:
  * (version), invalid_field "version" (the two disagree); 404; 410; 428 no
  * version; 409 version_mismatch; 503 database down.
  */
-static void
-delete(const struct http_app *app, const struct http_request *req,
-       const struct http_params *params, struct http_response *resp)
+static void delete (const struct http_app *app, const struct http_request *req,
+		    const struct http_params *params, struct http_response *resp)
 {
 	struct cerr_info info = {0};
 	char id[CIRCLE_ID_LEN + 1];

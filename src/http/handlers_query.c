@@ -75,8 +75,8 @@ get_health(const struct http_app *app, const struct http_request *req,
  * after); 503 when the database is down; 500 out of memory.
  */
 static void
-list(const struct http_app *app, const struct http_request *req,
-     const struct http_params *params, struct http_response *resp)
+list(const struct http_app *app, const struct http_request *req, const struct http_params *params,
+     struct http_response *resp)
 {
 	struct cerr_info info = {0};
 	char after[CIRCLE_ID_LEN + 1];
@@ -94,8 +94,8 @@ list(const struct http_app *app, const struct http_request *req,
 		cerr_set(&info, CE_INTERNAL, NULL, "out of memory");
 		goto fail;
 	}
-	if (list_circles(app->reader, has_after ? after : NULL, limit, page, &n, &more,
-			 &info) != CE_OK)
+	if (list_circles(app->reader, has_after ? after : NULL, limit, page, &n, &more, &info) !=
+	    CE_OK)
 		goto fail;
 	if (n > limit)
 		n = limit;
@@ -160,8 +160,8 @@ get_one(const struct http_app *app, const struct http_request *req,
  * invalid_circle_id; 404 unknown; 503 database down.
  */
 static void
-events(const struct http_app *app, const struct http_request *req,
-       const struct http_params *params, struct http_response *resp)
+events(const struct http_app *app, const struct http_request *req, const struct http_params *params,
+       struct http_response *resp)
 {
 	struct cerr_info info = {0};
 	char id[CIRCLE_ID_LEN + 1];

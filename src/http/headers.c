@@ -154,7 +154,7 @@ static bool
 is_tchar(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		(c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+	       (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 bool
@@ -300,16 +300,15 @@ query_list_params(const char *query, unsigned *limit, char after[CIRCLE_ID_LEN +
 	*limit = LIST_LIMIT_DEFAULT;
 	*has_after = false;
 	rc = query_param(query, "limit", val, sizeof(val));
-	if (rc < 0 || (rc == 1 && (parse_positive(val, strlen(val), &n) != 0 ||
-				   n > LIST_LIMIT_MAX)))
+	if (rc < 0 ||
+	    (rc == 1 && (parse_positive(val, strlen(val), &n) != 0 || n > LIST_LIMIT_MAX)))
 		return cerr_set(info, CE_INVALID_PARAMETER, "limit",
 				"limit must be an integer from 1 to 1000");
 	if (rc == 1)
 		*limit = (unsigned)n;
 	rc = query_param(query, "after", val, sizeof(val));
 	if (rc < 0 || (rc == 1 && !circle_id_valid(val, strlen(val))))
-		return cerr_set(info, CE_INVALID_PARAMETER, "after",
-				"after must be a circle id");
+		return cerr_set(info, CE_INVALID_PARAMETER, "after", "after must be a circle id");
 	if (rc == 1) {
 		circle_id_normalize(val, after);
 		*has_after = true;
@@ -320,7 +319,7 @@ query_list_params(const char *query, unsigned *limit, char after[CIRCLE_ID_LEN +
 enum cerr
 query_version(const char *query, bool *has, uint64_t *version, struct cerr_info *info)
 {
-	char val[1024];   /* a long valid number saturates, as in If-Match */
+	char val[1024]; /* a long valid number saturates, as in If-Match */
 	int rc = query_param(query, "version", val, sizeof(val));
 
 	*has = false;
@@ -337,8 +336,9 @@ enum cerr
 path_circle_id(const char *seg, size_t len, char out[CIRCLE_ID_LEN + 1], struct cerr_info *info)
 {
 	if (seg == NULL || !circle_id_valid(seg, len))
-		return cerr_set(info, CE_INVALID_CIRCLE_ID, NULL,
-				"the circle id must be a UUID like 0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a10");
+		return cerr_set(
+			info, CE_INVALID_CIRCLE_ID, NULL,
+			"the circle id must be a UUID like 0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a10");
 	circle_id_normalize(seg, out);
 	return CE_OK;
 }

@@ -72,7 +72,6 @@ enum cerr path_circle_id(const char *seg, size_t len, char out[CIRCLE_ID_LEN + 1
 enum cerr path_version(const char *seg, size_t len, uint32_t *n, struct cerr_info *info);
 
 /* DELETE's ?version=V: CE_OK (*has set when given) or CE_INVALID_PARAMETER. */
-enum cerr query_version(const char *query, bool *has, uint64_t *version,
-			struct cerr_info *info);
+enum cerr query_version(const char *query, bool *has, uint64_t *version, struct cerr_info *info);
 
 #endif

@@ -32,16 +32,16 @@ enum http_side {
  * dispatch; absent headers are NULL.
  */
 struct http_request {
-	const char *method;          /* "GET", "POST", … (case-sensitive) */
-	const char *path;            /* raw path before any '?', never decoded */
-	const char *query;           /* the raw query string, "" when none */
+	const char *method; /* "GET", "POST", … (case-sensitive) */
+	const char *path;   /* raw path before any '?', never decoded */
+	const char *query;  /* the raw query string, "" when none */
 	const char *content_type;
 	const char *if_match;
 	const char *if_none_match;
 	const char *idempotency_key;
-	const char *body;            /* body_len bytes, not NUL-terminated */
+	const char *body; /* body_len bytes, not NUL-terminated */
 	size_t body_len;
-	bool body_too_large;         /* more than HTTP_BODY_MAX bytes were sent */
+	bool body_too_large; /* more than HTTP_BODY_MAX bytes were sent */
 };
 
 /*
@@ -50,14 +50,14 @@ struct http_request {
  */
 struct http_response {
 	int status;
-	const char *content_type;    /* static; NULL when there is no body */
-	char etag[16];               /* "\"<version>\"", or "" for none */
-	char location[64];           /* or "" */
-	char allow[64];              /* or "" */
-	unsigned retry_after;        /* seconds; 0 for none */
+	const char *content_type; /* static; NULL when there is no body */
+	char etag[16];            /* "\"<version>\"", or "" for none */
+	char location[64];        /* or "" */
+	char allow[64];           /* or "" */
+	unsigned retry_after;     /* seconds; 0 for none */
 	char *body;
 	size_t body_len;
-	bool omit_body;              /* HEAD and 304: headers as if sent, no body */
+	bool omit_body; /* HEAD and 304: headers as if sent, no body */
 };
 
 /* Every route of the service; route.c says which path and side each has. */
@@ -77,9 +77,9 @@ enum http_route {
 
 /* The variable path segments of a matched route, borrowed from the path. */
 struct http_params {
-	const char *id;              /* {id}, or NULL */
+	const char *id; /* {id}, or NULL */
 	size_t id_len;
-	const char *n;               /* {n}, or NULL */
+	const char *n; /* {n}, or NULL */
 	size_t n_len;
 };
 
@@ -95,8 +95,8 @@ typedef void (*http_handler)(const struct http_app *app, const struct http_reque
  */
 struct http_app {
 	enum http_side side;
-	struct command_ctx *commands;   /* the command worker's use-case context */
-	struct circle_reader *reader;   /* the query worker's port */
+	struct command_ctx *commands; /* the command worker's use-case context */
+	struct circle_reader *reader; /* the query worker's port */
 	http_handler handlers[ROUTE__MAX];
 };
 

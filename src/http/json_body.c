@@ -22,11 +22,11 @@ struct scan {
 	size_t len;
 	size_t pos;
 	int depth;
-	const char *err;                /* static detail of the first error */
+	const char *err; /* static detail of the first error */
 	bool oom;
-	unsigned char *arena;           /* decoded member names, len bytes */
+	unsigned char *arena; /* decoded member names, len bytes */
 	size_t arena_used;
-	struct name_ref *names;         /* names of the objects still open */
+	struct name_ref *names; /* names of the objects still open */
 	size_t nnames, names_cap;
 	json_member_fn member;
 	void *ctx;
@@ -64,15 +64,15 @@ utf8_len(const unsigned char *s, size_t n)
 	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
 		need = 3;
 		if (s[0] == 0xE0)
-			lo = 0xA0;      /* overlong below */
+			lo = 0xA0; /* overlong below */
 		else if (s[0] == 0xED)
-			hi = 0x9F;      /* UTF-16 surrogates above */
+			hi = 0x9F; /* UTF-16 surrogates above */
 	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
 		need = 4;
 		if (s[0] == 0xF0)
-			lo = 0x90;      /* overlong below */
+			lo = 0x90; /* overlong below */
 		else if (s[0] == 0xF4)
-			hi = 0x8F;      /* beyond U+10FFFF above */
+			hi = 0x8F; /* beyond U+10FFFF above */
 	} else {
 		return 0;
 	}
@@ -168,7 +168,9 @@ scan_string(struct scan *sc, unsigned char *out, size_t *out_len)
 			e = s[i + 1];
 			i += 2;
 			switch (e) {
-			case '"': case '\\': case '/': cp = e; break;
+			case '"':
+			case '\\':
+			case '/': cp = e; break;
 			case 'b': cp = '\b'; break;
 			case 'f': cp = '\f'; break;
 			case 'n': cp = '\n'; break;
@@ -190,15 +192,15 @@ scan_string(struct scan *sc, unsigned char *out, size_t *out_len)
 					unsigned lo;
 
 					if (i + 1 < n && s[i] == '\\' && s[i + 1] == 'u' &&
-					    hex4(s + i + 2, n - i - 2, &lo) == 0 &&
-					    lo >= 0xDC00 && lo <= 0xDFFF) {
+					    hex4(s + i + 2, n - i - 2, &lo) == 0 && lo >= 0xDC00 &&
+					    lo <= 0xDFFF) {
 						i += 6;
-						cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+						cp = 0x10000 + ((cp - 0xD800) << 10) +
+						     (lo - 0xDC00);
 					}
 				}
 				break;
-			default:
-				return fail(sc, "a string holds an invalid escape");
+			default: return fail(sc, "a string holds an invalid escape");
 			}
 			if (out != NULL)
 				o += put_utf8(out + o, cp);
@@ -312,7 +314,7 @@ scan_object(struct scan *sc)
 	size_t first = sc->nnames, arena_mark = sc->arena_used, i;
 	bool top = sc->depth == 1;
 
-	sc->pos++;                      /* '{' */
+	sc->pos++; /* '{' */
 	skip_ws(sc);
 	if (sc->pos < sc->len && sc->s[sc->pos] == '}') {
 		sc->pos++;
@@ -365,7 +367,7 @@ scan_object(struct scan *sc)
 static int
 scan_array(struct scan *sc)
 {
-	sc->pos++;                      /* '[' */
+	sc->pos++; /* '[' */
 	skip_ws(sc);
 	if (sc->pos < sc->len && sc->s[sc->pos] == ']') {
 		sc->pos++;
@@ -403,14 +405,10 @@ scan_value(struct scan *sc)
 		rc = sc->s[sc->pos] == '{' ? scan_object(sc) : scan_array(sc);
 		sc->depth--;
 		return rc;
-	case '"':
-		return scan_string(sc, NULL, NULL);
-	case 't':
-		return scan_literal(sc, "true");
-	case 'f':
-		return scan_literal(sc, "false");
-	case 'n':
-		return scan_literal(sc, "null");
+	case '"': return scan_string(sc, NULL, NULL);
+	case 't': return scan_literal(sc, "true");
+	case 'f': return scan_literal(sc, "false");
+	case 'n': return scan_literal(sc, "null");
 	default:
 		if (sc->s[sc->pos] == '-' || (sc->s[sc->pos] >= '0' && sc->s[sc->pos] <= '9'))
 			return scan_number(sc);
@@ -498,11 +496,11 @@ enum member_id { M_NAME = 0, M_CAPACITY, M_VERSION, M__MAX };
 static const char *const member_names[M__MAX] = {"circle_name", "capacity", "version"};
 
 struct members {
-	const char *text[M__MAX];       /* raw value, NULL when absent */
+	const char *text[M__MAX]; /* raw value, NULL when absent */
 	size_t len[M__MAX];
 	bool allowed[M__MAX];
-	bool unknown;                   /* the first unknown name is in echo */
-	char *echo;                     /* JSON_BODY_NAME_ECHO + 1 bytes */
+	bool unknown; /* the first unknown name is in echo */
+	char *echo;   /* JSON_BODY_NAME_ECHO + 1 bytes */
 };
 
 /* Copies at most JSON_BODY_NAME_ECHO bytes of name, cut at a character
@@ -513,8 +511,9 @@ echo_name(char *echo, const char *name, size_t len)
 	size_t i = 0;
 
 	while (i < len && name[i] != '\0') {
-		size_t k = (unsigned char)name[i] < 0x80 ? 1 :
-			utf8_len((const unsigned char *)name + i, len - i);
+		size_t k = (unsigned char)name[i] < 0x80
+				   ? 1
+				   : utf8_len((const unsigned char *)name + i, len - i);
 
 		if (k == 0 || i + k > JSON_BODY_NAME_ECHO)
 			break;
@@ -551,7 +550,8 @@ not_a_number(const char *tok)
 	switch (tok[0]) {
 	case 'n': return "must not be null";
 	case '"': return "must be an integer, not a string";
-	case 't': case 'f': return "must be an integer, not a boolean";
+	case 't':
+	case 'f': return "must be an integer, not a boolean";
 	case '{': return "must be an integer, not an object";
 	case '[': return "must be an integer, not an array";
 	default: return NULL;

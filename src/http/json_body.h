@@ -29,8 +29,8 @@
  * name is the decoded name (name_len bytes, may hold NUL), value the raw
  * text of the value (borrowed from the body).
  */
-typedef void (*json_member_fn)(void *ctx, const char *name, size_t name_len,
-			       const char *value, size_t value_len);
+typedef void (*json_member_fn)(void *ctx, const char *name, size_t name_len, const char *value,
+			       size_t value_len);
 
 /* CE_OK or CE_INVALID_JSON (info filled). member may be NULL. */
 enum cerr json_body_validate(const char *buf, size_t len, json_member_fn member, void *ctx,
@@ -45,9 +45,9 @@ size_t json_body_decode_string(const char *tok, size_t tok_len, char *out, size_
 
 /* POST /circle: {"circle_name": S, "capacity": N}, both required. */
 struct create_body {
-	char name[CIRCLE_NAME_MAX_BYTES + 1];   /* NUL-terminated, passed the name rule */
+	char name[CIRCLE_NAME_MAX_BYTES + 1]; /* NUL-terminated, passed the name rule */
 	int capacity;
-	char unknown[JSON_BODY_NAME_ECHO + 1];  /* info->subject of unknown_field */
+	char unknown[JSON_BODY_NAME_ECHO + 1]; /* info->subject of unknown_field */
 };
 
 /* PUT/PATCH /circle/{id}: {"circle_name"?, "capacity"?, "version"?}. */
@@ -57,7 +57,7 @@ struct update_body {
 	bool has_capacity;
 	int capacity;
 	bool has_version;
-	uint64_t version;                       /* >= 1, saturated at UINT64_MAX */
+	uint64_t version; /* >= 1, saturated at UINT64_MAX */
 	char unknown[JSON_BODY_NAME_ECHO + 1];
 };
 

@@ -20,17 +20,16 @@ static const struct problem_kind kinds[CE__MAX] = {
 	[CE_NOT_FOUND] = {404, "Not Found", "not_found", NULL},
 	[CE_GONE] = {410, "Gone", "gone", NULL},
 	[CE_METHOD_NOT_ALLOWED] = {405, "Method Not Allowed", "method_not_allowed", NULL},
-	[CE_PRECONDITION_REQUIRED] = {428, "Precondition Required",
-				      "precondition_required", NULL},
+	[CE_PRECONDITION_REQUIRED] = {428, "Precondition Required", "precondition_required", NULL},
 	[CE_VERSION_MISMATCH] = {409, "Conflict", "version_mismatch", NULL},
 	[CE_DUPLICATE_NAME] = {409, "Conflict", "duplicate_name", NULL},
-	[CE_IDEMPOTENCY_KEY_REUSED] = {422, "Unprocessable Content",
-				       "idempotency_key_reused", NULL},
+	[CE_IDEMPOTENCY_KEY_REUSED] = {422, "Unprocessable Content", "idempotency_key_reused",
+				       NULL},
 	/* the use case resolves a held key itself; seeing it here is a bug */
 	[CE_IDEMPOTENCY_KEY_TAKEN] = {500, "Internal Server Error", "internal", NULL},
 	[CE_PAYLOAD_TOO_LARGE] = {413, "Content Too Large", "payload_too_large", NULL},
-	[CE_UNSUPPORTED_MEDIA_TYPE] = {415, "Unsupported Media Type",
-				       "unsupported_media_type", NULL},
+	[CE_UNSUPPORTED_MEDIA_TYPE] = {415, "Unsupported Media Type", "unsupported_media_type",
+				       NULL},
 	[CE_UNAVAILABLE] = {503, "Service Unavailable", "service_unavailable", NULL},
 	[CE_INTERNAL] = {500, "Internal Server Error", "internal", NULL},
 };
@@ -82,10 +81,8 @@ problem_json_new(const struct cerr_info *info)
 
 	if (obj == NULL)
 		return NULL;
-	if (add_int(obj, "status", k->status) != 0 ||
-	    add_string(obj, "title", k->title) != 0 ||
-	    add_string(obj, "code", k->code) != 0 ||
-	    add_string(obj, "detail", detail) != 0)
+	if (add_int(obj, "status", k->status) != 0 || add_string(obj, "title", k->title) != 0 ||
+	    add_string(obj, "code", k->code) != 0 || add_string(obj, "detail", detail) != 0)
 		goto fail;
 	if (k->member != NULL && info != NULL && info->subject != NULL &&
 	    add_string(obj, k->member, info->subject) != 0)

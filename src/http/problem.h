@@ -12,9 +12,9 @@ struct json_object;
 
 struct problem_kind {
 	int status;
-	const char *title;       /* the status's reason phrase */
-	const char *code;        /* the machine-readable "code" */
-	const char *member;      /* where cerr_info.subject goes: "field",
+	const char *title;  /* the status's reason phrase */
+	const char *code;   /* the machine-readable "code" */
+	const char *member; /* where cerr_info.subject goes: "field",
 				  * "parameter", "header", or NULL */
 };
 

@@ -41,8 +41,8 @@ set_body(struct http_response *resp, json_object *obj, const char *type)
 	const char *text;
 	char *copy;
 
-	text = json_object_to_json_string_length(obj,
-		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	text = json_object_to_json_string_length(
+		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	if (text == NULL)
 		return -1;
 	copy = malloc(len + 1);
@@ -160,8 +160,8 @@ http_response_head(const struct http_response *resp, char *buf, size_t size)
 	snprintf(num, sizeof(num), "%d %s", resp->status, http_status_reason(resp->status));
 	if (put(buf, size, &at, "Status", num) != 0)
 		return 0;
-	if (resp->content_type != NULL && put(buf, size, &at, "Content-Type",
-					      resp->content_type) != 0)
+	if (resp->content_type != NULL &&
+	    put(buf, size, &at, "Content-Type", resp->content_type) != 0)
 		return 0;
 	/* RFC 9110 forbids Content-Length on 204; a 304 states the 200's length */
 	if (resp->status != 204) {

@@ -148,7 +148,8 @@ http_dispatch(const struct http_app *app, const struct http_request *req,
 		return;
 	}
 	if (rr == ROUTE_NO_METHOD) {
-		http_response_fail(resp, CE_METHOD_NOT_ALLOWED, "the path does not take this method");
+		http_response_fail(resp, CE_METHOD_NOT_ALLOWED,
+				   "the path does not take this method");
 		return;
 	}
 	if (r->side != app->side || app->handlers[r->id] == NULL) {

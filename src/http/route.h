@@ -12,16 +12,16 @@
 #include "http/http.h"
 
 struct route {
-	const char *method;        /* GET routes answer HEAD too */
-	const char *pattern;       /* "/circle/{id}/versions/{n}" */
+	const char *method;  /* GET routes answer HEAD too */
+	const char *pattern; /* "/circle/{id}/versions/{n}" */
 	enum http_side side;
 	enum http_route id;
 };
 
 enum route_result {
-	ROUTE_MATCH = 0,           /* *out is the route, params filled */
-	ROUTE_NO_PATH,             /* no pattern matches the path: 404 */
-	ROUTE_NO_METHOD,           /* the path exists, the method does not: 405 */
+	ROUTE_MATCH = 0, /* *out is the route, params filled */
+	ROUTE_NO_PATH,   /* no pattern matches the path: 404 */
+	ROUTE_NO_METHOD, /* the path exists, the method does not: 405 */
 };
 
 /* The whole table, in order; *n receives its length. */
@@ -32,8 +32,7 @@ const struct route *route_table(size_t *n);
  * HEAD matches GET routes. On ROUTE_MATCH *out and *params are set; on
  * ROUTE_NO_METHOD allow[allow_size] receives the Allow value ("GET, HEAD").
  */
-enum route_result route_find(const char *method, const char *path,
-			     const struct route **out, struct http_params *params,
-			     char *allow, size_t allow_size);
+enum route_result route_find(const char *method, const char *path, const struct route **out,
+			     struct http_params *params, char *allow, size_t allow_size);
 
 #endif

@@ -8,8 +8,8 @@
 #include "query/lookup.h"
 
 enum cerr
-circle_at_version(struct circle_reader *r, const char *id, uint32_t at,
-		  struct circle *out, struct cerr_info *info)
+circle_at_version(struct circle_reader *r, const char *id, uint32_t at, struct circle *out,
+		  struct cerr_info *info)
 {
 	char key[CIRCLE_ID_LEN + 1];
 	struct circle_event *evs = NULL;

@@ -4,8 +4,8 @@
 #include "query/lookup.h"
 
 enum cerr
-circle_history(struct circle_reader *r, const char *id, struct circle_event **evs,
-	       size_t *n, struct cerr_info *info)
+circle_history(struct circle_reader *r, const char *id, struct circle_event **evs, size_t *n,
+	       struct cerr_info *info)
 {
 	char key[CIRCLE_ID_LEN + 1];
 	enum cerr rc;

@@ -22,14 +22,14 @@ struct circle_reader {
 	 * the start), ascending by circle_id, into out[0..*n). out has room
 	 * for `limit` circles.
 	 */
-	enum cerr (*list)(void *self, const char *after, unsigned limit,
-			  struct circle *out, size_t *n);
+	enum cerr (*list)(void *self, const char *after, unsigned limit, struct circle *out,
+			  size_t *n);
 	/*
 	 * Events of id with version <= upto (upto 0: all), ascending, into a
 	 * new array *evs of *n that the caller frees. CE_OK with n 0 when none.
 	 */
-	enum cerr (*history)(void *self, const char *id, uint32_t upto,
-			     struct circle_event **evs, size_t *n);
+	enum cerr (*history)(void *self, const char *id, uint32_t upto, struct circle_event **evs,
+			     size_t *n);
 };
 
 #endif

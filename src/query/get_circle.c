@@ -4,8 +4,7 @@
 #include "query/lookup.h"
 
 enum cerr
-get_circle(struct circle_reader *r, const char *id, struct circle *out,
-	   struct cerr_info *info)
+get_circle(struct circle_reader *r, const char *id, struct circle *out, struct cerr_info *info)
 {
 	char key[CIRCLE_ID_LEN + 1];
 	enum cerr rc;
@@ -17,14 +16,10 @@ get_circle(struct circle_reader *r, const char *id, struct circle *out,
 
 	rc = r->get(r->self, key, out);
 	switch (rc) {
-	case CE_OK:
-		break;
-	case CE_NOT_FOUND:
-		return cerr_set(info, rc, NULL, "no circle has this id");
-	case CE_UNAVAILABLE:
-		return cerr_set(info, rc, NULL, "the database cannot be reached");
-	default:
-		return cerr_set(info, CE_INTERNAL, NULL, "reading the circle failed");
+	case CE_OK: break;
+	case CE_NOT_FOUND: return cerr_set(info, rc, NULL, "no circle has this id");
+	case CE_UNAVAILABLE: return cerr_set(info, rc, NULL, "the database cannot be reached");
+	default: return cerr_set(info, CE_INTERNAL, NULL, "reading the circle failed");
 	}
 	if (out->deleted)
 		return cerr_set(info, CE_GONE, NULL, "the circle was deleted");

@@ -7,8 +7,8 @@
 #include "query/queries.h"
 
 enum cerr
-list_circles(struct circle_reader *r, const char *after, unsigned limit,
-	     struct circle *out, size_t *n, bool *more, struct cerr_info *info)
+list_circles(struct circle_reader *r, const char *after, unsigned limit, struct circle *out,
+	     size_t *n, bool *more, struct cerr_info *info)
 {
 	char key[CIRCLE_ID_LEN + 1];
 	size_t got = 0;

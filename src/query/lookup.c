@@ -14,8 +14,8 @@ lookup_key(const char *id, char key[CIRCLE_ID_LEN + 1], struct cerr_info *info)
 }
 
 enum cerr
-lookup_history(struct circle_reader *r, const char *key, uint32_t upto,
-	       struct circle_event **evs, size_t *n, struct cerr_info *info)
+lookup_history(struct circle_reader *r, const char *key, uint32_t upto, struct circle_event **evs,
+	       size_t *n, struct cerr_info *info)
 {
 	enum cerr rc;
 

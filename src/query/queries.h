@@ -27,8 +27,8 @@ enum cerr list_circles(struct circle_reader *r, const char *after, unsigned limi
 		       struct circle *out, size_t *n, bool *more, struct cerr_info *info);
 
 /* The whole history of `id` as a new array the caller frees; CE_NOT_FOUND when none. */
-enum cerr circle_history(struct circle_reader *r, const char *id,
-			 struct circle_event **evs, size_t *n, struct cerr_info *info);
+enum cerr circle_history(struct circle_reader *r, const char *id, struct circle_event **evs,
+			 size_t *n, struct cerr_info *info);
 
 /*
  * The circle as it was at version `at`, replayed from its events:
@@ -44,7 +44,7 @@ enum cerr circle_at_version(struct circle_reader *r, const char *id, uint32_t at
  * and, when they disagree, a reason in why[why_size]; CE_NOT_FOUND when
  * neither events nor a projection row exist; CE_UNAVAILABLE, CE_INTERNAL.
  */
-enum cerr verify_circle(struct circle_reader *r, const char *id, bool *agree,
-			size_t *events, char *why, size_t why_size);
+enum cerr verify_circle(struct circle_reader *r, const char *id, bool *agree, size_t *events,
+			char *why, size_t why_size);
 
 #endif

@@ -17,8 +17,8 @@ disagree(char *why, size_t why_size, const char *what)
 }
 
 enum cerr
-verify_circle(struct circle_reader *r, const char *id, bool *agree, size_t *events,
-	      char *why, size_t why_size)
+verify_circle(struct circle_reader *r, const char *id, bool *agree, size_t *events, char *why,
+	      size_t why_size)
 {
 	struct circle_event *evs = NULL;
 	struct circle replayed, row;

@@ -43,94 +43,83 @@ static const struct stmt_def {
 	unsigned columns;
 	unsigned sides;
 } stmt_defs[SQ__MAX] = {
-	[SQ_EVENTS] = {
-		"SELECT id, circle_id, version, event_type, payload, occurred_at"
-		" FROM circle_events WHERE circle_id = ? AND version > ? AND version <= ?"
-		" ORDER BY version",
-		3, 6, SIDE_READ | SIDE_WRITE },
-	[SQ_GET] = {
-		"SELECT circle_id, name, capacity, version, deleted"
-		" FROM circle_projections WHERE circle_id = ?",
-		1, 5, SIDE_READ },
-	[SQ_LIST] = {
-		"SELECT circle_id, name, capacity, version, deleted"
-		" FROM circle_projections WHERE deleted = 0 AND circle_id > ?"
-		" ORDER BY circle_id LIMIT ?",
-		2, 5, SIDE_READ },
+	[SQ_EVENTS] = {"SELECT id, circle_id, version, event_type, payload, occurred_at"
+		       " FROM circle_events WHERE circle_id = ? AND version > ? AND version <= ?"
+		       " ORDER BY version",
+		       3, 6, SIDE_READ | SIDE_WRITE},
+	[SQ_GET] = {"SELECT circle_id, name, capacity, version, deleted"
+		    " FROM circle_projections WHERE circle_id = ?",
+		    1, 5, SIDE_READ},
+	[SQ_LIST] = {"SELECT circle_id, name, capacity, version, deleted"
+		     " FROM circle_projections WHERE deleted = 0 AND circle_id > ?"
+		     " ORDER BY circle_id LIMIT ?",
+		     2, 5, SIDE_READ},
 	/* Ids known to either table, so a projection row without events
 	 * and events without a projection row are both found. */
-	[SQ_CIRCLE_IDS] = {
-		"SELECT circle_id FROM (SELECT circle_id FROM circle_projections"
-		" UNION SELECT circle_id FROM circle_events) AS ids"
-		" WHERE circle_id > ? ORDER BY circle_id LIMIT ?",
-		2, 1, SIDE_READ },
-	[SQ_INSERT_EVENT] = {
-		"INSERT INTO circle_events"
-		" (id, circle_id, version, event_type, payload, occurred_at)"
-		" VALUES (?, ?, ?, ?, ?, ?)",
-		6, 0, SIDE_WRITE },
-	[SQ_INSERT_PROJECTION] = {
-		"INSERT INTO circle_projections"
-		" (circle_id, name, capacity, version, deleted) VALUES (?, ?, ?, ?, ?)",
-		5, 0, SIDE_WRITE },
-	[SQ_UPDATE_PROJECTION] = {
-		"UPDATE circle_projections SET name = ?, capacity = ?, version = ?,"
-		" deleted = ? WHERE circle_id = ? AND version = ?",
-		6, 0, SIDE_WRITE },
+	[SQ_CIRCLE_IDS] = {"SELECT circle_id FROM (SELECT circle_id FROM circle_projections"
+			   " UNION SELECT circle_id FROM circle_events) AS ids"
+			   " WHERE circle_id > ? ORDER BY circle_id LIMIT ?",
+			   2, 1, SIDE_READ},
+	[SQ_INSERT_EVENT] = {"INSERT INTO circle_events"
+			     " (id, circle_id, version, event_type, payload, occurred_at)"
+			     " VALUES (?, ?, ?, ?, ?, ?)",
+			     6, 0, SIDE_WRITE},
+	[SQ_INSERT_PROJECTION] =
+		{"INSERT INTO circle_projections"
+		 " (circle_id, name, capacity, version, deleted) VALUES (?, ?, ?, ?, ?)",
+		 5, 0, SIDE_WRITE},
+	[SQ_UPDATE_PROJECTION] =
+		{"UPDATE circle_projections SET name = ?, capacity = ?, version = ?,"
+		 " deleted = ? WHERE circle_id = ? AND version = ?",
+		 6, 0, SIDE_WRITE},
 	/* The server's clock decides a key's age, so every worker agrees. */
-	[SQ_IDEM_FIND] = {
-		"SELECT circle_id, name, capacity FROM idempotency_keys"
-		" WHERE idem_key = ?"
-		" AND created_at >= UTC_TIMESTAMP(6) - INTERVAL 24 HOUR",
-		1, 3, SIDE_WRITE },
-	[SQ_IDEM_DROP_EXPIRED] = {
-		"DELETE FROM idempotency_keys WHERE idem_key = ?"
-		" AND created_at < UTC_TIMESTAMP(6) - INTERVAL 24 HOUR",
-		1, 0, SIDE_WRITE },
-	[SQ_IDEM_INSERT] = {
-		"INSERT INTO idempotency_keys"
-		" (idem_key, circle_id, name, capacity, created_at)"
-		" VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6))",
-		4, 0, SIDE_WRITE },
+	[SQ_IDEM_FIND] = {"SELECT circle_id, name, capacity FROM idempotency_keys"
+			  " WHERE idem_key = ?"
+			  " AND created_at >= UTC_TIMESTAMP(6) - INTERVAL 24 HOUR",
+			  1, 3, SIDE_WRITE},
+	[SQ_IDEM_DROP_EXPIRED] = {"DELETE FROM idempotency_keys WHERE idem_key = ?"
+				  " AND created_at < UTC_TIMESTAMP(6) - INTERVAL 24 HOUR",
+				  1, 0, SIDE_WRITE},
+	[SQ_IDEM_INSERT] = {"INSERT INTO idempotency_keys"
+			    " (idem_key, circle_id, name, capacity, created_at)"
+			    " VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6))",
+			    4, 0, SIDE_WRITE},
 	/* Bounded, so one purge never holds many locks for long. */
-	[SQ_IDEM_PURGE] = {
-		"DELETE FROM idempotency_keys"
-		" WHERE created_at < UTC_TIMESTAMP(6) - INTERVAL 24 HOUR LIMIT 1000",
-		0, 0, SIDE_WRITE },
-	[SQ_SNAPSHOT_LATEST] = {
-		"SELECT version, name, capacity, deleted FROM circle_snapshots"
-		" WHERE circle_id = ? ORDER BY version DESC LIMIT 1",
-		1, 4, SIDE_WRITE },
-	[SQ_INSERT_SNAPSHOT] = {
-		"INSERT INTO circle_snapshots (circle_id, version, name, capacity, deleted)"
-		" VALUES (?, ?, ?, ?, ?)",
-		5, 0, SIDE_WRITE },
+	[SQ_IDEM_PURGE] = {"DELETE FROM idempotency_keys"
+			   " WHERE created_at < UTC_TIMESTAMP(6) - INTERVAL 24 HOUR LIMIT 1000",
+			   0, 0, SIDE_WRITE},
+	[SQ_SNAPSHOT_LATEST] = {"SELECT version, name, capacity, deleted FROM circle_snapshots"
+				" WHERE circle_id = ? ORDER BY version DESC LIMIT 1",
+				1, 4, SIDE_WRITE},
+	[SQ_INSERT_SNAPSHOT] =
+		{"INSERT INTO circle_snapshots (circle_id, version, name, capacity, deleted)"
+		 " VALUES (?, ?, ?, ?, ?)",
+		 5, 0, SIDE_WRITE},
 };
 
 /* Strict, so a value that does not fit is an error instead of being
  * silently truncated or zeroed. */
-static const char session_sql[] =
-	"SET SESSION time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,"
-	"NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
-	"NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'";
+static const char session_sql[] = "SET SESSION time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,"
+				  "NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
+				  "NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'";
 /* READ COMMITTED: the unique keys, not snapshot reads, guard every append,
  * and it takes fewer gap locks. A short lock wait turns a stuck row into a
  * quick 503 instead of a hung worker. */
-static const char write_isolation_sql[] =
-	"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
-static const char write_lock_wait_sql[] =
-	"SET SESSION innodb_lock_wait_timeout = 5";
+static const char write_isolation_sql[] = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
+static const char write_lock_wait_sql[] = "SET SESSION innodb_lock_wait_timeout = 5";
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 static int library_rc;
 
-static void library_init(void)
+static void
+library_init(void)
 {
 	/* Not thread-safe inside mysql_init(), so done once up front. */
 	library_rc = mysql_library_init(0, NULL, NULL);
 }
 
-static char *dup_or_null(const char *s, bool *oom)
+static char *
+dup_or_null(const char *s, bool *oom)
 {
 	char *d;
 
@@ -142,7 +131,8 @@ static char *dup_or_null(const char *s, bool *oom)
 	return d;
 }
 
-struct store *store_new(const struct store_config *cfg, enum store_side side)
+struct store *
+store_new(const struct store_config *cfg, enum store_side side)
 {
 	struct store *st;
 	bool oom = false;
@@ -172,7 +162,8 @@ struct store *store_new(const struct store_config *cfg, enum store_side side)
 	return st;
 }
 
-static void free_secret(char *s)
+static void
+free_secret(char *s)
 {
 	if (s) {
 		/* A password should not outlive its use in freed heap memory. */
@@ -181,7 +172,8 @@ static void free_secret(char *s)
 	}
 }
 
-void store_free(struct store *st)
+void
+store_free(struct store *st)
 {
 	if (!st)
 		return;
@@ -196,7 +188,8 @@ void store_free(struct store *st)
 	free(st);
 }
 
-void store_drop(struct store *st)
+void
+store_drop(struct store *st)
 {
 	size_t i;
 
@@ -213,7 +206,8 @@ void store_drop(struct store *st)
 	}
 }
 
-static bool is_connection_error(unsigned e)
+static bool
+is_connection_error(unsigned e)
 {
 	switch (e) {
 	case CR_UNKNOWN_ERROR:
@@ -221,7 +215,7 @@ static bool is_connection_error(unsigned e)
 	case CR_CONN_HOST_ERROR:
 	case CR_SERVER_GONE_ERROR:
 	case CR_SERVER_LOST:
-	case CR_COMMANDS_OUT_OF_SYNC:   /* the protocol state is unknown */
+	case CR_COMMANDS_OUT_OF_SYNC: /* the protocol state is unknown */
 	case CR_SERVER_LOST_EXTENDED:
 	case CR_STMT_CLOSED:
 	case CR_ERR_NET_READ:
@@ -238,38 +232,37 @@ static bool is_connection_error(unsigned e)
 	/* The server forgot a statement (or wants it prepared again): a fresh
 	 * connection prepares everything anew. */
 	case ER_UNKNOWN_STMT_HANDLER:
-	case ER_NEED_REPREPARE:
-		return true;
-	default:
-		return false;
+	case ER_NEED_REPREPARE: return true;
+	default: return false;
 	}
 }
 
 /* Errors after which the connection is fine but the work could not be done
  * now: worth a 503 and a retry by the client, not a 500. */
-static bool is_transient_error(unsigned e)
+static bool
+is_transient_error(unsigned e)
 {
 	switch (e) {
 	case ER_LOCK_WAIT_TIMEOUT:
 	case ER_LOCK_DEADLOCK:
 	case ER_QUERY_INTERRUPTED:
 	case ER_STATEMENT_TIMEOUT:
-	case ER_OPTION_PREVENTS_STATEMENT:   /* read_only server */
+	case ER_OPTION_PREVENTS_STATEMENT: /* read_only server */
 	case ER_READ_ONLY_MODE:
-	case ER_LOCK_ABORTED:
-		return true;
-	default:
-		return false;
+	case ER_LOCK_ABORTED: return true;
+	default: return false;
 	}
 }
 
-static bool is_client_error(unsigned e)
+static bool
+is_client_error(unsigned e)
 {
 	return (e >= CR_MIN_ERROR && e <= CR_MAX_ERROR) ||
 	       (e >= CR_MARIADB_MIN && e <= CR_MARIADB_MAX);
 }
 
-enum cerr store_fail_(struct store *st, MYSQL_STMT *stmt, const char *file, int line)
+enum cerr
+store_fail_(struct store *st, MYSQL_STMT *stmt, const char *file, int line)
 {
 	unsigned e = 0;
 	const char *msg = "no connection";
@@ -301,13 +294,15 @@ enum cerr store_fail_(struct store *st, MYSQL_STMT *stmt, const char *file, int 
 	return CE_INTERNAL;
 }
 
-enum cerr store_bad_(const char *what, const char *file, int line)
+enum cerr
+store_bad_(const char *what, const char *file, int line)
 {
 	fprintf(stderr, "store: %s:%d: unexpected answer: %s\n", file, line, what);
 	return CE_INTERNAL;
 }
 
-static enum cerr session_setup(struct store *st)
+static enum cerr
+session_setup(struct store *st)
 {
 	enum cerr rc;
 	my_bool off = 0;
@@ -323,15 +318,16 @@ static enum cerr session_setup(struct store *st)
 	rc = STORE_CHECK_DB(st, mysql_real_query(st->db, session_sql, strlen(session_sql)));
 	if (rc != CE_OK || st->side != STORE_WRITE)
 		return rc;
-	rc = STORE_CHECK_DB(st, mysql_real_query(st->db, write_isolation_sql,
-						 strlen(write_isolation_sql)));
+	rc = STORE_CHECK_DB(
+		st, mysql_real_query(st->db, write_isolation_sql, strlen(write_isolation_sql)));
 	if (rc != CE_OK)
 		return rc;
-	return STORE_CHECK_DB(st, mysql_real_query(st->db, write_lock_wait_sql,
-						   strlen(write_lock_wait_sql)));
+	return STORE_CHECK_DB(
+		st, mysql_real_query(st->db, write_lock_wait_sql, strlen(write_lock_wait_sql)));
 }
 
-static enum cerr prepare_all(struct store *st)
+static enum cerr
+prepare_all(struct store *st)
 {
 	unsigned side_bit = 1u << st->side;
 	size_t i;
@@ -359,7 +355,8 @@ static enum cerr prepare_all(struct store *st)
 	return CE_OK;
 }
 
-static void log_connect_failure(struct store *st, MYSQL *db)
+static void
+log_connect_failure(struct store *st, MYSQL *db)
 {
 	int64_t now = store_now_seconds();
 
@@ -367,11 +364,12 @@ static void log_connect_failure(struct store *st, MYSQL *db)
 	if (st->connect_failures > 1 && now - st->connect_failed_at < CONNECT_LOG_INTERVAL)
 		return;
 	st->connect_failed_at = now;
-	fprintf(stderr, "store: %s:%d: cannot connect (%u): %s (%lu attempts failed)\n",
-		__FILE__, __LINE__, mysql_errno(db), mysql_error(db), st->connect_failures);
+	fprintf(stderr, "store: %s:%d: cannot connect (%u): %s (%lu attempts failed)\n", __FILE__,
+		__LINE__, mysql_errno(db), mysql_error(db), st->connect_failures);
 }
 
-static enum cerr store_connect(struct store *st)
+static enum cerr
+store_connect(struct store *st)
 {
 	unsigned connect_timeout = CONNECT_TIMEOUT;
 	unsigned rw_timeout = READ_WRITE_TIMEOUT;
@@ -400,8 +398,8 @@ static enum cerr store_connect(struct store *st)
 	}
 	/* CLIENT_FOUND_ROWS: an UPDATE reports the rows it matched, which is
 	 * what the version guard of the projection update needs. */
-	if (!mysql_real_connect(db, st->host, st->user, st->password, st->database,
-				st->port, st->socket, CLIENT_FOUND_ROWS)) {
+	if (!mysql_real_connect(db, st->host, st->user, st->password, st->database, st->port,
+				st->socket, CLIENT_FOUND_ROWS)) {
 		log_connect_failure(st, db);
 		mysql_close(db);
 		return CE_UNAVAILABLE;
@@ -422,7 +420,8 @@ static enum cerr store_connect(struct store *st)
 	return CE_OK;
 }
 
-enum cerr store_ensure(struct store *st)
+enum cerr
+store_ensure(struct store *st)
 {
 	if (!st)
 		return CE_UNAVAILABLE;
@@ -431,13 +430,15 @@ enum cerr store_ensure(struct store *st)
 	return store_connect(st);
 }
 
-void store_done(struct store *st, enum store_stmt which)
+void
+store_done(struct store *st, enum store_stmt which)
 {
 	if (st->stmt[which])
 		mysql_stmt_free_result(st->stmt[which]);
 }
 
-MYSQL_STMT *store_stmt(struct store *st, enum store_stmt which)
+MYSQL_STMT *
+store_stmt(struct store *st, enum store_stmt which)
 {
 	MYSQL_STMT *s = st->stmt[which];
 
@@ -450,8 +451,9 @@ MYSQL_STMT *store_stmt(struct store *st, enum store_stmt which)
 	return s;
 }
 
-enum cerr store_exec_at(struct store *st, MYSQL_STMT *stmt, MYSQL_BIND *params,
-			MYSQL_BIND *results, const char *file, int line)
+enum cerr
+store_exec_at(struct store *st, MYSQL_STMT *stmt, MYSQL_BIND *params, MYSQL_BIND *results,
+	      const char *file, int line)
 {
 	if (!stmt)
 		return store_bad_("statement not prepared for this side", file, line);
@@ -468,8 +470,8 @@ enum cerr store_exec_at(struct store *st, MYSQL_STMT *stmt, MYSQL_BIND *params,
 	return CE_OK;
 }
 
-enum cerr store_fetch_at(struct store *st, MYSQL_STMT *stmt, bool *row, const char *file,
-			 int line)
+enum cerr
+store_fetch_at(struct store *st, MYSQL_STMT *stmt, bool *row, const char *file, int line)
 {
 	int r = mysql_stmt_fetch(stmt);
 
@@ -485,7 +487,8 @@ enum cerr store_fetch_at(struct store *st, MYSQL_STMT *stmt, bool *row, const ch
 	return store_fail_(st, stmt, file, line);
 }
 
-enum cerr store_begin_at(struct store *st, const char *file, int line)
+enum cerr
+store_begin_at(struct store *st, const char *file, int line)
 {
 	static const char sql[] = "START TRANSACTION";
 
@@ -494,7 +497,8 @@ enum cerr store_begin_at(struct store *st, const char *file, int line)
 	return CE_OK;
 }
 
-enum cerr store_commit_at(struct store *st, const char *file, int line)
+enum cerr
+store_commit_at(struct store *st, const char *file, int line)
 {
 	st->commit_sent = true;
 	if (mysql_commit(st->db))
@@ -502,13 +506,15 @@ enum cerr store_commit_at(struct store *st, const char *file, int line)
 	return CE_OK;
 }
 
-void store_rollback(struct store *st)
+void
+store_rollback(struct store *st)
 {
 	if (st->db && mysql_rollback(st->db))
 		(void)STORE_DB_FAIL(st);
 }
 
-enum cerr store_run(struct store *st, enum cerr (*op)(struct store *st, void *arg), void *arg)
+enum cerr
+store_run(struct store *st, enum cerr (*op)(struct store *st, void *arg), void *arg)
 {
 	bool was_open = st->db != NULL;
 	enum cerr rc = store_ensure(st);
@@ -527,7 +533,8 @@ enum cerr store_run(struct store *st, enum cerr (*op)(struct store *st, void *ar
 	return rc;
 }
 
-int64_t store_now_seconds(void)
+int64_t
+store_now_seconds(void)
 {
 	struct timespec ts;
 
@@ -536,7 +543,8 @@ int64_t store_now_seconds(void)
 	return (int64_t)ts.tv_sec;
 }
 
-void store_purge_idem_maybe(struct store *st)
+void
+store_purge_idem_maybe(struct store *st)
 {
 	int64_t now = store_now_seconds();
 	MYSQL_STMT *s;
@@ -555,35 +563,40 @@ void store_purge_idem_maybe(struct store *st)
 
 /* --- binding helpers --- */
 
-void store_bind_text_in(MYSQL_BIND *b, const char *s, unsigned long *len)
+void
+store_bind_text_in(MYSQL_BIND *b, const char *s, unsigned long *len)
 {
 	*len = (unsigned long)strlen(s);
 	b->buffer_type = MYSQL_TYPE_STRING;
-	b->buffer = (void *)(uintptr_t)s;   /* Connector/C only reads inputs */
+	b->buffer = (void *)(uintptr_t)s; /* Connector/C only reads inputs */
 	b->buffer_length = *len;
 	b->length = len;
 }
 
-void store_bind_u32(MYSQL_BIND *b, uint32_t *v)
+void
+store_bind_u32(MYSQL_BIND *b, uint32_t *v)
 {
 	b->buffer_type = MYSQL_TYPE_LONG;
 	b->buffer = v;
 	b->is_unsigned = 1;
 }
 
-void store_bind_int(MYSQL_BIND *b, int *v)
+void
+store_bind_int(MYSQL_BIND *b, int *v)
 {
 	b->buffer_type = MYSQL_TYPE_LONG;
 	b->buffer = v;
 }
 
-void store_bind_tiny(MYSQL_BIND *b, signed char *v)
+void
+store_bind_tiny(MYSQL_BIND *b, signed char *v)
 {
 	b->buffer_type = MYSQL_TYPE_TINY;
 	b->buffer = v;
 }
 
-void store_bind_text_out(MYSQL_BIND *b, char *buf, size_t size, unsigned long *len)
+void
+store_bind_text_out(MYSQL_BIND *b, char *buf, size_t size, unsigned long *len)
 {
 	b->buffer_type = MYSQL_TYPE_STRING;
 	b->buffer = buf;
@@ -591,7 +604,8 @@ void store_bind_text_out(MYSQL_BIND *b, char *buf, size_t size, unsigned long *l
 	b->length = len;
 }
 
-void store_bind_nulls(MYSQL_BIND *b, my_bool *nulls, size_t n)
+void
+store_bind_nulls(MYSQL_BIND *b, my_bool *nulls, size_t n)
 {
 	size_t i;
 
@@ -601,7 +615,8 @@ void store_bind_nulls(MYSQL_BIND *b, my_bool *nulls, size_t n)
 	}
 }
 
-enum cerr store_check_nulls(const my_bool *nulls, size_t n)
+enum cerr
+store_check_nulls(const my_bool *nulls, size_t n)
 {
 	size_t i;
 
@@ -611,7 +626,8 @@ enum cerr store_check_nulls(const my_bool *nulls, size_t n)
 	return CE_OK;
 }
 
-enum cerr store_text_done(char *buf, size_t size, unsigned long len, const char *column)
+enum cerr
+store_text_done(char *buf, size_t size, unsigned long len, const char *column)
 {
 	/* len is the full length of the value even when it was truncated. */
 	if (len >= size)
@@ -620,7 +636,8 @@ enum cerr store_text_done(char *buf, size_t size, unsigned long len, const char 
 	return CE_OK;
 }
 
-bool store_id_lower(const char *in, char out[CIRCLE_ID_LEN + 1])
+bool
+store_id_lower(const char *in, char out[CIRCLE_ID_LEN + 1])
 {
 	size_t len;
 

@@ -16,8 +16,8 @@
 #define STORE_SNAPSHOT_EVERY 10
 
 enum store_side {
-	STORE_READ = 0,   /* SELECTs only: works for a SELECT-only user */
-	STORE_WRITE,      /* the command side's statements */
+	STORE_READ = 0, /* SELECTs only: works for a SELECT-only user */
+	STORE_WRITE,    /* the command side's statements */
 };
 
 /*
@@ -25,10 +25,10 @@ enum store_side {
  * group (and Connector/C's defaults) decide.
  */
 struct store_config {
-	const char *option_file;   /* MariaDB option file to read, or NULL */
-	const char *group;         /* its group, e.g. "circle-command" */
+	const char *option_file; /* MariaDB option file to read, or NULL */
+	const char *group;       /* its group, e.g. "circle-command" */
 	const char *host;
-	unsigned port;             /* 0: default */
+	unsigned port; /* 0: default */
 	const char *socket;
 	const char *user;
 	const char *password;

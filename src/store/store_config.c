@@ -15,14 +15,16 @@
 #define DEFAULT_OPTION_FILE "/etc/circle/circle.cnf"
 
 /* An unset or empty variable both mean "let the option file decide". */
-static const char *env(const char *name)
+static const char *
+env(const char *name)
 {
 	const char *v = getenv(name);
 
 	return (v && *v) ? v : NULL;
 }
 
-static unsigned env_port(void)
+static unsigned
+env_port(void)
 {
 	const char *v = env("CIRCLE_DB_PORT");
 	char *end = NULL;
@@ -32,15 +34,16 @@ static unsigned env_port(void)
 		return 0;
 	errno = 0;
 	p = strtoul(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || v[0] < '0' || v[0] > '9' ||
-	    p == 0 || p > 65535) {
+	if (errno != 0 || end == v || *end != '\0' || v[0] < '0' || v[0] > '9' || p == 0 ||
+	    p > 65535) {
 		fprintf(stderr, "store: ignoring CIRCLE_DB_PORT: not a port number\n");
 		return 0;
 	}
 	return (unsigned)p;
 }
 
-void store_config_from_env(struct store_config *cfg, const char *group)
+void
+store_config_from_env(struct store_config *cfg, const char *group)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->group = group;

@@ -26,7 +26,8 @@
 
 /* --- times: RFC 3339 "YYYY-MM-DDTHH:MM:SS.ffffffZ" <-> DATETIME(6) --- */
 
-static bool digits(const char *s, size_t n, unsigned *out)
+static bool
+digits(const char *s, size_t n, unsigned *out)
 {
 	unsigned v = 0;
 	size_t i;
@@ -40,21 +41,22 @@ static bool digits(const char *s, size_t n, unsigned *out)
 	return true;
 }
 
-static bool time_in_range(const MYSQL_TIME *t)
+static bool
+time_in_range(const MYSQL_TIME *t)
 {
-	return t->year >= 1 && t->year <= 9999 && t->month >= 1 && t->month <= 12 &&
-	       t->day >= 1 && t->day <= 31 && t->hour <= 23 && t->minute <= 59 &&
-	       t->second <= 59 && t->second_part <= 999999;
+	return t->year >= 1 && t->year <= 9999 && t->month >= 1 && t->month <= 12 && t->day >= 1 &&
+	       t->day <= 31 && t->hour <= 23 && t->minute <= 59 && t->second <= 59 &&
+	       t->second_part <= 999999;
 }
 
-static bool time_parse(const char *s, MYSQL_TIME *t)
+static bool
+time_parse(const char *s, MYSQL_TIME *t)
 {
 	unsigned y, mo, d, h, mi, sec, us;
 
 	memset(t, 0, sizeof(*t));
-	if (strnlen(s, CIRCLE_TIME_LEN + 1) != CIRCLE_TIME_LEN || s[4] != '-' ||
-	    s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' ||
-	    s[26] != 'Z')
+	if (strnlen(s, CIRCLE_TIME_LEN + 1) != CIRCLE_TIME_LEN || s[4] != '-' || s[7] != '-' ||
+	    s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[26] != 'Z')
 		return false;
 	if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
 	    !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &sec) ||
@@ -71,7 +73,8 @@ static bool time_parse(const char *s, MYSQL_TIME *t)
 	return time_in_range(t);
 }
 
-static bool time_format(const MYSQL_TIME *t, char out[CIRCLE_TIME_LEN + 1])
+static bool
+time_format(const MYSQL_TIME *t, char out[CIRCLE_TIME_LEN + 1])
 {
 	char buf[64];
 	int n;
@@ -83,8 +86,8 @@ static bool time_format(const MYSQL_TIME *t, char out[CIRCLE_TIME_LEN + 1])
 	      (t->time_type == MYSQL_TIMESTAMP_DATE && midnight)) ||
 	    t->neg || !time_in_range(t))
 		return false;
-	n = snprintf(buf, sizeof(buf), "%04u-%02u-%02uT%02u:%02u:%02u.%06luZ", t->year,
-		     t->month, t->day, t->hour, t->minute, t->second, t->second_part);
+	n = snprintf(buf, sizeof(buf), "%04u-%02u-%02uT%02u:%02u:%02u.%06luZ", t->year, t->month,
+		     t->day, t->hour, t->minute, t->second, t->second_part);
 	if (n != CIRCLE_TIME_LEN)
 		return false;
 	memcpy(out, buf, CIRCLE_TIME_LEN + 1);
@@ -94,7 +97,8 @@ static bool time_format(const MYSQL_TIME *t, char out[CIRCLE_TIME_LEN + 1])
 /* --- loading events --- */
 
 /* Grows *evs to hold at least need events; *cap is its capacity. */
-static enum cerr grow(struct circle_event **evs, size_t *cap, size_t need)
+static enum cerr
+grow(struct circle_event **evs, size_t *cap, size_t need)
 {
 	struct circle_event *p;
 	size_t ncap;
@@ -117,8 +121,9 @@ static enum cerr grow(struct circle_event **evs, size_t *cap, size_t need)
 	return CE_OK;
 }
 
-enum cerr store_load_events(struct store *st, const char *circle_id, uint32_t after,
-			    uint32_t upto, struct circle_event **evs, size_t *n)
+enum cerr
+store_load_events(struct store *st, const char *circle_id, uint32_t after, uint32_t upto,
+		  struct circle_event **evs, size_t *n)
 {
 	MYSQL_BIND param[3], res[6];
 	my_bool nulls[6];
@@ -227,7 +232,8 @@ struct load_args {
 };
 
 /* The latest snapshot of a->circle_id into a->from (version 0: none). */
-static enum cerr load_snapshot(struct store *st, struct load_args *a)
+static enum cerr
+load_snapshot(struct store *st, struct load_args *a)
 {
 	MYSQL_BIND p[1], res[4];
 	my_bool nulls[4];
@@ -271,7 +277,8 @@ static enum cerr load_snapshot(struct store *st, struct load_args *a)
 	return rc;
 }
 
-static enum cerr load_op(struct store *st, void *arg)
+static enum cerr
+load_op(struct store *st, void *arg)
 {
 	struct load_args *a = arg;
 	enum cerr rc = load_snapshot(st, a);
@@ -281,11 +288,12 @@ static enum cerr load_op(struct store *st, void *arg)
 	return store_load_events(st, a->circle_id, a->from->version, 0, a->evs, a->n);
 }
 
-static enum cerr port_load(void *self, const char *circle_id, struct circle *from,
-			   struct circle_event **evs, size_t *n)
+static enum cerr
+port_load(void *self, const char *circle_id, struct circle *from, struct circle_event **evs,
+	  size_t *n)
 {
 	char id[CIRCLE_ID_LEN + 1];
-	struct load_args a = { id, from, evs, n };
+	struct load_args a = {id, from, evs, n};
 
 	memset(from, 0, sizeof(*from));
 	*evs = NULL;
@@ -302,7 +310,7 @@ static enum cerr port_load(void *self, const char *circle_id, struct circle *fro
 struct append_args {
 	const struct circle_event *ev;
 	const struct circle *after;
-	const char *idem_key;           /* NULL: none */
+	const char *idem_key; /* NULL: none */
 	char event_id[CIRCLE_ID_LEN + 1];
 	char circle_id[CIRCLE_ID_LEN + 1];
 	const char *type_name;
@@ -314,7 +322,8 @@ struct append_args {
 	signed char deleted;
 };
 
-static bool last_key_is(const struct store *st, const char *key)
+static bool
+last_key_is(const struct store *st, const char *key)
 {
 	size_t len = strlen(st->last_error), klen = strlen(key);
 
@@ -326,12 +335,14 @@ static bool last_key_is(const struct store *st, const char *key)
 	       memcmp(st->last_error + len - 1 - klen, key, klen) == 0;
 }
 
-static bool last_is_dup(const struct store *st)
+static bool
+last_is_dup(const struct store *st)
 {
 	return st->last_errno == ER_DUP_ENTRY || st->last_errno == ER_DUP_ENTRY_WITH_KEY_NAME;
 }
 
-static enum cerr remember_key(struct store *st, const struct append_args *a)
+static enum cerr
+remember_key(struct store *st, const struct append_args *a)
 {
 	MYSQL_BIND p[4];
 	unsigned long key_len, id_len, name_len;
@@ -355,7 +366,8 @@ static enum cerr remember_key(struct store *st, const struct append_args *a)
 	return rc;
 }
 
-static enum cerr insert_event(struct store *st, struct append_args *a)
+static enum cerr
+insert_event(struct store *st, struct append_args *a)
 {
 	MYSQL_BIND p[6];
 	unsigned long id_len, circle_len, type_len, payload_len;
@@ -381,7 +393,8 @@ static enum cerr insert_event(struct store *st, struct append_args *a)
 	return rc;
 }
 
-static enum cerr project(struct store *st, struct append_args *a)
+static enum cerr
+project(struct store *st, struct append_args *a)
 {
 	MYSQL_BIND p[6];
 	unsigned long id_len, name_len;
@@ -410,7 +423,7 @@ static enum cerr project(struct store *st, struct append_args *a)
 	if (rc != CE_OK) {
 		if (last_key_is(st, STORE_KEY_LIVE_NAME))
 			return CE_DUPLICATE_NAME;
-		if (last_is_dup(st))   /* the circle's row exists already */
+		if (last_is_dup(st)) /* the circle's row exists already */
 			return CE_VERSION_MISMATCH;
 		return rc;
 	}
@@ -424,7 +437,8 @@ static enum cerr project(struct store *st, struct append_args *a)
 
 /* The state after the event, as a snapshot, every STORE_SNAPSHOT_EVERY
  * versions: in the event's own transaction, so it never disagrees with it. */
-static enum cerr snapshot(struct store *st, struct append_args *a)
+static enum cerr
+snapshot(struct store *st, struct append_args *a)
 {
 	MYSQL_BIND p[5];
 	unsigned long id_len, name_len;
@@ -440,7 +454,8 @@ static enum cerr snapshot(struct store *st, struct append_args *a)
 	return store_exec(st, store_stmt(st, SQ_INSERT_SNAPSHOT), p, NULL);
 }
 
-static enum cerr append_once(struct store *st, struct append_args *a)
+static enum cerr
+append_once(struct store *st, struct append_args *a)
 {
 	enum cerr rc = store_begin(st);
 
@@ -463,7 +478,8 @@ static enum cerr append_once(struct store *st, struct append_args *a)
 	return rc;
 }
 
-static enum cerr append_op(struct store *st, void *arg)
+static enum cerr
+append_op(struct store *st, void *arg)
 {
 	struct append_args *a = arg;
 	enum cerr rc;
@@ -490,7 +506,8 @@ static enum cerr append_op(struct store *st, void *arg)
 	return rc;
 }
 
-static bool idem_key_valid(const char *key)
+static bool
+idem_key_valid(const char *key)
 {
 	size_t i, len = strnlen(key, IDEM_KEY_MAX + 1);
 
@@ -504,8 +521,9 @@ static bool idem_key_valid(const char *key)
 
 /* Refuses what the caller should never hand over: an event and a state that
  * do not belong together. */
-static enum cerr append_prepare(struct append_args *a, const struct circle_event *ev,
-				const struct circle *after, const struct idem_key *idem)
+static enum cerr
+append_prepare(struct append_args *a, const struct circle_event *ev, const struct circle *after,
+	       const struct idem_key *idem)
 {
 	char after_id[CIRCLE_ID_LEN + 1];
 	size_t name_len;
@@ -544,8 +562,9 @@ static enum cerr append_prepare(struct append_args *a, const struct circle_event
 	return CE_OK;
 }
 
-static enum cerr port_append(void *self, const struct circle_event *ev,
-			     const struct circle *after, const struct idem_key *idem)
+static enum cerr
+port_append(void *self, const struct circle_event *ev, const struct circle *after,
+	    const struct idem_key *idem)
 {
 	struct append_args a;
 	enum cerr rc;
@@ -566,7 +585,8 @@ struct idem_args {
 	struct idem_record *out;
 };
 
-static enum cerr idem_find_op(struct store *st, void *arg)
+static enum cerr
+idem_find_op(struct store *st, void *arg)
 {
 	struct idem_args *a = arg;
 	MYSQL_BIND p[1], r[3];
@@ -614,9 +634,10 @@ out:
 	return rc;
 }
 
-static enum cerr port_idem_find(void *self, const char *key, struct idem_record *out)
+static enum cerr
+port_idem_find(void *self, const char *key, struct idem_record *out)
 {
-	struct idem_args a = { key, out };
+	struct idem_args a = {key, out};
 
 	if (!key || !out)
 		return STORE_BAD("idem_find: NULL");
@@ -626,7 +647,8 @@ static enum cerr port_idem_find(void *self, const char *key, struct idem_record 
 	return store_run(self, idem_find_op, &a);
 }
 
-void store_event_store(struct store *st, struct event_store *out)
+void
+store_event_store(struct store *st, struct event_store *out)
 {
 	out->self = st;
 	out->load = port_load;

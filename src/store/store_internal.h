@@ -24,20 +24,20 @@
  */
 enum store_stmt {
 	/* both sides */
-	SQ_EVENTS,             /* events of a circle in a version range, ascending */
+	SQ_EVENTS, /* events of a circle in a version range, ascending */
 	/* read side */
-	SQ_GET,                /* one projection row */
-	SQ_LIST,               /* a page of live projection rows */
-	SQ_CIRCLE_IDS,         /* a page of every circle id, for verification */
+	SQ_GET,        /* one projection row */
+	SQ_LIST,       /* a page of live projection rows */
+	SQ_CIRCLE_IDS, /* a page of every circle id, for verification */
 	/* write side */
 	SQ_INSERT_EVENT,
 	SQ_INSERT_PROJECTION,
-	SQ_UPDATE_PROJECTION,  /* guarded by the previous version */
-	SQ_IDEM_FIND,          /* a key younger than the retention period */
-	SQ_IDEM_DROP_EXPIRED,  /* one key, only when expired */
+	SQ_UPDATE_PROJECTION, /* guarded by the previous version */
+	SQ_IDEM_FIND,         /* a key younger than the retention period */
+	SQ_IDEM_DROP_EXPIRED, /* one key, only when expired */
 	SQ_IDEM_INSERT,
-	SQ_IDEM_PURGE,         /* a batch of expired keys */
-	SQ_SNAPSHOT_LATEST,    /* a circle's latest snapshot */
+	SQ_IDEM_PURGE,      /* a batch of expired keys */
+	SQ_SNAPSHOT_LATEST, /* a circle's latest snapshot */
 	SQ_INSERT_SNAPSHOT,
 	SQ__MAX
 };
@@ -61,8 +61,8 @@ struct store {
 	char *password;
 	char *database;
 
-	MYSQL *db;                        /* NULL: not connected */
-	MYSQL_STMT *stmt[SQ__MAX];        /* NULL: not prepared (other side) */
+	MYSQL *db;                 /* NULL: not connected */
+	MYSQL_STMT *stmt[SQ__MAX]; /* NULL: not prepared (other side) */
 
 	/* What the last failed call reported, for callers that map it. */
 	unsigned last_errno;
@@ -101,10 +101,8 @@ enum cerr store_fail_(struct store *st, MYSQL_STMT *stmt, const char *file, int 
 
 /* Checks one Connector/C call on a statement / on the connection: evaluates
  * to CE_OK when `call` returned 0, else to the classified, logged error. */
-#define STORE_CHECK_STMT(st, stmt, call) \
-	((call) == 0 ? CE_OK : STORE_STMT_FAIL((st), (stmt)))
-#define STORE_CHECK_DB(st, call) \
-	((call) == 0 ? CE_OK : STORE_DB_FAIL(st))
+#define STORE_CHECK_STMT(st, stmt, call) ((call) == 0 ? CE_OK : STORE_STMT_FAIL((st), (stmt)))
+#define STORE_CHECK_DB(st, call) ((call) == 0 ? CE_OK : STORE_DB_FAIL(st))
 
 /* Logs a problem that is not a Connector/C error (a row of unexpected
  * shape) with file and line, and answers CE_INTERNAL. */
@@ -129,15 +127,14 @@ void store_done(struct store *st, enum store_stmt which);
  * NULL buffers the whole result and binds results to it. The caller fetches
  * with store_fetch() and releases the buffer with store_done().
  */
-enum cerr store_exec_at(struct store *st, MYSQL_STMT *stmt, MYSQL_BIND *params,
-			MYSQL_BIND *results, const char *file, int line);
+enum cerr store_exec_at(struct store *st, MYSQL_STMT *stmt, MYSQL_BIND *params, MYSQL_BIND *results,
+			const char *file, int line);
 #define store_exec(st, stmt, params, results) \
 	store_exec_at((st), (stmt), (params), (results), __FILE__, __LINE__)
 
 /* Fetches one row: CE_OK with *row true, CE_OK with *row false at the end,
  * CE_INTERNAL for a truncated column or CE_UNAVAILABLE. */
-enum cerr store_fetch_at(struct store *st, MYSQL_STMT *stmt, bool *row, const char *file,
-			 int line);
+enum cerr store_fetch_at(struct store *st, MYSQL_STMT *stmt, bool *row, const char *file, int line);
 #define store_fetch(st, stmt, row) store_fetch_at((st), (stmt), (row), __FILE__, __LINE__)
 
 /* Transactions on the write connection (autocommit stays on outside them).
@@ -197,7 +194,7 @@ enum cerr store_text_done(char *buf, size_t size, unsigned long len, const char 
  * upto (upto 0: no upper bound) into a new array the caller frees. Shared
  * by the event store's load and the reader's history.
  */
-enum cerr store_load_events(struct store *st, const char *circle_id, uint32_t after,
-			    uint32_t upto, struct circle_event **evs, size_t *n);
+enum cerr store_load_events(struct store *st, const char *circle_id, uint32_t after, uint32_t upto,
+			    struct circle_event **evs, size_t *n);
 
 #endif

@@ -21,7 +21,8 @@ struct proj_row {
 	signed char deleted;
 };
 
-static void proj_row_bind(struct proj_row *r)
+static void
+proj_row_bind(struct proj_row *r)
 {
 	memset(r, 0, sizeof(*r));
 	store_bind_text_out(&r->res[0], r->id, sizeof(r->id), &r->id_len);
@@ -32,7 +33,8 @@ static void proj_row_bind(struct proj_row *r)
 	store_bind_nulls(r->res, r->nulls, 5);
 }
 
-static enum cerr proj_row_copy(struct proj_row *r, struct circle *out)
+static enum cerr
+proj_row_copy(struct proj_row *r, struct circle *out)
 {
 	enum cerr rc = store_check_nulls(r->nulls, 5);
 
@@ -56,13 +58,15 @@ static enum cerr proj_row_copy(struct proj_row *r, struct circle *out)
 	return CE_OK;
 }
 
-static enum cerr ping_op(struct store *st, void *arg)
+static enum cerr
+ping_op(struct store *st, void *arg)
 {
 	(void)arg;
 	return STORE_CHECK_DB(st, mysql_ping(st->db));
 }
 
-static enum cerr port_ping(void *self)
+static enum cerr
+port_ping(void *self)
 {
 	enum cerr rc = store_run(self, ping_op, NULL);
 
@@ -76,7 +80,8 @@ struct get_args {
 	struct circle *out;
 };
 
-static enum cerr get_op(struct store *st, void *arg)
+static enum cerr
+get_op(struct store *st, void *arg)
 {
 	struct get_args *a = arg;
 	MYSQL_BIND p[1];
@@ -98,10 +103,11 @@ static enum cerr get_op(struct store *st, void *arg)
 	return rc;
 }
 
-static enum cerr port_get(void *self, const char *id, struct circle *out)
+static enum cerr
+port_get(void *self, const char *id, struct circle *out)
 {
 	char lid[CIRCLE_ID_LEN + 1];
-	struct get_args a = { lid, out };
+	struct get_args a = {lid, out};
 
 	if (!out)
 		return STORE_BAD("get: NULL");
@@ -117,7 +123,8 @@ struct list_args {
 	size_t *n;
 };
 
-static enum cerr list_op(struct store *st, void *arg)
+static enum cerr
+list_op(struct store *st, void *arg)
 {
 	struct list_args *a = arg;
 	MYSQL_BIND p[2];
@@ -155,11 +162,11 @@ static enum cerr list_op(struct store *st, void *arg)
 	return rc;
 }
 
-static enum cerr port_list(void *self, const char *after, unsigned limit, struct circle *out,
-			   size_t *n)
+static enum cerr
+port_list(void *self, const char *after, unsigned limit, struct circle *out, size_t *n)
 {
 	char lafter[CIRCLE_ID_LEN + 1];
-	struct list_args a = { "", limit, out, n };
+	struct list_args a = {"", limit, out, n};
 
 	if (!n || (limit > 0 && !out))
 		return STORE_BAD("list: NULL");
@@ -183,18 +190,19 @@ struct history_args {
 	size_t *n;
 };
 
-static enum cerr history_op(struct store *st, void *arg)
+static enum cerr
+history_op(struct store *st, void *arg)
 {
 	struct history_args *a = arg;
 
 	return store_load_events(st, a->id, 0, a->upto, a->evs, a->n);
 }
 
-static enum cerr port_history(void *self, const char *id, uint32_t upto,
-			      struct circle_event **evs, size_t *n)
+static enum cerr
+port_history(void *self, const char *id, uint32_t upto, struct circle_event **evs, size_t *n)
 {
 	char lid[CIRCLE_ID_LEN + 1];
-	struct history_args a = { lid, upto, evs, n };
+	struct history_args a = {lid, upto, evs, n};
 
 	if (!evs || !n)
 		return STORE_BAD("history: NULL");
@@ -205,7 +213,8 @@ static enum cerr port_history(void *self, const char *id, uint32_t upto,
 	return store_run(self, history_op, &a);
 }
 
-void store_circle_reader(struct store *st, struct circle_reader *out)
+void
+store_circle_reader(struct store *st, struct circle_reader *out)
 {
 	out->self = st;
 	out->ping = port_ping;
@@ -221,7 +230,8 @@ struct ids_args {
 	size_t *n;
 };
 
-static enum cerr ids_op(struct store *st, void *arg)
+static enum cerr
+ids_op(struct store *st, void *arg)
 {
 	struct ids_args *a = arg;
 	MYSQL_BIND p[2], res[1];
@@ -263,10 +273,11 @@ static enum cerr ids_op(struct store *st, void *arg)
 	return rc;
 }
 
-enum cerr store_circle_ids(struct store *st, const char *after, unsigned limit,
-			   char (*ids)[CIRCLE_ID_LEN + 1], size_t *n)
+enum cerr
+store_circle_ids(struct store *st, const char *after, unsigned limit,
+		 char (*ids)[CIRCLE_ID_LEN + 1], size_t *n)
 {
-	struct ids_args a = { after ? after : "", limit, ids, n };
+	struct ids_args a = {after ? after : "", limit, ids, n};
 
 	if (!st || !ids || !n || limit == 0)
 		return STORE_BAD("circle ids: bad arguments");

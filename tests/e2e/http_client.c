@@ -22,7 +22,8 @@
 #define MAX_RESPONSE (16u * 1024u * 1024u)
 #define DEFAULT_TIMEOUT_MS 10000
 
-static long long now_ms(void)
+static long long
+now_ms(void)
 {
 	struct timespec ts;
 
@@ -30,7 +31,8 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int remaining_ms(long long deadline)
+static int
+remaining_ms(long long deadline)
 {
 	long long left = deadline - now_ms();
 
@@ -38,9 +40,10 @@ static int remaining_ms(long long deadline)
 }
 
 /* Waits until fd is ready for events; 0 when ready, -1 on timeout or error. */
-static int wait_fd(int fd, short events, long long deadline)
+static int
+wait_fd(int fd, short events, long long deadline)
 {
-	struct pollfd p = { .fd = fd, .events = events };
+	struct pollfd p = {.fd = fd, .events = events};
 
 	for (;;) {
 		int left = remaining_ms(deadline), rc;
@@ -57,7 +60,8 @@ static int wait_fd(int fd, short events, long long deadline)
 	}
 }
 
-static int connect_loopback(unsigned short port, long long deadline)
+static int
+connect_loopback(unsigned short port, long long deadline)
 {
 	struct sockaddr_in sa;
 	int fd, err = 0;
@@ -89,7 +93,8 @@ fail:
  * the whole request (a body too large): that is not an error here, the
  * answer is still to be read.
  */
-static void send_all(int fd, const char *buf, size_t len, long long deadline)
+static void
+send_all(int fd, const char *buf, size_t len, long long deadline)
 {
 	while (len > 0) {
 		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
@@ -111,7 +116,8 @@ static void send_all(int fd, const char *buf, size_t len, long long deadline)
 }
 
 /* Reads until the server closes; returns a new buffer the caller frees. */
-static char *recv_all(int fd, long long deadline, size_t *out_len)
+static char *
+recv_all(int fd, long long deadline, size_t *out_len)
 {
 	size_t cap = 8192, len = 0;
 	char *buf = malloc(cap + 1), *bigger;
@@ -158,7 +164,8 @@ fail:
 	return NULL;
 }
 
-static char *dup_range(const char *s, size_t n)
+static char *
+dup_range(const char *s, size_t n)
 {
 	char *d = malloc(n + 1);
 
@@ -169,7 +176,8 @@ static char *dup_range(const char *s, size_t n)
 	return d;
 }
 
-static int add_header(struct http_response *res, const char *line, size_t len)
+static int
+add_header(struct http_response *res, const char *line, size_t len)
 {
 	const char *colon = memchr(line, ':', len);
 	const char *v, *end = line + len;
@@ -195,7 +203,8 @@ static int add_header(struct http_response *res, const char *line, size_t len)
 }
 
 /* Decodes a chunked body from [p, end) into res->body. */
-static int decode_chunked(const char *p, const char *end, struct http_response *res)
+static int
+decode_chunked(const char *p, const char *end, struct http_response *res)
 {
 	size_t cap = (size_t)(end - p) + 1, len = 0;
 	char *out = malloc(cap);
@@ -237,8 +246,8 @@ fail:
 	return -1;
 }
 
-static int parse_response(const char *buf, size_t len, int is_head,
-			  struct http_response *res)
+static int
+parse_response(const char *buf, size_t len, int is_head, struct http_response *res)
 {
 	const char *end = buf + len, *hdr_end = NULL, *p, *eol;
 	const char *te, *cl;
@@ -295,8 +304,9 @@ static int parse_response(const char *buf, size_t len, int is_head,
 	return res->body ? 0 : -1;
 }
 
-static int exchange(unsigned short port, const char *raw, size_t raw_len,
-		    int is_head, int timeout_ms, struct http_response *res)
+static int
+exchange(unsigned short port, const char *raw, size_t raw_len, int is_head, int timeout_ms,
+	 struct http_response *res)
 {
 	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS);
 	char *buf = NULL;
@@ -325,14 +335,15 @@ out:
 	return rc;
 }
 
-int http_send_raw(unsigned short port, const char *raw, size_t raw_len,
-		  int is_head, int timeout_ms, struct http_response *res)
+int
+http_send_raw(unsigned short port, const char *raw, size_t raw_len, int is_head, int timeout_ms,
+	      struct http_response *res)
 {
 	return exchange(port, raw, raw_len, is_head, timeout_ms, res);
 }
 
-int http_send(unsigned short port, const struct http_request *req,
-	      struct http_response *res)
+int
+http_send(unsigned short port, const struct http_request *req, struct http_response *res)
 {
 	size_t cap = 512 + strlen(req->method) + strlen(req->target) + req->body_len;
 	size_t len = 0;
@@ -369,14 +380,14 @@ int http_send(unsigned short port, const struct http_request *req,
 		memcpy(raw + len, req->body, req->body_len);
 		len += req->body_len;
 	}
-	rc = exchange(port, raw, len, strcmp(req->method, "HEAD") == 0,
-		      req->timeout_ms, res);
+	rc = exchange(port, raw, len, strcmp(req->method, "HEAD") == 0, req->timeout_ms, res);
 out:
 	free(raw);
 	return rc;
 }
 
-const char *http_header(const struct http_response *res, const char *name)
+const char *
+http_header(const struct http_response *res, const char *name)
 {
 	for (size_t i = 0; i < res->nheaders; i++)
 		if (strcasecmp(res->headers[i].name, name) == 0)
@@ -384,7 +395,8 @@ const char *http_header(const struct http_response *res, const char *name)
 	return NULL;
 }
 
-size_t http_header_count(const struct http_response *res, const char *name)
+size_t
+http_header_count(const struct http_response *res, const char *name)
 {
 	size_t n = 0;
 
@@ -394,7 +406,8 @@ size_t http_header_count(const struct http_response *res, const char *name)
 	return n;
 }
 
-void http_response_free(struct http_response *res)
+void
+http_response_free(struct http_response *res)
 {
 	for (size_t i = 0; i < res->nheaders; i++) {
 		free(res->headers[i].name);

@@ -18,33 +18,32 @@ struct http_header {
 };
 
 struct http_response {
-	int status;                   /* e.g. 200 */
-	struct http_header *headers;  /* in the order received */
+	int status;                  /* e.g. 200 */
+	struct http_header *headers; /* in the order received */
 	size_t nheaders;
-	char *body;                   /* decoded body, always NUL-terminated */
+	char *body; /* decoded body, always NUL-terminated */
 	size_t body_len;
-	size_t wire_body_len;         /* bytes that followed the header block */
+	size_t wire_body_len; /* bytes that followed the header block */
 };
 
 struct http_request {
 	const char *method;
-	const char *target;           /* path and query, sent as is */
-	const char *const *headers;   /* "Name: value" lines, NULL-terminated; may be NULL */
-	const char *body;             /* NULL: no body and no Content-Length */
+	const char *target;         /* path and query, sent as is */
+	const char *const *headers; /* "Name: value" lines, NULL-terminated; may be NULL */
+	const char *body;           /* NULL: no body and no Content-Length */
 	size_t body_len;
-	int timeout_ms;               /* whole exchange; 0 means 10 s */
+	int timeout_ms; /* whole exchange; 0 means 10 s */
 };
 
 /* Sends req to 127.0.0.1:port and fills *res. 0 on success; -1 when the
  * connection, the deadline or the response's framing failed (then *res holds
  * nothing to free). */
-int http_send(unsigned short port, const struct http_request *req,
-	      struct http_response *res);
+int http_send(unsigned short port, const struct http_request *req, struct http_response *res);
 
 /* Sends raw bytes as the whole request and parses what comes back; is_head
  * says the answer has no body. Same results as http_send(). */
-int http_send_raw(unsigned short port, const char *raw, size_t raw_len,
-		  int is_head, int timeout_ms, struct http_response *res);
+int http_send_raw(unsigned short port, const char *raw, size_t raw_len, int is_head, int timeout_ms,
+		  struct http_response *res);
 
 /* The value of the first header named name (case-insensitive), or NULL. */
 const char *http_header(const struct http_response *res, const char *name);

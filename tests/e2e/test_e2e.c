@@ -39,37 +39,45 @@ static unsigned short port = 8080;
 /* ------------------------------------------------------------ helpers */
 
 /* The response of one request; the test fails if no answer came. */
-static void req(struct http_response *r, const char *method, const char *target,
-		const char *const *headers, const char *body, size_t body_len)
+static void
+req(struct http_response *r, const char *method, const char *target, const char *const *headers,
+    const char *body, size_t body_len)
 {
 	struct http_request q = {
-		.method = method, .target = target, .headers = headers,
-		.body = body, .body_len = body_len, .timeout_ms = 20000,
+		.method = method,
+		.target = target,
+		.headers = headers,
+		.body = body,
+		.body_len = body_len,
+		.timeout_ms = 20000,
 	};
 
 	if (http_send(port, &q, r) != 0)
 		fail_msg("no HTTP answer to %s %s", method, target);
 }
 
-static void get(struct http_response *r, const char *target)
+static void
+get(struct http_response *r, const char *target)
 {
 	req(r, "GET", target, NULL, NULL, 0);
 }
 
 /* A JSON request: Content-Type application/json plus one optional header. */
-static void send_json(struct http_response *r, const char *method, const char *target,
-		      const char *body, const char *extra)
+static void
+send_json(struct http_response *r, const char *method, const char *target, const char *body,
+	  const char *extra)
 {
-	const char *h[] = { CT_JSON, extra, NULL };
+	const char *h[] = {CT_JSON, extra, NULL};
 
 	req(r, method, target, h, body, strlen(body));
 }
 
 /* Same, with two optional headers. */
-static void send_json2(struct http_response *r, const char *method, const char *target,
-		       const char *body, const char *h1, const char *h2)
+static void
+send_json2(struct http_response *r, const char *method, const char *target, const char *body,
+	   const char *h1, const char *h2)
 {
-	const char *h[] = { CT_JSON, h1, h2, NULL };
+	const char *h[] = {CT_JSON, h1, h2, NULL};
 
 	if (!h1) {
 		h[1] = h2;
@@ -79,7 +87,8 @@ static void send_json2(struct http_response *r, const char *method, const char *
 }
 
 static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
+static char *
+xasprintf(const char *fmt, ...)
 {
 	va_list ap;
 	char *s = NULL;
@@ -93,7 +102,8 @@ static char *xasprintf(const char *fmt, ...)
 }
 
 /* Twelve random lower-case letters. */
-static void random_letters(char out[13])
+static void
+random_letters(char out[13])
 {
 	unsigned char b[12];
 
@@ -104,7 +114,8 @@ static void random_letters(char out[13])
 }
 
 /* prefix + random letters: a name no other run uses. Caller frees. */
-static char *uniq(const char *prefix)
+static char *
+uniq(const char *prefix)
 {
 	char r[13];
 
@@ -113,18 +124,20 @@ static char *uniq(const char *prefix)
 }
 
 /* s as a JSON string literal (with quotes). Caller frees. */
-static char *jenc(const char *s)
+static char *
+jenc(const char *s)
 {
 	json_object *o = json_object_new_string(s);
-	char *out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							   JSON_C_TO_STRING_NOSLASHESCAPE));
+	char *out = strdup(json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 
 	json_object_put(o);
 	assert_non_null(out);
 	return out;
 }
 
-static char *create_body(const char *name, int capacity)
+static char *
+create_body(const char *name, int capacity)
 {
 	char *n = jenc(name), *b = xasprintf("{\"circle_name\":%s,\"capacity\":%d}", n, capacity);
 
@@ -133,7 +146,8 @@ static char *create_body(const char *name, int capacity)
 }
 
 /* The body parsed as JSON; the test fails if it is not. Caller puts. */
-static json_object *body_json(const struct http_response *r)
+static json_object *
+body_json(const struct http_response *r)
 {
 	struct json_tokener *tok = json_tokener_new();
 	json_object *o;
@@ -146,7 +160,8 @@ static json_object *body_json(const struct http_response *r)
 	return o;
 }
 
-static json_object *member(json_object *o, const char *key)
+static json_object *
+member(json_object *o, const char *key)
 {
 	json_object *v = NULL;
 
@@ -155,7 +170,8 @@ static json_object *member(json_object *o, const char *key)
 	return v;
 }
 
-static const char *jstr(json_object *o, const char *key)
+static const char *
+jstr(json_object *o, const char *key)
 {
 	json_object *v = member(o, key);
 
@@ -164,7 +180,8 @@ static const char *jstr(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-static int64_t jint(json_object *o, const char *key)
+static int64_t
+jint(json_object *o, const char *key)
 {
 	json_object *v = member(o, key);
 
@@ -173,14 +190,16 @@ static int64_t jint(json_object *o, const char *key)
 	return json_object_get_int64(v);
 }
 
-static void assert_status(const struct http_response *r, int status)
+static void
+assert_status(const struct http_response *r, int status)
 {
 	if (r->status != status)
 		fail_msg("status %d, expected %d; body: %.400s", r->status, status,
 			 r->body ? r->body : "");
 }
 
-static void assert_content_type(const struct http_response *r, const char *type)
+static void
+assert_content_type(const struct http_response *r, const char *type)
 {
 	const char *ct = http_header(r, "Content-Type");
 	size_t n = strlen(type);
@@ -190,7 +209,8 @@ static void assert_content_type(const struct http_response *r, const char *type)
 }
 
 /* A problem+json answer with this status and code. Caller puts the result. */
-static json_object *assert_problem(const struct http_response *r, int status, const char *code)
+static json_object *
+assert_problem(const struct http_response *r, int status, const char *code)
 {
 	json_object *o;
 
@@ -206,8 +226,9 @@ static json_object *assert_problem(const struct http_response *r, int status, co
 }
 
 /* A problem whose extra member (field, parameter, header) names what failed. */
-static void assert_problem_member(const struct http_response *r, int status, const char *code,
-				  const char *key, const char *value)
+static void
+assert_problem_member(const struct http_response *r, int status, const char *code, const char *key,
+		      const char *value)
 {
 	json_object *o = assert_problem(r, status, code);
 
@@ -216,12 +237,14 @@ static void assert_problem_member(const struct http_response *r, int status, con
 	json_object_put(o);
 }
 
-static void expect_problem(const struct http_response *r, int status, const char *code)
+static void
+expect_problem(const struct http_response *r, int status, const char *code)
 {
 	json_object_put(assert_problem(r, status, code));
 }
 
-static int is_lower_uuid(const char *s)
+static int
+is_lower_uuid(const char *s)
 {
 	if (strlen(s) != ID_LEN)
 		return 0;
@@ -237,8 +260,8 @@ static int is_lower_uuid(const char *s)
 }
 
 /* A circle object with exactly the four members; NULL id skips that check. */
-static void assert_circle_obj(json_object *o, const char *id, const char *name,
-			      int capacity, int version)
+static void
+assert_circle_obj(json_object *o, const char *id, const char *name, int capacity, int version)
 {
 	assert_int_equal(json_object_object_length(o), 4);
 	assert_true(is_lower_uuid(jstr(o, "circle_id")));
@@ -249,7 +272,8 @@ static void assert_circle_obj(json_object *o, const char *id, const char *name,
 	assert_int_equal(jint(o, "version"), version);
 }
 
-static void assert_etag(const struct http_response *r, int version)
+static void
+assert_etag(const struct http_response *r, int version)
 {
 	char want[32];
 	const char *etag = http_header(r, "ETag");
@@ -260,8 +284,9 @@ static void assert_etag(const struct http_response *r, int version)
 }
 
 /* A circle answer: status, JSON, ETag and body. */
-static void assert_circle_response(const struct http_response *r, int status, const char *id,
-				   const char *name, int capacity, int version)
+static void
+assert_circle_response(const struct http_response *r, int status, const char *id, const char *name,
+		       int capacity, int version)
 {
 	json_object *o;
 
@@ -274,7 +299,8 @@ static void assert_circle_response(const struct http_response *r, int status, co
 }
 
 /* Creates a circle and copies its id into id. */
-static void create(const char *name, int capacity, char id[ID_LEN + 1])
+static void
+create(const char *name, int capacity, char id[ID_LEN + 1])
 {
 	struct http_response r;
 	char *b = create_body(name, capacity);
@@ -289,19 +315,29 @@ static void create(const char *name, int capacity, char id[ID_LEN + 1])
 	http_response_free(&r);
 }
 
-static void create_named(const char *prefix, int capacity, char id[ID_LEN + 1], char **name)
+static void
+create_named(const char *prefix, int capacity, char id[ID_LEN + 1], char **name)
 {
 	*name = uniq(prefix);
 	create(*name, capacity, id);
 }
 
-static char *path_of(const char *id) { return xasprintf("/circle/%s", id); }
+static char *
+path_of(const char *id)
+{
+	return xasprintf("/circle/%s", id);
+}
 
-static char *if_match(int version) { return xasprintf("If-Match: \"%d\"", version); }
+static char *
+if_match(int version)
+{
+	return xasprintf("If-Match: \"%d\"", version);
+}
 
 /* PUT (or PATCH) body to the circle, asserting the status. */
-static void update_expect(const char *method, const char *id, const char *body,
-			  const char *extra, int status, struct http_response *r)
+static void
+update_expect(const char *method, const char *id, const char *body, const char *extra, int status,
+	      struct http_response *r)
 {
 	char *p = path_of(id);
 
@@ -310,7 +346,8 @@ static void update_expect(const char *method, const char *id, const char *body,
 	free(p);
 }
 
-static int circle_version(const char *id)
+static int
+circle_version(const char *id)
 {
 	struct http_response r;
 	char *p = path_of(id);
@@ -328,7 +365,8 @@ static int circle_version(const char *id)
 }
 
 /* The events array of a circle's history. Caller puts *whole. */
-static json_object *history(const char *id, json_object **whole)
+static json_object *
+history(const char *id, json_object **whole)
 {
 	struct http_response r;
 	char *p = xasprintf("/circle/%s/events", id);
@@ -347,7 +385,8 @@ static json_object *history(const char *id, json_object **whole)
 	return ev;
 }
 
-static int run_shell(const char *what)
+static int
+run_shell(const char *what)
 {
 	const char *cmd = getenv(what);
 
@@ -358,7 +397,8 @@ static int run_shell(const char *what)
 
 /* ------------------------------------------------------------ basics */
 
-static void test_version(void **state)
+static void
+test_version(void **state)
 {
 	struct http_response r;
 	json_object *o;
@@ -374,7 +414,8 @@ static void test_version(void **state)
 	http_response_free(&r);
 }
 
-static void test_health(void **state)
+static void
+test_health(void **state)
 {
 	struct http_response r;
 	json_object *o;
@@ -389,7 +430,8 @@ static void test_health(void **state)
 	http_response_free(&r);
 }
 
-static void test_create(void **state)
+static void
+test_create(void **state)
 {
 	struct http_response r, g;
 	char *name = uniq("football"), *b = create_body(name, 20), *p;
@@ -418,7 +460,8 @@ static void test_create(void **state)
 /* ------------------------------------------------------------ field rules */
 
 /* POST a raw body; expect 400 invalid_field naming field. */
-static void refuse_field(const char *body, const char *field)
+static void
+refuse_field(const char *body, const char *field)
 {
 	struct http_response r;
 
@@ -427,7 +470,8 @@ static void refuse_field(const char *body, const char *field)
 	http_response_free(&r);
 }
 
-static void refuse_name(const char *json_literal)
+static void
+refuse_name(const char *json_literal)
 {
 	char *b = xasprintf("{\"circle_name\":%s,\"capacity\":5}", json_literal);
 
@@ -435,9 +479,11 @@ static void refuse_name(const char *json_literal)
 	free(b);
 }
 
-static void refuse_capacity(const char *json_literal)
+static void
+refuse_capacity(const char *json_literal)
 {
-	char *n = uniq("cap"), *b = xasprintf("{\"circle_name\":\"%s\",\"capacity\":%s}", n, json_literal);
+	char *n = uniq("cap"),
+	     *b = xasprintf("{\"circle_name\":\"%s\",\"capacity\":%s}", n, json_literal);
 
 	refuse_field(b, "capacity");
 	free(b);
@@ -445,7 +491,8 @@ static void refuse_capacity(const char *json_literal)
 }
 
 /* A name of exactly count code points: random letters, then fill. */
-static char *name_of_length(size_t count, const char *fill)
+static char *
+name_of_length(size_t count, const char *fill)
 {
 	char r[13];
 	size_t fl = strlen(fill), cap = 12 + count * fl + 1, len;
@@ -463,7 +510,8 @@ static char *name_of_length(size_t count, const char *fill)
 	return s;
 }
 
-static void test_name_length(void **state)
+static void
+test_name_length(void **state)
 {
 	char id[ID_LEN + 1];
 	char *s;
@@ -512,7 +560,8 @@ static void test_name_length(void **state)
 	free(s);
 }
 
-static void test_name_stored_exactly(void **state)
+static void
+test_name_stored_exactly(void **state)
 {
 	struct http_response r;
 	char id[ID_LEN + 1], rnd[13], *b, *want;
@@ -524,7 +573,8 @@ static void test_name_stored_exactly(void **state)
 	free(want);
 	/* Escapes decode to the characters they stand for. */
 	random_letters(rnd);
-	b = xasprintf("{\"circle_name\":\"esc\\u00e9\\ud83d\\ude00\\u3042%s\",\"capacity\":5}", rnd);
+	b = xasprintf("{\"circle_name\":\"esc\\u00e9\\ud83d\\ude00\\u3042%s\",\"capacity\":5}",
+		      rnd);
 	want = xasprintf("esc\xc3\xa9\xf0\x9f\x98\x80\xe3\x81\x82%s", rnd);
 	send_json(&r, "POST", "/circle", b, NULL);
 	assert_circle_response(&r, 201, NULL, want, 5, 1);
@@ -533,12 +583,23 @@ static void test_name_stored_exactly(void **state)
 	free(b);
 }
 
-static void test_name_control_chars(void **state)
+static void
+test_name_control_chars(void **state)
 {
 	static const char *const bad[] = {
-		"\"a\\u0000b\"", "\"a\\u0001b\"", "\"a\\u001fb\"", "\"a\\nb\"", "\"a\\tb\"",
-		"\"a\\u007fb\"", "\"a\\u0080b\"", "\"a\\u0085b\"", "\"a\\u009fb\"",
-		"\"a\xc2\x85" "b\"", "\"a\x7f" "b\"",
+		"\"a\\u0000b\"",
+		"\"a\\u0001b\"",
+		"\"a\\u001fb\"",
+		"\"a\\nb\"",
+		"\"a\\tb\"",
+		"\"a\\u007fb\"",
+		"\"a\\u0080b\"",
+		"\"a\\u0085b\"",
+		"\"a\\u009fb\"",
+		"\"a\xc2\x85"
+		"b\"",
+		"\"a\x7f"
+		"b\"",
 	};
 	struct http_response r;
 
@@ -553,7 +614,8 @@ static void test_name_control_chars(void **state)
 	http_response_free(&r);
 }
 
-static void test_name_unpaired_surrogate(void **state)
+static void
+test_name_unpaired_surrogate(void **state)
 {
 	(void)state;
 	refuse_name("\"a\\ud83db\"");
@@ -561,11 +623,15 @@ static void test_name_unpaired_surrogate(void **state)
 	refuse_name("\"\\ud83d\"");
 }
 
-static void test_name_whitespace_only(void **state)
+static void
+test_name_whitespace_only(void **state)
 {
 	static const char *const bad[] = {
-		"\" \"", "\"   \"", "\"\\u3000\"", "\"\xe3\x80\x80\"", "\"\\u00a0\"",
-		"\"\\u2003 \\u3000\"", "\"\\u2028\"", "\"\\u1680\"", "\"\\u205f\"",
+		"\" \"",       "\"   \"",
+		"\"\\u3000\"", "\"\xe3\x80\x80\"",
+		"\"\\u00a0\"", "\"\\u2003 \\u3000\"",
+		"\"\\u2028\"", "\"\\u1680\"",
+		"\"\\u205f\"",
 	};
 
 	(void)state;
@@ -573,7 +639,8 @@ static void test_name_whitespace_only(void **state)
 		refuse_name(bad[i]);
 }
 
-static void test_name_type(void **state)
+static void
+test_name_type(void **state)
 {
 	(void)state;
 	refuse_name("null");
@@ -583,11 +650,13 @@ static void test_name_type(void **state)
 	refuse_name("{\"a\":1}");
 }
 
-static void test_capacity_rules(void **state)
+static void
+test_capacity_rules(void **state)
 {
 	static const char *const bad[] = {
-		"3.0", "1e3", "1E1", "30e-1", "\"5\"", "null", "2", "0", "-1", "-3",
-		"32768", "99999999999999999999", "true", "[5]", "{}", "-0", "5.5",
+		"3.0",  "1e3", "1E1", "30e-1", "\"5\"", "null",
+		"2",    "0",   "-1",  "-3",    "32768", "99999999999999999999",
+		"true", "[5]", "{}",  "-0",    "5.5",
 	};
 	char id[ID_LEN + 1], *n;
 
@@ -602,13 +671,25 @@ static void test_capacity_rules(void **state)
 
 /* ------------------------------------------------------------ refusals */
 
-static void test_invalid_json(void **state)
+static void
+test_invalid_json(void **state)
 {
 	static const char *const bad[] = {
-		"", "{", "}", "not json", "{\"circle_name\":\"x\",\"capacity\":5",
-		"{\"circle_name\":\"x\",\"capacity\":5} x", "{\"circle_name\":\"x\",\"capacity\":5}{}",
-		"{'circle_name':'x','capacity':5}", "{\"circle_name\":\"x\",\"capacity\":5,}",
-		"[]", "[{\"circle_name\":\"x\",\"capacity\":5}]", "\"x\"", "5", "null", "true",
+		"",
+		"{",
+		"}",
+		"not json",
+		"{\"circle_name\":\"x\",\"capacity\":5",
+		"{\"circle_name\":\"x\",\"capacity\":5} x",
+		"{\"circle_name\":\"x\",\"capacity\":5}{}",
+		"{'circle_name':'x','capacity':5}",
+		"{\"circle_name\":\"x\",\"capacity\":5,}",
+		"[]",
+		"[{\"circle_name\":\"x\",\"capacity\":5}]",
+		"\"x\"",
+		"5",
+		"null",
+		"true",
 		/* not UTF-8: a lone continuation byte, an invalid lead, an overlong
 		 * slash, an encoded surrogate, a truncated sequence */
 		"{\"circle_name\":\"a\x80z\",\"capacity\":5}",
@@ -632,7 +713,8 @@ static void test_invalid_json(void **state)
 	}
 }
 
-static void test_unknown_field(void **state)
+static void
+test_unknown_field(void **state)
 {
 	struct http_response r;
 	char *n = uniq("unknown"), *b;
@@ -651,7 +733,8 @@ static void test_unknown_field(void **state)
 	free(n);
 }
 
-static void test_missing_field(void **state)
+static void
+test_missing_field(void **state)
 {
 	struct http_response r;
 
@@ -664,12 +747,16 @@ static void test_missing_field(void **state)
 	http_response_free(&r);
 }
 
-static void test_media_type(void **state)
+static void
+test_media_type(void **state)
 {
 	static const char *const bad[] = {
-		"Content-Type: text/plain", "Content-Type: application/jsonx",
-		"Content-Type: application/x-www-form-urlencoded", "Content-Type: application/json-patch+json",
-		"Content-Type: text/json", NULL,
+		"Content-Type: text/plain",
+		"Content-Type: application/jsonx",
+		"Content-Type: application/x-www-form-urlencoded",
+		"Content-Type: application/json-patch+json",
+		"Content-Type: text/json",
+		NULL,
 	};
 	struct http_response r;
 	char *n, *b;
@@ -678,14 +765,14 @@ static void test_media_type(void **state)
 	n = uniq("media");
 	b = create_body(n, 5);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		const char *h[] = { bad[i], NULL };
+		const char *h[] = {bad[i], NULL};
 
 		req(&r, "POST", "/circle", h, b, strlen(b));
 		expect_problem(&r, 415, "unsupported_media_type");
 		http_response_free(&r);
 	}
 	{
-		const char *h[] = { "Content-Type: application/json; charset=utf-8", NULL };
+		const char *h[] = {"Content-Type: application/json; charset=utf-8", NULL};
 
 		req(&r, "POST", "/circle", h, b, strlen(b));
 		assert_circle_response(&r, 201, NULL, n, 5, 1);
@@ -695,7 +782,8 @@ static void test_media_type(void **state)
 	free(n);
 }
 
-static void test_payload_too_large(void **state)
+static void
+test_payload_too_large(void **state)
 {
 	struct http_response r;
 	size_t len = 64 * 1024 + 1;
@@ -708,7 +796,7 @@ static void test_payload_too_large(void **state)
 	memcpy(b, "{\"circle_name\":\"x\",\"capacity\":5}", 32);
 	b[len] = '\0';
 	{
-		const char *h[] = { CT_JSON, NULL };
+		const char *h[] = {CT_JSON, NULL};
 
 		req(&r, "POST", "/circle", h, b, len);
 		expect_problem(&r, 413, "payload_too_large");
@@ -724,7 +812,8 @@ static void test_payload_too_large(void **state)
 	free(b);
 }
 
-static void test_nginx_errors(void **state)
+static void
+test_nginx_errors(void **state)
 {
 	struct http_response r;
 	size_t big = 1024 * 1024;
@@ -734,7 +823,7 @@ static void test_nginx_errors(void **state)
 	assert_non_null(b);
 	memset(b, 'a', big);
 	{
-		const char *h[] = { CT_JSON, NULL };
+		const char *h[] = {CT_JSON, NULL};
 
 		req(&r, "POST", "/circle", h, b, big);
 		expect_problem(&r, 413, "payload_too_large");
@@ -748,7 +837,7 @@ static void test_nginx_errors(void **state)
 	memset(hdr + 7, 'b', 16 * 1024);
 	hdr[7 + 16 * 1024] = '\0';
 	{
-		const char *h[] = { hdr, NULL };
+		const char *h[] = {hdr, NULL};
 
 		req(&r, "GET", "/health", h, NULL, 0);
 		assert_true(r.status == 431 || r.status == 400);
@@ -776,11 +865,17 @@ static void test_nginx_errors(void **state)
 	}
 }
 
-static void test_unknown_path(void **state)
+static void
+test_unknown_path(void **state)
 {
 	static const char *const paths[] = {
-		"/", "/nope", "/circles", "/circle/00000000-0000-0000-0000-000000000000/nope",
-		"/version/x", "/health/", "/circle/00000000-0000-0000-0000-000000000000/versions",
+		"/",
+		"/nope",
+		"/circles",
+		"/circle/00000000-0000-0000-0000-000000000000/nope",
+		"/version/x",
+		"/health/",
+		"/circle/00000000-0000-0000-0000-000000000000/versions",
 		"/circle/00000000-0000-0000-0000-000000000000/versions/1/x",
 	};
 	struct http_response r;
@@ -799,7 +894,8 @@ static void test_unknown_path(void **state)
 }
 
 /* The method is refused with 405 and Allow lists every method in want. */
-static void expect_405(const char *method, const char *path, const char *const *want)
+static void
+expect_405(const char *method, const char *path, const char *const *want)
 {
 	struct http_response r;
 	const char *allow;
@@ -824,11 +920,12 @@ static void expect_405(const char *method, const char *path, const char *const *
 	http_response_free(&r);
 }
 
-static void test_method_not_allowed(void **state)
+static void
+test_method_not_allowed(void **state)
 {
-	static const char *const coll[] = { "GET", "POST", NULL };
-	static const char *const item[] = { "GET", "PUT", "PATCH", "DELETE", NULL };
-	static const char *const ro[] = { "GET", NULL };
+	static const char *const coll[] = {"GET", "POST", NULL};
+	static const char *const item[] = {"GET", "PUT", "PATCH", "DELETE", NULL};
+	static const char *const ro[] = {"GET", NULL};
 	const char *id = "/circle/00000000-0000-0000-0000-000000000000";
 
 	(void)state;
@@ -844,7 +941,8 @@ static void test_method_not_allowed(void **state)
 
 /* ------------------------------------------------------------ names */
 
-static void expect_duplicate(const char *name)
+static void
+expect_duplicate(const char *name)
 {
 	struct http_response r;
 	char *b = create_body(name, 5);
@@ -858,7 +956,8 @@ static void expect_duplicate(const char *name)
 }
 
 /* ASCII letters to their fullwidth forms (U+FF21..). */
-static char *fullwidth(const char *s)
+static char *
+fullwidth(const char *s)
 {
 	char *out = malloc(strlen(s) * 3 + 1), *o = out;
 
@@ -874,7 +973,8 @@ static char *fullwidth(const char *s)
 	return out;
 }
 
-static void test_duplicate_names(void **state)
+static void
+test_duplicate_names(void **state)
 {
 	char id[ID_LEN + 1], r[13], *n, *v, *fw;
 
@@ -900,7 +1000,9 @@ static void test_duplicate_names(void **state)
 	v = xasprintf("Football%s   ", r);
 	expect_duplicate(v);
 	free(v);
-	v = xasprintf("Foot\xe2\x80\x8b" "ball%s", r);
+	v = xasprintf("Foot\xe2\x80\x8b"
+		      "ball%s",
+		      r);
 	expect_duplicate(v);
 	free(v);
 	free(n);
@@ -915,7 +1017,8 @@ static void test_duplicate_names(void **state)
 	free(n);
 }
 
-static void test_duplicate_name_on_update(void **state)
+static void
+test_duplicate_name_on_update(void **state)
 {
 	struct http_response r;
 	char a[ID_LEN + 1], b[ID_LEN + 1], *na, *nb, *body, *up;
@@ -944,12 +1047,18 @@ static void test_duplicate_name_on_update(void **state)
 
 /* ------------------------------------------------------------ get */
 
-static void test_get(void **state)
+static void
+test_get(void **state)
 {
 	static const char *const bad_ids[] = {
-		"not-a-uuid", "00000000-0000-0000-0000-00000000000", "00000000-0000-0000-0000-0000000000000",
-		"0000000g-0000-0000-0000-000000000000", "{00000000-0000-0000-0000-000000000000}",
-		"00000000000000000000000000000000", "00000000-0000-0000-0000_000000000000", "%20",
+		"not-a-uuid",
+		"00000000-0000-0000-0000-00000000000",
+		"00000000-0000-0000-0000-0000000000000",
+		"0000000g-0000-0000-0000-000000000000",
+		"{00000000-0000-0000-0000-000000000000}",
+		"00000000000000000000000000000000",
+		"00000000-0000-0000-0000_000000000000",
+		"%20",
 	};
 	struct http_response r;
 	char id[ID_LEN + 1], up[ID_LEN + 1], *n, *p;
@@ -984,12 +1093,13 @@ static void test_get(void **state)
 	free(n);
 }
 
-static void test_if_none_match(void **state)
+static void
+test_if_none_match(void **state)
 {
 	struct http_response r;
 	char id[ID_LEN + 1], *n, *p;
-	const char *h1[] = { "If-None-Match: \"1\"", NULL };
-	const char *h2[] = { "If-None-Match: \"2\"", NULL };
+	const char *h1[] = {"If-None-Match: \"1\"", NULL};
+	const char *h2[] = {"If-None-Match: \"2\"", NULL};
 
 	(void)state;
 	create_named("inm", 5, id, &n);
@@ -1013,7 +1123,8 @@ struct id_list {
 	size_t n, cap;
 };
 
-static void id_list_add(struct id_list *l, const char *id)
+static void
+id_list_add(struct id_list *l, const char *id)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 1024;
@@ -1024,7 +1135,8 @@ static void id_list_add(struct id_list *l, const char *id)
 }
 
 /* One page; checks its shape and returns the parsed body. */
-static json_object *list_page(const char *target, json_object **circles)
+static json_object *
+list_page(const char *target, json_object **circles)
 {
 	struct http_response r;
 	json_object *o;
@@ -1041,7 +1153,8 @@ static json_object *list_page(const char *target, json_object **circles)
 }
 
 /* Every live circle, walking the pages of 1000. */
-static void list_all(struct id_list *all)
+static void
+list_all(struct id_list *all)
 {
 	char target[128] = "/circle?limit=1000";
 	int pages = 0;
@@ -1066,13 +1179,15 @@ static void list_all(struct id_list *all)
 		}
 		assert_true(n > 0);
 		assert_string_equal(json_object_get_string(next), all->ids[all->n - 1]);
-		snprintf(target, sizeof(target), "/circle?limit=1000&after=%s", json_object_get_string(next));
+		snprintf(target, sizeof(target), "/circle?limit=1000&after=%s",
+			 json_object_get_string(next));
 		json_object_put(o);
 		assert_true(++pages < 1000);
 	}
 }
 
-static int id_list_has(const struct id_list *l, const char *id)
+static int
+id_list_has(const struct id_list *l, const char *id)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (strcmp(l->ids[i], id) == 0)
@@ -1080,9 +1195,10 @@ static int id_list_has(const struct id_list *l, const char *id)
 	return 0;
 }
 
-static void test_list(void **state)
+static void
+test_list(void **state)
 {
-	struct id_list all = { 0 };
+	struct id_list all = {0};
 	char ids[3][ID_LEN + 1], *n, target[160];
 	json_object *circles, *o, *o2, *circles2;
 
@@ -1120,7 +1236,8 @@ static void test_list(void **state)
 		snprintf(target, sizeof(target), "/circle?limit=1&after=%s", all.ids[all.n - 2]);
 		o = list_page(target, &circles);
 		if (json_object_array_length(circles) == 1 &&
-		    strcmp(jstr(json_object_array_get_idx(circles, 0), "circle_id"), all.ids[all.n - 1]) == 0)
+		    strcmp(jstr(json_object_array_get_idx(circles, 0), "circle_id"),
+			   all.ids[all.n - 1]) == 0)
 			assert_true(json_object_is_type(member(o, "next_after"), json_type_null));
 		json_object_put(o);
 	}
@@ -1140,14 +1257,18 @@ static void test_list(void **state)
 	free(all.ids);
 }
 
-static void test_list_bad_parameters(void **state)
+static void
+test_list_bad_parameters(void **state)
 {
 	static const char *const bad_limit[] = {
-		"limit=0", "limit=1001", "limit=-1", "limit=abc", "limit=1.5", "limit=", "limit=1e2",
-		"limit=99999999999999999999", "limit=%201",
+		"limit=0",    "limit=1001", "limit=-1",  "limit=abc",
+		"limit=1.5",  "limit=",     "limit=1e2", "limit=99999999999999999999",
+		"limit=%201",
 	};
 	static const char *const bad_after[] = {
-		"after=x", "after=", "after=00000000-0000-0000-0000-00000000000g",
+		"after=x",
+		"after=",
+		"after=00000000-0000-0000-0000-00000000000g",
 		"after=00000000-0000-0000-0000-0000000000000",
 	};
 	struct http_response r;
@@ -1178,12 +1299,13 @@ static void test_list_bad_parameters(void **state)
 	http_response_free(&r);
 }
 
-static void test_list_hides_deleted(void **state)
+static void
+test_list_hides_deleted(void **state)
 {
 	struct http_response r;
-	struct id_list all = { 0 };
+	struct id_list all = {0};
 	char id[ID_LEN + 1], *n, *p;
-	const char *h[] = { "If-Match: \"1\"", NULL };
+	const char *h[] = {"If-Match: \"1\"", NULL};
 
 	(void)state;
 	create_named("listdel", 5, id, &n);
@@ -1200,7 +1322,8 @@ static void test_list_hides_deleted(void **state)
 
 /* ------------------------------------------------------------ update */
 
-static void test_update(void **state)
+static void
+test_update(void **state)
 {
 	struct http_response r;
 	char id[ID_LEN + 1], *n, *n2, *b, *im;
@@ -1248,12 +1371,14 @@ static void test_update(void **state)
 	free(n);
 }
 
-static void test_update_preconditions(void **state)
+static void
+test_update_preconditions(void **state)
 {
 	static const char *const bad_if_match[] = {
-		"If-Match: 1", "If-Match: W/\"1\"", "If-Match: *", "If-Match: \"01\"",
-		"If-Match: \"1\", \"2\"", "If-Match: \"\"", "If-Match: \"0\"", "If-Match: \"-1\"",
-		"If-Match: \"1", "If-Match: \"x\"", "If-Match: \"1.0\"",
+		"If-Match: 1",      "If-Match: W/\"1\"",      "If-Match: *",
+		"If-Match: \"01\"", "If-Match: \"1\", \"2\"", "If-Match: \"\"",
+		"If-Match: \"0\"",  "If-Match: \"-1\"",       "If-Match: \"1",
+		"If-Match: \"x\"",  "If-Match: \"1.0\"",
 	};
 	struct http_response r;
 	char id[ID_LEN + 1], *n;
@@ -1335,7 +1460,7 @@ static void test_update_preconditions(void **state)
 	http_response_free(&r);
 
 	{
-		const char *h[] = { "Content-Type: text/plain", NULL };
+		const char *h[] = {"Content-Type: text/plain", NULL};
 		char *p = path_of(id);
 
 		req(&r, "PUT", p, h, "{\"capacity\":12,\"version\":2}", 27);
@@ -1348,7 +1473,8 @@ static void test_update_preconditions(void **state)
 	free(n);
 }
 
-static void test_update_unchanged(void **state)
+static void
+test_update_unchanged(void **state)
 {
 	struct http_response r;
 	char id[ID_LEN + 1], *n, *b;
@@ -1386,7 +1512,8 @@ static void test_update_unchanged(void **state)
 	free(n);
 }
 
-static void test_update_missing_circles(void **state)
+static void
+test_update_missing_circles(void **state)
 {
 	struct http_response r;
 	const char *unknown = "/circle/3f2504e0-4f89-41d3-9a0c-0305e82c3301";
@@ -1398,7 +1525,7 @@ static void test_update_missing_circles(void **state)
 	send_json(&r, "PUT", "/circle/nope", "{\"capacity\":5,\"version\":1}", NULL);
 	expect_problem(&r, 400, "invalid_circle_id");
 	http_response_free(&r);
-	req(&r, "DELETE", unknown, (const char *[]){ "If-Match: \"1\"", NULL }, NULL, 0);
+	req(&r, "DELETE", unknown, (const char *[]){"If-Match: \"1\"", NULL}, NULL, 0);
 	expect_problem(&r, 404, "not_found");
 	http_response_free(&r);
 	req(&r, "DELETE", "/circle/nope?version=1", NULL, NULL, 0);
@@ -1407,7 +1534,8 @@ static void test_update_missing_circles(void **state)
 }
 
 /* The order of the checks: the first that fails answers. */
-static void test_check_order(void **state)
+static void
+test_check_order(void **state)
 {
 	struct http_response r;
 	const char *unknown = "/circle/3f2504e0-4f89-41d3-9a0c-0305e82c3301";
@@ -1416,7 +1544,7 @@ static void test_check_order(void **state)
 	(void)state;
 	/* bad id before everything */
 	{
-		const char *h[] = { "Content-Type: text/plain", "If-Match: junk", NULL };
+		const char *h[] = {"Content-Type: text/plain", "If-Match: junk", NULL};
 
 		req(&r, "PUT", "/circle/nope", h, "{{", 2);
 		expect_problem(&r, 400, "invalid_circle_id");
@@ -1427,7 +1555,7 @@ static void test_check_order(void **state)
 	http_response_free(&r);
 	/* media type before body */
 	{
-		const char *h[] = { "Content-Type: text/plain", NULL };
+		const char *h[] = {"Content-Type: text/plain", NULL};
 
 		req(&r, "PUT", unknown, h, "{{", 2);
 		expect_problem(&r, 415, "unsupported_media_type");
@@ -1492,13 +1620,18 @@ struct racer {
 	int failed;
 };
 
-static void *race(void *arg)
+static void *
+race(void *arg)
 {
 	struct racer *rc = arg;
 	struct http_response r;
 	struct http_request q = {
-		.method = rc->method, .target = rc->target, .headers = rc->headers,
-		.body = rc->body, .body_len = strlen(rc->body), .timeout_ms = 30000,
+		.method = rc->method,
+		.target = rc->target,
+		.headers = rc->headers,
+		.body = rc->body,
+		.body_len = strlen(rc->body),
+		.timeout_ms = 30000,
 	};
 
 	pthread_barrier_wait(rc->start);
@@ -1513,7 +1646,8 @@ static void *race(void *arg)
 }
 
 /* Runs n copies of one request at once (each its own connection). */
-static void race_run(struct racer *rs, int n)
+static void
+race_run(struct racer *rs, int n)
 {
 	pthread_t t[32];
 	pthread_barrier_t start;
@@ -1532,7 +1666,8 @@ static void race_run(struct racer *rs, int n)
 			fail_msg("racer %d got no answer", i);
 }
 
-static void test_concurrent_updates(void **state)
+static void
+test_concurrent_updates(void **state)
 {
 	struct racer rs[20];
 	char *bodies[20];
@@ -1567,7 +1702,8 @@ static void test_concurrent_updates(void **state)
 	assert_int_equal(circle_version(id), 2);
 	ev = history(id, &whole);
 	assert_int_equal(json_object_array_length(ev), 2);
-	assert_int_equal(jint(member(json_object_array_get_idx(ev, 1), "data"), "capacity"), 100 + winner);
+	assert_int_equal(jint(member(json_object_array_get_idx(ev, 1), "data"), "capacity"),
+			 100 + winner);
 	json_object_put(whole);
 	for (int i = 0; i < 20; i++) {
 		free(bodies[i]);
@@ -1579,7 +1715,8 @@ static void test_concurrent_updates(void **state)
 
 /* ------------------------------------------------------------ history */
 
-static void assert_rfc3339_utc(const char *s)
+static void
+assert_rfc3339_utc(const char *s)
 {
 	/* 2026-11-26T08:35:48[.fraction]Z */
 	size_t n = strlen(s);
@@ -1601,7 +1738,8 @@ static void assert_rfc3339_utc(const char *s)
 }
 
 /* Checks an event's envelope and returns its data. */
-static json_object *check_event(json_object *e, int version, const char *type)
+static json_object *
+check_event(json_object *e, int version, const char *type)
 {
 	json_object *data = member(e, "data");
 
@@ -1613,7 +1751,8 @@ static json_object *check_event(json_object *e, int version, const char *type)
 	return data;
 }
 
-static void test_events_seed_example(void **state)
+static void
+test_events_seed_example(void **state)
 {
 	struct http_response r;
 	char id[ID_LEN + 1], rnd[13], *foot, *base, *b;
@@ -1647,8 +1786,9 @@ static void test_events_seed_example(void **state)
 	/* distinct event ids, times in order */
 	for (int i = 0; i < 3; i++)
 		for (int j = i + 1; j < 3; j++)
-			assert_string_not_equal(jstr(json_object_array_get_idx(ev, (size_t)i), "event_id"),
-						jstr(json_object_array_get_idx(ev, (size_t)j), "event_id"));
+			assert_string_not_equal(
+				jstr(json_object_array_get_idx(ev, (size_t)i), "event_id"),
+				jstr(json_object_array_get_idx(ev, (size_t)j), "event_id"));
 	assert_true(strcmp(jstr(json_object_array_get_idx(ev, 0), "occurred_at"),
 			   jstr(json_object_array_get_idx(ev, 2), "occurred_at")) <= 0);
 	json_object_put(whole);
@@ -1664,7 +1804,8 @@ static void test_events_seed_example(void **state)
 	free(base);
 }
 
-static void test_history_and_versions(void **state)
+static void
+test_history_and_versions(void **state)
 {
 	struct http_response r;
 	char id[ID_LEN + 1], *n, target[128];
@@ -1672,7 +1813,7 @@ static void test_history_and_versions(void **state)
 	/* the state after each version: name index and capacity */
 	int caps[52];
 	char *names[52];
-	static const char *const bad_n[] = { "0", "01", "x", "-1", "1.5", "%31", "1x", "+1", "" };
+	static const char *const bad_n[] = {"0", "01", "x", "-1", "1.5", "%31", "1x", "+1", ""};
 
 	(void)state;
 	create_named("hist", 3, id, &n);
@@ -1753,7 +1894,8 @@ static void test_history_and_versions(void **state)
 
 /* ------------------------------------------------------------ delete */
 
-static void test_delete(void **state)
+static void
+test_delete(void **state)
 {
 	struct http_response r;
 	char id[ID_LEN + 1], id2[ID_LEN + 1], *n, *p, target[128];
@@ -1768,16 +1910,16 @@ static void test_delete(void **state)
 	req(&r, "DELETE", p, NULL, NULL, 0);
 	expect_problem(&r, 428, "precondition_required");
 	http_response_free(&r);
-	req(&r, "DELETE", p, (const char *[]){ "If-Match: \"1\"", NULL }, NULL, 0);
+	req(&r, "DELETE", p, (const char *[]){"If-Match: \"1\"", NULL}, NULL, 0);
 	o = assert_problem(&r, 409, "version_mismatch");
 	assert_int_equal(jint(o, "current_version"), 2);
 	json_object_put(o);
 	http_response_free(&r);
-	req(&r, "DELETE", p, (const char *[]){ "If-Match: W/\"2\"", NULL }, NULL, 0);
+	req(&r, "DELETE", p, (const char *[]){"If-Match: W/\"2\"", NULL}, NULL, 0);
 	assert_problem_member(&r, 400, "invalid_header", "header", "If-Match");
 	http_response_free(&r);
 
-	req(&r, "DELETE", p, (const char *[]){ "If-Match: \"2\"", NULL }, NULL, 0);
+	req(&r, "DELETE", p, (const char *[]){"If-Match: \"2\"", NULL}, NULL, 0);
 	assert_status(&r, 204);
 	assert_int_equal(r.wire_body_len, 0);
 	http_response_free(&r);
@@ -1788,7 +1930,7 @@ static void test_delete(void **state)
 	send_json(&r, "PUT", p, "{\"capacity\":7,\"version\":3}", NULL);
 	expect_problem(&r, 410, "gone");
 	http_response_free(&r);
-	req(&r, "DELETE", p, (const char *[]){ "If-Match: \"3\"", NULL }, NULL, 0);
+	req(&r, "DELETE", p, (const char *[]){"If-Match: \"3\"", NULL}, NULL, 0);
 	expect_problem(&r, 410, "gone");
 	http_response_free(&r);
 
@@ -1814,9 +1956,10 @@ static void test_delete(void **state)
 	free(n);
 }
 
-static void test_delete_query_version(void **state)
+static void
+test_delete_query_version(void **state)
 {
-	static const char *const bad[] = { "01", "abc", "0", "-1", "", "1.0", "1x" };
+	static const char *const bad[] = {"01", "abc", "0", "-1", "", "1.0", "1x"};
 	struct http_response r;
 	char id[ID_LEN + 1], *n, target[160];
 
@@ -1836,7 +1979,7 @@ static void test_delete_query_version(void **state)
 	http_response_free(&r);
 	/* ?version and If-Match disagreeing is a 400 */
 	snprintf(target, sizeof(target), "/circle/%s?version=1", id);
-	req(&r, "DELETE", target, (const char *[]){ "If-Match: \"2\"", NULL }, NULL, 0);
+	req(&r, "DELETE", target, (const char *[]){"If-Match: \"2\"", NULL}, NULL, 0);
 	assert_status(&r, 400);
 	assert_content_type(&r, "application/problem+json");
 	http_response_free(&r);
@@ -1852,9 +1995,14 @@ static void test_delete_query_version(void **state)
 
 /* ------------------------------------------------------------ idempotency */
 
-static char *idem_header(const char *key) { return xasprintf("Idempotency-Key: %s", key); }
+static char *
+idem_header(const char *key)
+{
+	return xasprintf("Idempotency-Key: %s", key);
+}
 
-static void test_idempotency(void **state)
+static void
+test_idempotency(void **state)
 {
 	struct http_response r1, r2;
 	char *n = uniq("idem"), *key = uniq("key-"), *h = idem_header(key), *b, *b2, *b3;
@@ -1901,7 +2049,8 @@ static void test_idempotency(void **state)
 	free(n);
 }
 
-static void test_idempotency_refused_then_retried(void **state)
+static void
+test_idempotency_refused_then_retried(void **state)
 {
 	struct http_response r;
 	char *n = uniq("idemretry"), *key = uniq("k"), *h = idem_header(key), *b;
@@ -1922,7 +2071,8 @@ static void test_idempotency_refused_then_retried(void **state)
 	free(n);
 }
 
-static void test_idempotency_key_syntax(void **state)
+static void
+test_idempotency_key_syntax(void **state)
 {
 	struct http_response r;
 	char *n = uniq("idemkey"), *b = create_body(n, 5), *h;
@@ -1930,8 +2080,11 @@ static void test_idempotency_key_syntax(void **state)
 
 	(void)state;
 	static const char *const bad[] = {
-		"Idempotency-Key: ", "Idempotency-Key: a b", "Idempotency-Key: caf\xc3\xa9",
-		"Idempotency-Key: a\x7f", "Idempotency-Key: tab\there",
+		"Idempotency-Key: ",
+		"Idempotency-Key: a b",
+		"Idempotency-Key: caf\xc3\xa9",
+		"Idempotency-Key: a\x7f",
+		"Idempotency-Key: tab\there",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		send_json(&r, "POST", "/circle", b, bad[i]);
@@ -1960,10 +2113,12 @@ static void test_idempotency_key_syntax(void **state)
 	free(n);
 }
 
-static void test_idempotency_concurrent(void **state)
+static void
+test_idempotency_concurrent(void **state)
 {
 	struct racer rs[10];
-	char *n = uniq("idemrace"), *key = uniq("race-"), *h = idem_header(key), *b = create_body(n, 6);
+	char *n = uniq("idemrace"), *key = uniq("race-"), *h = idem_header(key),
+	     *b = create_body(n, 6);
 	json_object *first = NULL, *whole, *ev;
 	struct http_response r;
 
@@ -1978,7 +2133,8 @@ static void test_idempotency_concurrent(void **state)
 	}
 	race_run(rs, 10);
 	for (int i = 0; i < 10; i++) {
-		struct http_response fake = { .body = rs[i].body_out, .body_len = strlen(rs[i].body_out) };
+		struct http_response fake = {.body = rs[i].body_out,
+					     .body_len = strlen(rs[i].body_out)};
 		json_object *o;
 
 		if (rs[i].status != 201)
@@ -2010,10 +2166,11 @@ static void test_idempotency_concurrent(void **state)
 /* ------------------------------------------------------------ HEAD */
 
 /* HEAD answers GET's status and headers, with no body. */
-static void head_matches_get(const char *target)
+static void
+head_matches_get(const char *target)
 {
 	struct http_response g, h;
-	const char *const keys[] = { "Content-Type", "ETag", "Allow", "Location" };
+	const char *const keys[] = {"Content-Type", "ETag", "Allow", "Location"};
 	char len[32];
 
 	get(&g, target);
@@ -2029,14 +2186,18 @@ static void head_matches_get(const char *target)
 				 b ? b : "(none)", a ? a : "(none)");
 	}
 	snprintf(len, sizeof(len), "%zu", g.body_len);
-	if (!http_header(&h, "Content-Length") || strcmp(http_header(&h, "Content-Length"), len) != 0)
+	if (!http_header(&h, "Content-Length") ||
+	    strcmp(http_header(&h, "Content-Length"), len) != 0)
 		fail_msg("HEAD %s: Content-Length %s, GET's body is %s bytes", target,
-			 http_header(&h, "Content-Length") ? http_header(&h, "Content-Length") : "(none)", len);
+			 http_header(&h, "Content-Length") ? http_header(&h, "Content-Length")
+							   : "(none)",
+			 len);
 	http_response_free(&g);
 	http_response_free(&h);
 }
 
-static void test_head(void **state)
+static void
+test_head(void **state)
 {
 	char id[ID_LEN + 1], gone[ID_LEN + 1], *n, *n2, target[160];
 	struct http_response r;
@@ -2045,7 +2206,7 @@ static void test_head(void **state)
 	create_named("head", 5, id, &n);
 	create_named("headgone", 5, gone, &n2);
 	snprintf(target, sizeof(target), "/circle/%s", gone);
-	req(&r, "DELETE", target, (const char *[]){ "If-Match: \"1\"", NULL }, NULL, 0);
+	req(&r, "DELETE", target, (const char *[]){"If-Match: \"1\"", NULL}, NULL, 0);
 	assert_status(&r, 204);
 	http_response_free(&r);
 
@@ -2072,10 +2233,11 @@ static void test_head(void **state)
 
 /* ------------------------------------------------------------ outage */
 
-static int health_status(void)
+static int
+health_status(void)
 {
 	struct http_response r;
-	struct http_request q = { .method = "GET", .target = "/health", .timeout_ms = 20000 };
+	struct http_request q = {.method = "GET", .target = "/health", .timeout_ms = 20000};
 	int s;
 
 	if (http_send(port, &q, &r) != 0)
@@ -2085,7 +2247,8 @@ static int health_status(void)
 	return s;
 }
 
-static void test_database_outage(void **state)
+static void
+test_database_outage(void **state)
 {
 	struct http_response r;
 	char id[ID_LEN + 1], *n, *b, *p;
@@ -2162,7 +2325,8 @@ static void test_database_outage(void **state)
 	free(n);
 }
 
-int main(void)
+int
+main(void)
 {
 	const char *env = getenv("CIRCLE_TEST_BASE_PORT");
 	const struct CMUnitTest tests[] = {

@@ -25,8 +25,7 @@ memory_row(struct memory_world *w, const char *id)
 }
 
 enum cerr
-memory_events(const struct memory_world *w, const char *id, struct circle_event **evs,
-	      size_t *n)
+memory_events(const struct memory_world *w, const char *id, struct circle_event **evs, size_t *n)
 {
 	size_t i, k = 0;
 
@@ -48,8 +47,7 @@ memory_events(const struct memory_world *w, const char *id, struct circle_event 
 
 /* No snapshots here: a command replays the whole history. */
 static enum cerr
-fake_load(void *self, const char *id, struct circle *from, struct circle_event **evs,
-	  size_t *n)
+fake_load(void *self, const char *id, struct circle *from, struct circle_event **evs, size_t *n)
 {
 	struct memory_ports *m = self;
 	enum cerr rc;

@@ -30,12 +30,12 @@
 struct memory_world {
 	struct circle_event events[MEMORY_MAX_EVENTS];
 	size_t nevents;
-	struct circle rows[MEMORY_MAX_CIRCLES];        /* the projection */
+	struct circle rows[MEMORY_MAX_CIRCLES]; /* the projection */
 	size_t nrows;
-	char keys[MEMORY_MAX_KEYS][256];               /* keys are 1..255 chars */
+	char keys[MEMORY_MAX_KEYS][256]; /* keys are 1..255 chars */
 	struct idem_record recs[MEMORY_MAX_KEYS];
 	size_t nkeys;
-	bool down;                 /* every port call answers CE_UNAVAILABLE */
+	bool down; /* every port call answers CE_UNAVAILABLE */
 };
 
 struct memory_ports {
@@ -52,9 +52,9 @@ struct memory_ports {
 	void (*on_append)(const struct circle_event *ev, const struct circle *after,
 			  const struct idem_key *idem);
 	void (*on_list)(const char *after);
-	struct event_store store;           /* self: this struct */
-	struct circle_reader reader;        /* self: this struct */
-	struct command_ctx ctx;             /* uses store */
+	struct event_store store;    /* self: this struct */
+	struct circle_reader reader; /* self: this struct */
+	struct command_ctx ctx;      /* uses store */
 };
 
 /*
@@ -70,7 +70,7 @@ struct circle *memory_row(struct memory_world *w, const char *id);
  * Every event of id in w, ascending, into a new array *evs of *n (NULL when
  * none) whatever w->down says. CE_OK or CE_INTERNAL.
  */
-enum cerr memory_events(const struct memory_world *w, const char *id,
-			struct circle_event **evs, size_t *n);
+enum cerr memory_events(const struct memory_world *w, const char *id, struct circle_event **evs,
+			size_t *n);
 
 #endif

@@ -12,8 +12,8 @@
 #include "domain/circle.h"
 
 static inline struct circle_event
-test_event(enum circle_event_type type, const char *circle_id, uint32_t version,
-	   const char *name, int capacity)
+test_event(enum circle_event_type type, const char *circle_id, uint32_t version, const char *name,
+	   int capacity)
 {
 	struct circle_event ev;
 

@@ -16,13 +16,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Aborts with the violated property, so the crash report says which one. */
-#define FUZZ_CHECK(cond)							\
-	do {									\
-		if (!(cond)) {							\
-			fprintf(stderr, "%s:%d: property violated: %s\n",	\
-				__FILE__, __LINE__, #cond);			\
-			abort();						\
-		}								\
+#define FUZZ_CHECK(cond) \
+	do { \
+		if (!(cond)) { \
+			fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, __LINE__, \
+				#cond); \
+			abort(); \
+		} \
 	} while (0)
 
 #endif

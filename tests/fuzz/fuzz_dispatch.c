@@ -47,8 +47,7 @@ static struct memory_world *const w = &mem.world;
 
 /* What a use case hands the store must fit the port's contract. */
 static void
-check_append(const struct circle_event *ev, const struct circle *after,
-	     const struct idem_key *idem)
+check_append(const struct circle_event *ev, const struct circle *after, const struct idem_key *idem)
 {
 	FUZZ_CHECK(strcmp(ev->circle_id, after->id) == 0 && ev->version == after->version);
 	if (idem != NULL)
@@ -118,7 +117,8 @@ static void
 world_reset(void)
 {
 	static const char *const ids[] = {
-		"0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a10", "0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a11",
+		"0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a10",
+		"0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a11",
 		"0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a12",
 	};
 	size_t i;
@@ -301,15 +301,15 @@ get_str(json_object *obj, const char *key)
 {
 	json_object *v = get(obj, key);
 
-	return v != NULL && json_object_is_type(v, json_type_string) ?
-		json_object_get_string(v) : NULL;
+	return v != NULL && json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+								     : NULL;
 }
 
 static bool
 known_status(int s)
 {
-	static const int ok[] = {200, 201, 204, 304, 400, 404, 405, 409, 410, 413, 415,
-				 422, 428, 503};
+	static const int ok[] = {200, 201, 204, 304, 400, 404, 405,
+				 409, 410, 413, 415, 422, 428, 503};
 	size_t i;
 
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)

@@ -18,14 +18,16 @@
 #include "codec/event_json.h"
 
 static const char *const types[] = {
-	"circle_created", "circle_updated", "circle_deleted", "circle_renamed",
+	"circle_created",
+	"circle_updated",
+	"circle_deleted",
+	"circle_renamed",
 };
 
 static bool
 same_data(const struct circle_event *a, const struct circle_event *b)
 {
-	if (a->type != b->type || a->has_name != b->has_name ||
-	    a->has_capacity != b->has_capacity)
+	if (a->type != b->type || a->has_name != b->has_name || a->has_capacity != b->has_capacity)
 		return false;
 	if (a->has_name && strcmp(a->name, b->name) != 0)
 		return false;
@@ -36,17 +38,10 @@ static void
 check_well_formed(const struct circle_event *ev)
 {
 	switch (ev->type) {
-	case CIRCLE_CREATED:
-		FUZZ_CHECK(ev->has_name && ev->has_capacity);
-		break;
-	case CIRCLE_UPDATED:
-		FUZZ_CHECK(ev->has_name || ev->has_capacity);
-		break;
-	case CIRCLE_DELETED:
-		FUZZ_CHECK(!ev->has_name && !ev->has_capacity);
-		break;
-	default:
-		FUZZ_CHECK(!"decoded an event type that does not exist");
+	case CIRCLE_CREATED: FUZZ_CHECK(ev->has_name && ev->has_capacity); break;
+	case CIRCLE_UPDATED: FUZZ_CHECK(ev->has_name || ev->has_capacity); break;
+	case CIRCLE_DELETED: FUZZ_CHECK(!ev->has_name && !ev->has_capacity); break;
+	default: FUZZ_CHECK(!"decoded an event type that does not exist");
 	}
 	if (ev->has_name) {
 		size_t n = strnlen(ev->name, sizeof(ev->name));

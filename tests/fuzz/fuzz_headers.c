@@ -173,9 +173,9 @@ fuzz_query(const char *q)
 		if (has_after)
 			FUZZ_CHECK(is_lower_id(after));
 	} else {
-		FUZZ_CHECK(rc == CE_INVALID_PARAMETER && info.subject != NULL &&
-			   (strcmp(info.subject, "limit") == 0 ||
-			    strcmp(info.subject, "after") == 0));
+		FUZZ_CHECK(
+			rc == CE_INVALID_PARAMETER && info.subject != NULL &&
+			(strcmp(info.subject, "limit") == 0 || strcmp(info.subject, "after") == 0));
 	}
 	memset(&info, 0, sizeof(info));
 	rc = query_version(q, &has, &version, &info);

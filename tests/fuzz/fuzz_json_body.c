@@ -101,8 +101,7 @@ check_refusal(enum cerr rc, const struct cerr_info *info, const char *unknown, b
 	FUZZ_CHECK(info->detail != NULL && info->detail[0] != '\0');
 	switch (rc) {
 	case CE_INVALID_JSON:
-	case CE_INTERNAL:          /* out of memory only */
-		break;
+	case CE_INTERNAL: /* out of memory only */ break;
 	case CE_UNKNOWN_FIELD: {
 		size_t n = strlen(unknown);
 
@@ -118,11 +117,8 @@ check_refusal(enum cerr rc, const struct cerr_info *info, const char *unknown, b
 	case CE_INVALID_FIELD:
 		FUZZ_CHECK(subject_is(info, "circle_name", "capacity", update ? "version" : NULL));
 		break;
-	case CE_NOTHING_TO_UPDATE:
-		FUZZ_CHECK(update);
-		break;
-	default:
-		FUZZ_CHECK(!"a body parser answered a code it does not have");
+	case CE_NOTHING_TO_UPDATE: FUZZ_CHECK(update); break;
+	default: FUZZ_CHECK(!"a body parser answered a code it does not have");
 	}
 }
 

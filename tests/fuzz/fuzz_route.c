@@ -145,18 +145,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	rr = route_find(method, path, &r, &p, allow, sizeof(allow));
 	switch (rr) {
-	case ROUTE_MATCH:
-		check_match(method, path, r, &p);
-		break;
-	case ROUTE_NO_METHOD:
-		check_allow(method, path, allow);
-		break;
+	case ROUTE_MATCH: check_match(method, path, r, &p); break;
+	case ROUTE_NO_METHOD: check_allow(method, path, allow); break;
 	case ROUTE_NO_PATH:
 		for (i = 0; i < NMETHODS; i++)
 			FUZZ_CHECK(!takes(methods[i], path));
 		break;
-	default:
-		FUZZ_CHECK(!"route_find answered no result it has");
+	default: FUZZ_CHECK(!"route_find answered no result it has");
 	}
 	/* small Allow buffers: the same answer, a terminated prefix of Allow */
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {

@@ -81,7 +81,8 @@ run_dir(const char *dir)
 
 		if (ran >= 0 && names[i]->d_name[0] != '.' &&
 		    snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name) <
-		    (int)sizeof(path) && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			    (int)sizeof(path) &&
+		    stat(path, &st) == 0 && S_ISREG(st.st_mode))
 			ran = run_file(path) == 0 ? ran + 1 : -1;
 		free(names[i]);
 	}

@@ -34,7 +34,8 @@
 
 /* --- helpers --- */
 
-static void new_id(char out[CIRCLE_ID_LEN + 1])
+static void
+new_id(char out[CIRCLE_ID_LEN + 1])
 {
 	/* Unique within the run by the counter, across runs by the seed. */
 	static atomic_uint counter;
@@ -48,7 +49,8 @@ static void new_id(char out[CIRCLE_ID_LEN + 1])
 		 (unsigned)seed & 0xfffu, (seed * 2654435761ULL) & 0xffffffffffffULL);
 }
 
-static void now_rfc3339(char out[CIRCLE_TIME_LEN + 1])
+static void
+now_rfc3339(char out[CIRCLE_TIME_LEN + 1])
 {
 	struct timespec ts;
 	struct tm tm;
@@ -57,14 +59,14 @@ static void now_rfc3339(char out[CIRCLE_TIME_LEN + 1])
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 ts.tv_nsec / 1000);
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
 	memcpy(out, buf, CIRCLE_TIME_LEN);
 	out[CIRCLE_TIME_LEN] = '\0';
 }
 
-static struct circle_event make_event(enum circle_event_type type, const char *circle_id,
-				      uint32_t version, const char *name, int capacity)
+static struct circle_event
+make_event(enum circle_event_type type, const char *circle_id, uint32_t version, const char *name,
+	   int capacity)
 {
 	struct circle_event ev = test_event(type, circle_id, version, name, capacity);
 
@@ -73,7 +75,8 @@ static struct circle_event make_event(enum circle_event_type type, const char *c
 	return ev;
 }
 
-static struct store *open_store(const char *group, enum store_side side)
+static struct store *
+open_store(const char *group, enum store_side side)
 {
 	struct store_config cfg;
 
@@ -81,7 +84,8 @@ static struct store *open_store(const char *group, enum store_side side)
 	return store_new(&cfg, side);
 }
 
-static MYSQL *raw_connect(const char *group)
+static MYSQL *
+raw_connect(const char *group)
 {
 	struct store_config cfg;
 	MYSQL *db = mysql_init(NULL);
@@ -102,13 +106,15 @@ static MYSQL *raw_connect(const char *group)
 	return db;
 }
 
-static void raw_exec(MYSQL *db, const char *sql)
+static void
+raw_exec(MYSQL *db, const char *sql)
 {
 	if (mysql_query(db, sql) != 0)
 		fail_msg("%s: %s", sql, mysql_error(db));
 }
 
-static long long raw_count(MYSQL *db, const char *sql)
+static long long
+raw_count(MYSQL *db, const char *sql)
 {
 	MYSQL_RES *res;
 	MYSQL_ROW row;
@@ -125,7 +131,8 @@ static long long raw_count(MYSQL *db, const char *sql)
 }
 
 /* The state the store's projection must hold: the replay of its events. */
-static void assert_projection_is_replay(struct store *w, struct store *r, const char *id)
+static void
+assert_projection_is_replay(struct store *w, struct store *r, const char *id)
 {
 	struct event_store es;
 	struct circle_reader rd;
@@ -156,16 +163,16 @@ static void assert_projection_is_replay(struct store *w, struct store *r, const 
 }
 
 /* Appends ev after *state and advances *state on success. */
-static enum cerr append_ev(struct store *w, struct circle *state, const struct circle_event *ev,
-			   const char *idem)
+static enum cerr
+append_ev(struct store *w, struct circle *state, const struct circle_event *ev, const char *idem)
 {
 	struct event_store es;
 	struct circle after = *state;
-	struct idem_key key = { idem };
+	struct idem_key key = {idem};
 	enum cerr rc;
 
 	if (circle_apply(&after, ev) != CE_OK)
-		return CE__MAX;   /* the test built a bad event */
+		return CE__MAX; /* the test built a bad event */
 	store_event_store(w, &es);
 	rc = es.append(es.self, ev, &after, idem ? &key : NULL);
 	if (rc == CE_OK)
@@ -173,7 +180,8 @@ static enum cerr append_ev(struct store *w, struct circle *state, const struct c
 	return rc;
 }
 
-static enum cerr create(struct store *w, struct circle *state, const char *name, int capacity)
+static enum cerr
+create(struct store *w, struct circle *state, const char *name, int capacity)
 {
 	char id[CIRCLE_ID_LEN + 1];
 	struct circle_event ev;
@@ -185,11 +193,12 @@ static enum cerr create(struct store *w, struct circle *state, const char *name,
 }
 
 struct fixture {
-	struct store *w;   /* command side */
-	struct store *r;   /* query side */
+	struct store *w; /* command side */
+	struct store *r; /* query side */
 };
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	static struct fixture f;
 	MYSQL *db = raw_connect(CMD_GROUP);
@@ -217,7 +226,8 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	struct fixture *f = *state;
 
@@ -229,7 +239,8 @@ static int teardown(void **state)
 
 /* --- tests --- */
 
-static void test_create_update_delete(void **state)
+static void
+test_create_update_delete(void **state)
 {
 	struct fixture *f = *state;
 	struct circle c, reused;
@@ -260,7 +271,8 @@ static void test_create_update_delete(void **state)
 	assert_projection_is_replay(f->w, f->r, reused.id);
 }
 
-static void test_failed_append_changes_nothing(void **state)
+static void
+test_failed_append_changes_nothing(void **state)
 {
 	struct fixture *f = *state;
 	struct circle a, b, c, got, from;
@@ -298,15 +310,17 @@ static void test_failed_append_changes_nothing(void **state)
 	assert_projection_is_replay(f->w, f->r, c.id);
 }
 
-static void test_name_clashes(void **state)
+static void
+test_name_clashes(void **state)
 {
 	struct fixture *f = *state;
 	static const char *const clashes[] = {
 		"FOOTBALL",
 		"\xef\xbc\xa6\xef\xbc\xaf\xef\xbc\xaf\xef\xbc\xb4\xef\xbc\xa2\xef\xbc\xa1"
-		"\xef\xbc\xac\xef\xbc\xac",            /* fullwidth ＦＯＯＴＢＡＬＬ */
+		"\xef\xbc\xac\xef\xbc\xac", /* fullwidth ＦＯＯＴＢＡＬＬ */
 		"Football ",
-		"Foot\xe2\x80\x8b" "ball",             /* U+200B zero width space */
+		"Foot\xe2\x80\x8b"
+		"ball", /* U+200B zero width space */
 		"football",
 	};
 	struct circle c, got;
@@ -332,7 +346,8 @@ static void test_name_clashes(void **state)
 	assert_string_equal(got.name, "Golf  ");
 }
 
-static void test_version_key(void **state)
+static void
+test_version_key(void **state)
 {
 	struct fixture *f = *state;
 	struct circle c, stale;
@@ -366,11 +381,12 @@ struct racer {
 	const char *circle_id;
 	pthread_barrier_t *barrier;
 	enum cerr results[RACE_ROUNDS];
-	const char *idem_prefix;    /* NULL: version race; else key race */
+	const char *idem_prefix; /* NULL: version race; else key race */
 	char created[RACE_ROUNDS][CIRCLE_ID_LEN + 1];
 };
 
-static void *version_racer(void *arg)
+static void *
+version_racer(void *arg)
 {
 	struct racer *r = arg;
 	struct store *w = open_store(CMD_GROUP, STORE_WRITE);
@@ -404,7 +420,8 @@ static void *version_racer(void *arg)
 	return NULL;
 }
 
-static void *key_racer(void *arg)
+static void *
+key_racer(void *arg)
 {
 	struct racer *r = arg;
 	struct store *w = open_store(CMD_GROUP, STORE_WRITE);
@@ -433,7 +450,8 @@ static void *key_racer(void *arg)
 	return NULL;
 }
 
-static void run_race(void *(*fn)(void *), struct racer r[2])
+static void
+run_race(void *(*fn)(void *), struct racer r[2])
 {
 	pthread_barrier_t barrier;
 	pthread_t t[2];
@@ -452,7 +470,8 @@ static void run_race(void *(*fn)(void *), struct racer r[2])
 
 /* Every STORE_SNAPSHOT_EVERY versions a snapshot lands with the event, and
  * a command's load starts from the latest one. */
-static void test_snapshots(void **state)
+static void
+test_snapshots(void **state)
 {
 	struct fixture *f = *state;
 	struct circle c, d, from;
@@ -473,7 +492,8 @@ static void test_snapshots(void **state)
 	db = raw_connect(CMD_GROUP);
 	snprintf(sql, sizeof(sql),
 		 "SELECT COUNT(*) FROM circle_snapshots WHERE circle_id = '%s'"
-		 " AND version IN (%d, %d)", c.id, STORE_SNAPSHOT_EVERY, 2 * STORE_SNAPSHOT_EVERY);
+		 " AND version IN (%d, %d)",
+		 c.id, STORE_SNAPSHOT_EVERY, 2 * STORE_SNAPSHOT_EVERY);
 	assert_int_equal(raw_count(db, sql), 2);
 	assert_int_equal(es.load(es.self, c.id, &from, &evs, &n), CE_OK);
 	assert_int_equal(from.version, 2 * STORE_SNAPSHOT_EVERY);
@@ -491,14 +511,15 @@ static void test_snapshots(void **state)
 	}
 	ev = make_event(CIRCLE_UPDATED, c.id, 3 * STORE_SNAPSHOT_EVERY, "CLASH", 0);
 	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_DUPLICATE_NAME);
-	snprintf(sql, sizeof(sql),
-		 "SELECT COUNT(*) FROM circle_snapshots WHERE circle_id = '%s'", c.id);
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM circle_snapshots WHERE circle_id = '%s'",
+		 c.id);
 	assert_int_equal(raw_count(db, sql), 2);
 	mysql_close(db);
 	assert_projection_is_replay(f->w, f->r, c.id);
 }
 
-static void test_version_race(void **state)
+static void
+test_version_race(void **state)
 {
 	struct fixture *f = *state;
 	static struct racer r[2];
@@ -518,8 +539,8 @@ static void test_version_race(void **state)
 
 		if (!((a == CE_OK && b == CE_VERSION_MISMATCH) ||
 		      (b == CE_OK && a == CE_VERSION_MISMATCH)))
-			fail_msg("round %d: %d and %d, want one CE_OK and one mismatch", round,
-				 a, b);
+			fail_msg("round %d: %d and %d, want one CE_OK and one mismatch", round, a,
+				 b);
 	}
 	store_event_store(f->w, &es);
 	assert_int_equal(es.load(es.self, c.id, &from, &evs, &n), CE_OK);
@@ -532,7 +553,8 @@ static void test_version_race(void **state)
 	assert_projection_is_replay(f->w, f->r, c.id);
 }
 
-static void test_idempotency_race(void **state)
+static void
+test_idempotency_race(void **state)
 {
 	struct fixture *f = *state;
 	static struct racer r[2];
@@ -552,8 +574,8 @@ static void test_idempotency_race(void **state)
 
 		if (!((a == CE_OK && b == CE_IDEMPOTENCY_KEY_TAKEN) ||
 		      (b == CE_OK && a == CE_IDEMPOTENCY_KEY_TAKEN)))
-			fail_msg("round %d: %d and %d, want one CE_OK and one key taken", round,
-				 a, b);
+			fail_msg("round %d: %d and %d, want one CE_OK and one key taken", round, a,
+				 b);
 		winner = a == CE_OK ? 0 : 1;
 		snprintf(key, sizeof(key), "race-key-%d", round);
 		assert_int_equal(es.idem_find(es.self, key, &rec), CE_OK);
@@ -567,7 +589,8 @@ static void test_idempotency_race(void **state)
 	mysql_close(db);
 }
 
-static void test_idempotency_keys(void **state)
+static void
+test_idempotency_keys(void **state)
 {
 	struct fixture *f = *state;
 	struct event_store es;
@@ -636,7 +659,8 @@ static void test_idempotency_keys(void **state)
 	mysql_close(db);
 }
 
-static void test_query_user(void **state)
+static void
+test_query_user(void **state)
 {
 	struct fixture *f = *state;
 	struct circle_reader rd;
@@ -664,7 +688,8 @@ static void test_query_user(void **state)
 					     "event_type, payload, occurred_at) VALUES "
 					     "('00000000-0000-4000-8000-000000000009', "
 					     "'00000000-0000-4000-8000-000000000009', 1, "
-					     "'circle_deleted', '{}', UTC_TIMESTAMP(6))"), 0);
+					     "'circle_deleted', '{}', UTC_TIMESTAMP(6))"),
+			     0);
 	assert_int_equal(mysql_errno(db), ER_TABLEACCESS_DENIED_ERROR);
 	assert_int_not_equal(mysql_query(db, "UPDATE circle_projections SET capacity = 3"), 0);
 	assert_int_equal(mysql_errno(db), ER_TABLEACCESS_DENIED_ERROR);
@@ -678,7 +703,8 @@ static void test_query_user(void **state)
 	store_free(wrong);
 }
 
-static bool time_shape_ok(const char *s)
+static bool
+time_shape_ok(const char *s)
 {
 	static const char pattern[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
 	size_t i;
@@ -692,12 +718,13 @@ static bool time_shape_ok(const char *s)
 	return true;
 }
 
-static void test_history(void **state)
+static void
+test_history(void **state)
 {
 	struct fixture *f = *state;
 	static const char *const times[] = {
 		"2026-11-26T08:35:48.123456Z",
-		"2026-11-26T08:35:48.000001Z",   /* earlier than the next, later */
+		"2026-11-26T08:35:48.000001Z", /* earlier than the next, later */
 		"2027-01-01T00:00:00.000000Z",
 	};
 	struct circle c;
@@ -750,13 +777,15 @@ static void test_history(void **state)
 		MYSQL *db = raw_connect(CMD_GROUP);
 
 		assert_non_null(db);
-		raw_exec(db, "INSERT INTO circle_events (id, circle_id, version, event_type, "
-			     "payload, occurred_at) VALUES ('00000000-0000-4000-8000-0000000000aa', "
-			     "'00000000-0000-4000-8000-0000000000bb', 1, 'circle_created', "
-			     "'{\"type\": \"circle_created\", \"name\": 5}', UTC_TIMESTAMP(6))");
+		raw_exec(db,
+			 "INSERT INTO circle_events (id, circle_id, version, event_type, "
+			 "payload, occurred_at) VALUES ('00000000-0000-4000-8000-0000000000aa', "
+			 "'00000000-0000-4000-8000-0000000000bb', 1, 'circle_created', "
+			 "'{\"type\": \"circle_created\", \"name\": 5}', UTC_TIMESTAMP(6))");
 		mysql_close(db);
-		assert_int_equal(rd.history(rd.self, "00000000-0000-4000-8000-0000000000bb", 0, &evs,
-					    &n), CE_INTERNAL);
+		assert_int_equal(
+			rd.history(rd.self, "00000000-0000-4000-8000-0000000000bb", 0, &evs, &n),
+			CE_INTERNAL);
 		assert_null(evs);
 		/* ... and the connection stays usable. */
 		assert_int_equal(rd.history(rd.self, c.id, 0, &evs, &n), CE_OK);
@@ -765,7 +794,8 @@ static void test_history(void **state)
 	}
 }
 
-static void test_list_paging(void **state)
+static void
+test_list_paging(void **state)
 {
 	struct fixture *f = *state;
 	struct circle_reader rd;
@@ -783,7 +813,7 @@ static void test_list_paging(void **state)
 		memset(&c, 0, sizeof(c));
 		ev = make_event(CIRCLE_CREATED, ids[i], 1, name, 3);
 		assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
-		if (i == 4) {   /* deleted circles are not listed */
+		if (i == 4) { /* deleted circles are not listed */
 			ev = make_event(CIRCLE_DELETED, ids[i], 2, NULL, 0);
 			assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
 		}
@@ -817,7 +847,8 @@ struct appender {
 	enum cerr rc;
 };
 
-static void *append_thread(void *arg)
+static void *
+append_thread(void *arg)
 {
 	struct appender *a = arg;
 
@@ -825,7 +856,8 @@ static void *append_thread(void *arg)
 	return NULL;
 }
 
-static void test_deadlock_retry(void **state)
+static void
+test_deadlock_retry(void **state)
 {
 	struct fixture *f = *state;
 	struct appender a;
@@ -856,13 +888,14 @@ static void test_deadlock_retry(void **state)
 	a.ev = make_event(CIRCLE_UPDATED, c.id, 2, NULL, 9);
 	a.rc = CE__MAX;
 	assert_int_equal(pthread_create(&t, NULL, append_thread, &a), 0);
-	usleep(500 * 1000);   /* it inserted (id, 2) and waits for the row */
+	usleep(500 * 1000); /* it inserted (id, 2) and waits for the row */
 	/* Now wait for its event: a cycle, and the store's side loses. */
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO circle_events (id, circle_id, version, event_type, payload, "
 		 "occurred_at) VALUES ('00000000-0000-4000-8000-0000000000dd', '%s', 2, "
 		 "'circle_updated', '{\"type\": \"circle_updated\", \"capacity\": 4}', "
-		 "UTC_TIMESTAMP(6))", c.id);
+		 "UTC_TIMESTAMP(6))",
+		 c.id);
 	if (mysql_query(db, sql) != 0)
 		fail_msg("the other transaction lost the deadlock instead: %s", mysql_error(db));
 	usleep(200 * 1000);
@@ -875,7 +908,8 @@ static void test_deadlock_retry(void **state)
 	assert_projection_is_replay(f->w, f->r, c.id);
 }
 
-static void test_lock_wait_timeout(void **state)
+static void
+test_lock_wait_timeout(void **state)
 {
 	struct fixture *f = *state;
 	struct circle c, stuck, from;
@@ -906,7 +940,8 @@ static void test_lock_wait_timeout(void **state)
 
 /* Kills every other connection of the user behind `group` to the test's
  * database: the stores' connections die under them. */
-static void kill_others(const char *group)
+static void
+kill_others(const char *group)
 {
 	MYSQL *db = raw_connect(group);
 	MYSQL_RES *res;
@@ -929,13 +964,14 @@ static void kill_others(const char *group)
 		if (id == self)
 			continue;
 		snprintf(sql, sizeof(sql), "KILL CONNECTION %lu", id);
-		(void)mysql_query(db, sql);   /* it may have gone by itself */
+		(void)mysql_query(db, sql); /* it may have gone by itself */
 	}
 	mysql_free_result(res);
 	mysql_close(db);
 }
 
-static void test_killed_connection(void **state)
+static void
+test_killed_connection(void **state)
 {
 	struct fixture *f = *state;
 	struct circle c, got;
@@ -964,7 +1000,8 @@ struct restarter {
 	int status;
 };
 
-static void *restart_thread(void *arg)
+static void *
+restart_thread(void *arg)
 {
 	struct restarter *r = arg;
 
@@ -975,8 +1012,8 @@ static void *restart_thread(void *arg)
 
 /* What the reconnect test knows of its circle. */
 struct tracked {
-	struct circle c;    /* as last known committed */
-	bool uncertain;     /* an append answered CE_UNAVAILABLE: it may have committed */
+	struct circle c; /* as last known committed */
+	bool uncertain;  /* an append answered CE_UNAVAILABLE: it may have committed */
 };
 
 /*
@@ -984,8 +1021,8 @@ struct tracked {
  * CE_UNAVAILABLE (anything else is returned). *ok_read / *ok_write tell
  * which succeeded.
  */
-static enum cerr work_round(struct store *w, struct store *rs, struct tracked *t, bool *ok_read,
-			    bool *ok_write)
+static enum cerr
+work_round(struct store *w, struct store *rs, struct tracked *t, bool *ok_read, bool *ok_write)
 {
 	struct circle_reader rd;
 	struct event_store es;
@@ -1025,10 +1062,11 @@ static enum cerr work_round(struct store *w, struct store *rs, struct tracked *t
 	return CE_OK;
 }
 
-static void test_reconnect(void **state)
+static void
+test_reconnect(void **state)
 {
 	struct fixture *f = *state;
-	struct restarter rs = { getenv("CIRCLE_TEST_DB_RESTART"), 0, -1 };
+	struct restarter rs = {getenv("CIRCLE_TEST_DB_RESTART"), 0, -1};
 	struct circle_reader rd;
 	struct tracked t;
 	pthread_t th;
@@ -1064,18 +1102,22 @@ static void test_reconnect(void **state)
 		usleep(100 * 1000);
 	}
 	assert_true(ok_read && ok_write);
-	fprintf(stderr, "reconnect: %d rounds during the restart (%d unavailable), "
-			"%d failed tries after it\n", rounds, down, tries);
+	fprintf(stderr,
+		"reconnect: %d rounds during the restart (%d unavailable), "
+		"%d failed tries after it\n",
+		rounds, down, tries);
 	store_circle_reader(f->r, &rd);
 	assert_int_equal(rd.ping(rd.self), CE_OK);
 	assert_projection_is_replay(f->w, f->r, t.c.id);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create_update_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failed_append_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_append_changes_nothing, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_name_clashes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
@@ -1094,7 +1136,7 @@ int main(void)
 	{
 		char warm[CIRCLE_ID_LEN + 1];
 
-		new_id(warm);   /* fixes the seed before any thread runs */
+		new_id(warm); /* fixes the seed before any thread runs */
 	}
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

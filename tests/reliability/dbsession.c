@@ -14,12 +14,14 @@ struct dbs {
 	MYSQL *db;
 };
 
-static void why_db(MYSQL *db, const char *what, char *why, size_t why_len)
+static void
+why_db(MYSQL *db, const char *what, char *why, size_t why_len)
 {
 	snprintf(why, why_len, "%s: %u %s", what, mysql_errno(db), mysql_error(db));
 }
 
-struct dbs *dbs_open(const char *option_file, const char *group, char *why, size_t why_len)
+struct dbs *
+dbs_open(const char *option_file, const char *group, char *why, size_t why_len)
 {
 	struct dbs *d = calloc(1, sizeof(*d));
 	unsigned timeout = 30;
@@ -41,7 +43,8 @@ struct dbs *dbs_open(const char *option_file, const char *group, char *why, size
 	return d;
 }
 
-static int is_uuid(const char *s)
+static int
+is_uuid(const char *s)
 {
 	if (strlen(s) != 36)
 		return 0;
@@ -58,8 +61,8 @@ static int is_uuid(const char *s)
 
 /* Runs sql; its rows, the columns of each separated by a space, go to out
  * when out is not NULL. */
-static int run(struct dbs *d, const char *sql, char *out, size_t out_len, char *why,
-	       size_t why_len)
+static int
+run(struct dbs *d, const char *sql, char *out, size_t out_len, char *why, size_t why_len)
 {
 	MYSQL_RES *res;
 	MYSQL_ROW row;
@@ -91,7 +94,8 @@ static int run(struct dbs *d, const char *sql, char *out, size_t out_len, char *
 	return 0;
 }
 
-int dbs_lock_circle(struct dbs *d, const char *circle_id, char *why, size_t why_len)
+int
+dbs_lock_circle(struct dbs *d, const char *circle_id, char *why, size_t why_len)
 {
 	char sql[160];
 
@@ -108,18 +112,18 @@ int dbs_lock_circle(struct dbs *d, const char *circle_id, char *why, size_t why_
 	return run(d, sql, NULL, 0, why, why_len);
 }
 
-int dbs_rollback(struct dbs *d, char *why, size_t why_len)
+int
+dbs_rollback(struct dbs *d, char *why, size_t why_len)
 {
 	return run(d, "ROLLBACK", NULL, 0, why, why_len);
 }
 
-int dbs_fingerprint(struct dbs *d, int full, char *out, size_t out_len, char *why,
-		    size_t why_len)
+int
+dbs_fingerprint(struct dbs *d, int full, char *out, size_t out_len, char *why, size_t why_len)
 {
-	static const char counts[] =
-		"SELECT (SELECT COUNT(*) FROM circle_events),"
-		" (SELECT COALESCE(MAX(`position`), 0) FROM circle_events),"
-		" (SELECT COUNT(*) FROM circle_projections)";
+	static const char counts[] = "SELECT (SELECT COUNT(*) FROM circle_events),"
+				     " (SELECT COALESCE(MAX(`position`), 0) FROM circle_events),"
+				     " (SELECT COUNT(*) FROM circle_projections)";
 	size_t n;
 
 	if (run(d, counts, out, out_len, why, why_len) != 0)
@@ -133,7 +137,8 @@ int dbs_fingerprint(struct dbs *d, int full, char *out, size_t out_len, char *wh
 	return run(d, "CHECKSUM TABLE circle_projections", out + n, out_len - n, why, why_len);
 }
 
-void dbs_close(struct dbs *d)
+void
+dbs_close(struct dbs *d)
 {
 	if (!d)
 		return;

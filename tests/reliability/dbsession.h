@@ -27,8 +27,7 @@ int dbs_rollback(struct dbs *d, char *why, size_t why_len);
  * out: events are only ever appended, so any write shows. With full, also
  * the projection table's checksum, which reads every row. 0 or -1.
  */
-int dbs_fingerprint(struct dbs *d, int full, char *out, size_t out_len, char *why,
-		    size_t why_len);
+int dbs_fingerprint(struct dbs *d, int full, char *out, size_t out_len, char *why, size_t why_len);
 
 void dbs_close(struct dbs *d);
 

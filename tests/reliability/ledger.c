@@ -19,8 +19,8 @@
 struct entry {
 	char id[REL_ID_LEN + 1];
 	int version;
-	int capacity;   /* -1: not sent */
-	char *name;     /* NULL: not sent */
+	int capacity; /* -1: not sent */
+	char *name;   /* NULL: not sent */
 };
 
 struct ledger {
@@ -29,7 +29,8 @@ struct ledger {
 	size_t n, cap;
 };
 
-struct ledger *ledger_new(void)
+struct ledger *
+ledger_new(void)
 {
 	struct ledger *l = calloc(1, sizeof(*l));
 
@@ -38,7 +39,8 @@ struct ledger *ledger_new(void)
 	return l;
 }
 
-void ledger_free(struct ledger *l)
+void
+ledger_free(struct ledger *l)
 {
 	if (!l)
 		return;
@@ -49,7 +51,8 @@ void ledger_free(struct ledger *l)
 	free(l);
 }
 
-static void add(struct ledger *l, const char *id, int version, const char *name, int capacity)
+static void
+add(struct ledger *l, const char *id, int version, const char *name, int capacity)
 {
 	struct entry *e;
 
@@ -73,20 +76,26 @@ static void add(struct ledger *l, const char *id, int version, const char *name,
 	pthread_mutex_unlock(&l->lock);
 }
 
-void ledger_create(struct ledger *l, const char *id, const char *name, int capacity)
+void
+ledger_create(struct ledger *l, const char *id, const char *name, int capacity)
 {
 	add(l, id, 1, name, capacity);
 }
 
-void ledger_update(struct ledger *l, const char *id, int version, const char *name,
-		   int capacity)
+void
+ledger_update(struct ledger *l, const char *id, int version, const char *name, int capacity)
 {
 	add(l, id, version, name, capacity);
 }
 
-size_t ledger_count(const struct ledger *l) { return l->n; }
+size_t
+ledger_count(const struct ledger *l)
+{
+	return l->n;
+}
 
-static int by_id_version(const void *a, const void *b)
+static int
+by_id_version(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
 	int c = strcmp(x->id, y->id);
@@ -98,13 +107,15 @@ static int by_id_version(const void *a, const void *b)
 
 /* GET target as JSON with a 200, asking again after a 503. NULL otherwise,
  * with the reason in why. */
-static json_object *get_json(const char *target, char *why, size_t why_len)
+static json_object *
+get_json(const char *target, char *why, size_t why_len)
 {
 	for (int attempt = 1;; attempt++) {
 		struct http_response r;
 		json_object *o;
 
-		if (rel_request(&r, "GET", target, NULL, NULL, 0, REL_CLIENT_TIMEOUT_MS, NULL) != 0) {
+		if (rel_request(&r, "GET", target, NULL, NULL, 0, REL_CLIENT_TIMEOUT_MS, NULL) !=
+		    0) {
 			snprintf(why, why_len, "GET %s: no answer", target);
 			return NULL;
 		}
@@ -114,7 +125,8 @@ static json_object *get_json(const char *target, char *why, size_t why_len)
 			continue;
 		}
 		if (r.status != 200) {
-			snprintf(why, why_len, "GET %s answered %d: %.200s", target, r.status, r.body);
+			snprintf(why, why_len, "GET %s answered %d: %.200s", target, r.status,
+				 r.body);
 			http_response_free(&r);
 			return NULL;
 		}
@@ -127,7 +139,8 @@ static json_object *get_json(const char *target, char *why, size_t why_len)
 }
 
 /* The event of this version in the events array, or NULL. */
-static json_object *event_at(json_object *events, int version)
+static json_object *
+event_at(json_object *events, int version)
 {
 	size_t n = json_object_array_length(events);
 
@@ -142,7 +155,8 @@ static json_object *event_at(json_object *events, int version)
 }
 
 /* 0 when ev is the event e acknowledged; else why not. */
-static int event_matches(json_object *ev, const struct entry *e, char *why, size_t why_len)
+static int
+event_matches(json_object *ev, const struct entry *e, char *why, size_t why_len)
 {
 	const char *want_type = e->version == 1 ? "circle_created" : "circle_updated";
 	const char *type = rel_jstr(ev, "event_type"), *name;
@@ -165,15 +179,16 @@ static int event_matches(json_object *ev, const struct entry *e, char *why, size
 		return -1;
 	}
 	if (e->capacity >= 0 && (rel_jint(data, "capacity", &cap) != 0 || cap != e->capacity)) {
-		snprintf(why, why_len, "version %d lacks capacity %d: %s", e->version,
-			 e->capacity, json_object_to_json_string(data));
+		snprintf(why, why_len, "version %d lacks capacity %d: %s", e->version, e->capacity,
+			 json_object_to_json_string(data));
 		return -1;
 	}
 	return 0;
 }
 
 /* Checks the writes e[0..n) of one circle; how many failed. */
-static size_t verify_circle(const struct entry *e, size_t n, size_t *verified, size_t *reported)
+static size_t
+verify_circle(const struct entry *e, size_t n, size_t *verified, size_t *reported)
 {
 	char why[512] = "", *path = rel_strf("/circle/%s", e[0].id);
 	char *hpath = rel_strf("/circle/%s/events", e[0].id);
@@ -221,7 +236,8 @@ static size_t verify_circle(const struct entry *e, size_t n, size_t *verified, s
 	return failed;
 }
 
-size_t ledger_verify(struct ledger *l, size_t *verified)
+size_t
+ledger_verify(struct ledger *l, size_t *verified)
 {
 	size_t failed = 0, reported = 0, i = 0;
 

@@ -23,8 +23,7 @@ void ledger_create(struct ledger *l, const char *id, const char *name, int capac
 /* An update answered 200 at version: what it sent (name NULL when not sent,
  * capacity -1 when not sent), each of which differed from the circle's
  * state it was decided on, so the event carries it. */
-void ledger_update(struct ledger *l, const char *id, int version, const char *name,
-		   int capacity);
+void ledger_update(struct ledger *l, const char *id, int version, const char *name, int capacity);
 
 size_t ledger_count(const struct ledger *l);
 

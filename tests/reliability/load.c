@@ -27,7 +27,7 @@ struct circle_state {
 	char id[REL_ID_LEN + 1];
 	int version;
 	int capacity;
-	int known;      /* version and capacity are what the service has */
+	int known; /* version and capacity are what the service has */
 };
 
 struct pending_create {
@@ -48,7 +48,7 @@ struct client {
 struct load {
 	struct load_config cfg;
 	struct ledger *ledger;
-	pthread_mutex_t lock;           /* guards everything below it */
+	pthread_mutex_t lock; /* guards everything below it */
 	struct load_stats stats;
 	char (*pool)[REL_ID_LEN + 1];
 	size_t npool;
@@ -65,7 +65,8 @@ struct load {
 
 /* ------------------------------------------------------------ helpers */
 
-static uint32_t next_rand(struct client *c, uint32_t n)
+static uint32_t
+next_rand(struct client *c, uint32_t n)
 {
 	/* xorshift64: plenty for picking operations, and no lock */
 	c->rng ^= c->rng << 13;
@@ -74,17 +75,19 @@ static uint32_t next_rand(struct client *c, uint32_t n)
 	return n ? (uint32_t)(c->rng % n) : 0;
 }
 
-static int random_capacity(struct client *c, int not)
+static int
+random_capacity(struct client *c, int not )
 {
 	int v = CAPACITY_MIN + (int)next_rand(c, CAPACITY_MAX - CAPACITY_MIN + 1);
 
-	if (v == not)
+	if (v == not )
 		v = v == CAPACITY_MAX ? CAPACITY_MIN : v + 1;
 	return v;
 }
 
 static void bad(struct load *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void bad(struct load *l, const char *fmt, ...)
+static void
+bad(struct load *l, const char *fmt, ...)
 {
 	pthread_mutex_lock(&l->lock);
 	if (l->stats.bad < LOAD_BAD_KEPT) {
@@ -99,13 +102,15 @@ static void bad(struct load *l, const char *fmt, ...)
 	pthread_mutex_unlock(&l->lock);
 }
 
-static int running(struct load *l)
+static int
+running(struct load *l)
 {
 	return !atomic_load(&l->stop) && rel_now_ms() < l->deadline &&
 	       atomic_load(&l->sent) < l->cfg.max_requests;
 }
 
-static void pool_add(struct load *l, const char *id)
+static void
+pool_add(struct load *l, const char *id)
 {
 	pthread_mutex_lock(&l->lock);
 	if (l->npool < POOL_MAX)
@@ -114,7 +119,8 @@ static void pool_add(struct load *l, const char *id)
 }
 
 /* A random readable circle into id; 0, or -1 when there is none yet. */
-static int pool_pick(struct client *c, char id[REL_ID_LEN + 1])
+static int
+pool_pick(struct client *c, char id[REL_ID_LEN + 1])
 {
 	struct load *l = c->load;
 	int rc = -1;
@@ -129,8 +135,9 @@ static int pool_pick(struct client *c, char id[REL_ID_LEN + 1])
 }
 
 /* Sends one request and counts it; 0 when it was answered in time. */
-static int send_counted(struct client *c, enum op op, const char *method, const char *target,
-			const char *const *headers, const char *body, struct http_response *r)
+static int
+send_counted(struct client *c, enum op op, const char *method, const char *target,
+	     const char *const *headers, const char *body, struct http_response *r)
 {
 	struct load *l = c->load;
 	long long ms;
@@ -168,7 +175,8 @@ static int send_counted(struct client *c, enum op op, const char *method, const 
 }
 
 /* A 503 must be the problem the contract names; then the client backs off. */
-static void judge_503(struct client *c, const char *what, const struct http_response *r)
+static void
+judge_503(struct client *c, const char *what, const struct http_response *r)
 {
 	if (!rel_is_problem(r, 503, "service_unavailable"))
 		bad(c->load, "%s: 503 that is not a service_unavailable problem: %.120s", what,
@@ -178,7 +186,8 @@ static void judge_503(struct client *c, const char *what, const struct http_resp
 }
 
 /* A circle answer: its id, and version/capacity/name when asked for. */
-static int circle_body(const struct http_response *r, const char *id, json_object **out)
+static int
+circle_body(const struct http_response *r, const char *id, json_object **out)
 {
 	json_object *o = rel_body_json(r);
 	const char *got = rel_jstr(o, "circle_id");
@@ -196,7 +205,8 @@ static int circle_body(const struct http_response *r, const char *id, json_objec
 /* ------------------------------------------------------------ operations */
 
 /* GET /circle/{id}: fills st when given. 0 on a 200. */
-static int op_get(struct client *c, const char *id, struct circle_state *st)
+static int
+op_get(struct client *c, const char *id, struct circle_state *st)
 {
 	struct http_response r;
 	char *path = rel_strf("/circle/%s", id);
@@ -228,7 +238,8 @@ out:
 	return rc;
 }
 
-static void op_list(struct client *c)
+static void
+op_list(struct client *c)
 {
 	struct http_response r;
 	char id[REL_ID_LEN + 1], *target;
@@ -258,7 +269,8 @@ out:
 	free(target);
 }
 
-static void own_add(struct client *c, const char *id, int capacity)
+static void
+own_add(struct client *c, const char *id, int capacity)
 {
 	if (c->nown == c->capown) {
 		size_t cap = c->capown ? c->capown * 2 : 64;
@@ -276,8 +288,8 @@ static void own_add(struct client *c, const char *id, int capacity)
 	c->nown++;
 }
 
-static void keep_pending(struct load *l, const char *key, const char *body, const char *name,
-			 int capacity)
+static void
+keep_pending(struct load *l, const char *key, const char *body, const char *name, int capacity)
 {
 	struct pending_create *p;
 
@@ -303,8 +315,9 @@ static void keep_pending(struct load *l, const char *key, const char *body, cons
 }
 
 /* Judges a create's answer; on 201 returns the circle's id in id. */
-static int create_answer(struct load *l, const struct http_response *r, const char *name,
-			 int capacity, char id[REL_ID_LEN + 1])
+static int
+create_answer(struct load *l, const struct http_response *r, const char *name, int capacity,
+	      char id[REL_ID_LEN + 1])
 {
 	json_object *o = NULL;
 	int64_t v = 0, cap = 0;
@@ -329,7 +342,8 @@ static int create_answer(struct load *l, const struct http_response *r, const ch
 	return 0;
 }
 
-static void op_create(struct client *c)
+static void
+op_create(struct client *c)
 {
 	struct load *l = c->load;
 	struct http_response r;
@@ -337,7 +351,7 @@ static void op_create(struct client *c)
 	char *qname = rel_json_quote(name), *hkey = rel_strf("Idempotency-Key: %s", key);
 	int capacity = random_capacity(c, 0);
 	char *body = rel_strf("{\"circle_name\":%s,\"capacity\":%d}", qname, capacity);
-	const char *h[] = { CT_JSON, hkey, NULL };
+	const char *h[] = {CT_JSON, hkey, NULL};
 	char id[REL_ID_LEN + 1];
 
 	if (send_counted(c, OP_CREATE, "POST", "/circle", h, body, &r) != 0) {
@@ -368,13 +382,14 @@ out:
 }
 
 /* PUT at the version st says; st follows the answer. */
-static void put_circle(struct client *c, struct circle_state *st)
+static void
+put_circle(struct client *c, struct circle_state *st)
 {
 	struct load *l = c->load;
 	struct http_response r;
 	int capacity = random_capacity(c, st->capacity);
 	char *name = NULL, *qname = NULL, *body, *path = rel_strf("/circle/%s", st->id);
-	const char *h[] = { CT_JSON, NULL };
+	const char *h[] = {CT_JSON, NULL};
 	json_object *o = NULL;
 
 	if (next_rand(c, RENAME_ONE_IN) == 0) {
@@ -432,7 +447,8 @@ out:
 	free(name);
 }
 
-static void op_update(struct client *c)
+static void
+op_update(struct client *c)
 {
 	struct load *l = c->load;
 	struct circle_state shared, *st;
@@ -455,7 +471,8 @@ static void op_update(struct client *c)
 	put_circle(c, st);
 }
 
-static void *client_main(void *arg)
+static void *
+client_main(void *arg)
 {
 	struct client *c = arg;
 	struct load *l = c->load;
@@ -475,7 +492,8 @@ static void *client_main(void *arg)
 				op_list(c);
 		} else if (pick < (uint32_t)(cfg->get_weight + cfg->list_weight)) {
 			op_list(c);
-		} else if (pick < (uint32_t)(cfg->get_weight + cfg->list_weight + cfg->update_weight)) {
+		} else if (pick <
+			   (uint32_t)(cfg->get_weight + cfg->list_weight + cfg->update_weight)) {
 			op_update(c);
 		} else {
 			op_create(c);
@@ -487,12 +505,13 @@ static void *client_main(void *arg)
 /* ------------------------------------------------------------ the run */
 
 /* One circle for everyone to update, created before the clients start. */
-static int create_shared(struct load *l, struct circle_state *st)
+static int
+create_shared(struct load *l, struct circle_state *st)
 {
 	struct http_response r;
 	char *name = rel_unique(l->cfg.prefix), *q = rel_json_quote(name);
 	char *body = rel_strf("{\"circle_name\":%s,\"capacity\":10}", q);
-	const char *h[] = { CT_JSON, NULL };
+	const char *h[] = {CT_JSON, NULL};
 	int rc = -1;
 
 	if (rel_request(&r, "POST", "/circle", h, body, strlen(body), REL_CLIENT_TIMEOUT_MS,
@@ -515,7 +534,8 @@ static int create_shared(struct load *l, struct circle_state *st)
 	return rc;
 }
 
-struct load *load_start(const struct load_config *cfg, struct ledger *ledger)
+struct load *
+load_start(const struct load_config *cfg, struct ledger *ledger)
 {
 	struct load *l = calloc(1, sizeof(*l));
 	int i;
@@ -560,14 +580,16 @@ fail:
 	return NULL;
 }
 
-void load_snapshot(struct load *l, struct load_stats *out)
+void
+load_snapshot(struct load *l, struct load_stats *out)
 {
 	pthread_mutex_lock(&l->lock);
 	*out = l->stats;
 	pthread_mutex_unlock(&l->lock);
 }
 
-void load_stop(struct load *l, struct load_stats *out)
+void
+load_stop(struct load *l, struct load_stats *out)
 {
 	atomic_store(&l->stop, 1);
 	for (int i = 0; i < l->started; i++)
@@ -576,7 +598,8 @@ void load_stop(struct load *l, struct load_stats *out)
 	load_snapshot(l, out);
 }
 
-long load_retry_creates(struct load *l, long *retried)
+long
+load_retry_creates(struct load *l, long *retried)
 {
 	long failed = 0;
 
@@ -584,7 +607,7 @@ long load_retry_creates(struct load *l, long *retried)
 	for (size_t i = 0; i < l->npending; i++) {
 		struct pending_create *p = &l->pending[i];
 		char *hkey = rel_strf("Idempotency-Key: %s", p->key);
-		const char *h[] = { CT_JSON, hkey, NULL };
+		const char *h[] = {CT_JSON, hkey, NULL};
 		struct http_response r;
 
 		(*retried)++;
@@ -609,7 +632,8 @@ long load_retry_creates(struct load *l, long *retried)
 	return failed;
 }
 
-void load_free(struct load *l)
+void
+load_free(struct load *l)
 {
 	if (!l)
 		return;
@@ -634,7 +658,8 @@ void load_free(struct load *l)
 	free(l);
 }
 
-void load_print(const char *title, const struct load_stats *s, long ms)
+void
+load_print(const char *title, const struct load_stats *s, long ms)
 {
 	printf("  %s: %ld requests in %.1f s (%.0f/s): %ld GET circle, %ld GET list, "
 	       "%ld PUT, %ld POST\n",

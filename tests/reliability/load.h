@@ -27,22 +27,22 @@
 
 struct load_config {
 	int threads;
-	int max_ms;             /* hard bound on the run's time */
-	long max_requests;      /* hard bound on requests sent */
+	int max_ms;        /* hard bound on the run's time */
+	long max_requests; /* hard bound on requests sent */
 	/* weights of the operations, out of their sum */
 	int get_weight, list_weight, update_weight, create_weight;
-	int shared_circles;     /* circles every client may update (they race) */
-	int shared_update_pct;  /* updates that go to a shared circle */
-	int backoff_ms;         /* a client's pause after a 503 */
-	const char *prefix;     /* names start with it */
+	int shared_circles;    /* circles every client may update (they race) */
+	int shared_update_pct; /* updates that go to a shared circle */
+	int backoff_ms;        /* a client's pause after a 503 */
+	const char *prefix;    /* names start with it */
 };
 
 struct load_stats {
-	long requests;          /* sent */
+	long requests; /* sent */
 	long gets, lists, creates, updates;
 	long s2xx, s409, s503;
-	long bad;               /* answers the contract does not allow */
-	long no_answer;         /* no answer within the client timeout */
+	long bad;       /* answers the contract does not allow */
+	long no_answer; /* no answer within the client timeout */
 	long max_latency_ms;
 	long long latency_sum_ms;
 	long creates_acked, updates_acked;

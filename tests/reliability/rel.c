@@ -24,16 +24,18 @@
 #include <time.h>
 #include <unistd.h>
 
-static struct rel_env env = { .port = 8080, .circlectl = "circlectl" };
+static struct rel_env env = {.port = 8080, .circlectl = "circlectl"};
 
-static const char *nonempty(const char *name)
+static const char *
+nonempty(const char *name)
 {
 	const char *v = getenv(name);
 
 	return v && *v ? v : NULL;
 }
 
-int rel_init(void)
+int
+rel_init(void)
 {
 	const char *p = nonempty("CIRCLE_HTTP_PORT");
 
@@ -57,9 +59,14 @@ int rel_init(void)
 	return 0;
 }
 
-const struct rel_env *rel_env(void) { return &env; }
+const struct rel_env *
+rel_env(void)
+{
+	return &env;
+}
 
-long long rel_now_ms(void)
+long long
+rel_now_ms(void)
 {
 	struct timespec ts;
 
@@ -67,15 +74,17 @@ long long rel_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void rel_sleep_ms(int ms)
+void
+rel_sleep_ms(int ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
 
-char *rel_strf(const char *fmt, ...)
+char *
+rel_strf(const char *fmt, ...)
 {
 	va_list ap;
 	char *s = NULL;
@@ -89,7 +98,8 @@ char *rel_strf(const char *fmt, ...)
 	return s;
 }
 
-uint32_t rel_rand(uint32_t n)
+uint32_t
+rel_rand(uint32_t n)
 {
 	uint32_t v;
 
@@ -100,7 +110,8 @@ uint32_t rel_rand(uint32_t n)
 	return v % n;
 }
 
-char *rel_unique(const char *prefix)
+char *
+rel_unique(const char *prefix)
 {
 	unsigned char b[12];
 	char r[13];
@@ -113,7 +124,8 @@ char *rel_unique(const char *prefix)
 	return rel_strf("%s%s", prefix, r);
 }
 
-char *rel_json_quote(const char *s)
+char *
+rel_json_quote(const char *s)
 {
 	json_object *o = json_object_new_string(s);
 	char *out;
@@ -121,20 +133,24 @@ char *rel_json_quote(const char *s)
 	if (!o)
 		abort();
 	out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						      JSON_C_TO_STRING_NOSLASHESCAPE));
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	if (!out)
 		abort();
 	return out;
 }
 
-int rel_request(struct http_response *r, const char *method, const char *target,
-		const char *const *headers, const char *body, size_t body_len,
-		int timeout_ms, long long *latency_ms)
+int
+rel_request(struct http_response *r, const char *method, const char *target,
+	    const char *const *headers, const char *body, size_t body_len, int timeout_ms,
+	    long long *latency_ms)
 {
 	struct http_request q = {
-		.method = method, .target = target, .headers = headers,
-		.body = body, .body_len = body_len,
+		.method = method,
+		.target = target,
+		.headers = headers,
+		.body = body,
+		.body_len = body_len,
 		.timeout_ms = timeout_ms > 0 ? timeout_ms : REL_CLIENT_TIMEOUT_MS,
 	};
 	long long t0 = rel_now_ms();
@@ -146,9 +162,10 @@ int rel_request(struct http_response *r, const char *method, const char *target,
 }
 
 /* Waits for events on fd until deadline; 0 when ready. */
-static int wait_fd(int fd, short events, long long deadline)
+static int
+wait_fd(int fd, short events, long long deadline)
 {
-	struct pollfd p = { .fd = fd, .events = events };
+	struct pollfd p = {.fd = fd, .events = events};
 
 	for (;;) {
 		long long left = deadline - rel_now_ms();
@@ -164,10 +181,11 @@ static int wait_fd(int fd, short events, long long deadline)
 	}
 }
 
-int rel_raw_exchange(const char *raw, size_t len, int timeout_ms, char **out, size_t *out_len)
+int
+rel_raw_exchange(const char *raw, size_t len, int timeout_ms, char **out, size_t *out_len)
 {
 	long long deadline = rel_now_ms() + timeout_ms;
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa = {.sin_family = AF_INET};
 	size_t cap = 65536, n = 0;
 	char *buf = malloc(cap + 1);
 	int fd, rc = -1;
@@ -188,7 +206,7 @@ int rel_raw_exchange(const char *raw, size_t len, int timeout_ms, char **out, si
 		if (k < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (k < 0)
-			break;  /* refused before the end: read the answer */
+			break; /* refused before the end: read the answer */
 		raw += k;
 		len -= (size_t)k;
 	}
@@ -196,7 +214,7 @@ int rel_raw_exchange(const char *raw, size_t len, int timeout_ms, char **out, si
 		ssize_t k;
 
 		if (n == cap)
-			goto out;  /* far more than any refusal */
+			goto out; /* far more than any refusal */
 		if (wait_fd(fd, POLLIN, deadline) != 0)
 			goto out;
 		k = recv(fd, buf + n, cap - n, MSG_DONTWAIT);
@@ -221,7 +239,8 @@ out:
 	return rc;
 }
 
-json_object *rel_body_json(const struct http_response *r)
+json_object *
+rel_body_json(const struct http_response *r)
 {
 	struct json_tokener *tok;
 	json_object *o;
@@ -240,16 +259,19 @@ json_object *rel_body_json(const struct http_response *r)
 	return o;
 }
 
-const char *rel_jstr(json_object *o, const char *key)
+const char *
+rel_jstr(json_object *o, const char *key)
 {
 	json_object *v;
 
-	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+	if (!o || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
 }
 
-int rel_jint(json_object *o, const char *key, int64_t *out)
+int
+rel_jint(json_object *o, const char *key, int64_t *out)
 {
 	json_object *v;
 
@@ -259,7 +281,8 @@ int rel_jint(json_object *o, const char *key, int64_t *out)
 	return 0;
 }
 
-int rel_is_problem(const struct http_response *r, int status, const char *code)
+int
+rel_is_problem(const struct http_response *r, int status, const char *code)
 {
 	const char *ct = http_header(r, "Content-Type");
 	static const char type[] = "application/problem+json";
@@ -281,7 +304,8 @@ int rel_is_problem(const struct http_response *r, int status, const char *code)
 /* ------------------------------------------------------------ processes */
 
 /* 1 when /proc/pid/cmdline mentions want: pids get reused. */
-static int pid_runs(pid_t pid, const char *want)
+static int
+pid_runs(pid_t pid, const char *want)
 {
 	char path[64], buf[4096];
 	FILE *f;
@@ -300,7 +324,8 @@ static int pid_runs(pid_t pid, const char *want)
 	return strstr(buf, want) != NULL && rel_alive(pid);
 }
 
-int rel_alive(pid_t pid)
+int
+rel_alive(pid_t pid)
 {
 	char path[64], line[256];
 	FILE *f;
@@ -320,7 +345,8 @@ int rel_alive(pid_t pid)
 	return alive;
 }
 
-static size_t pidfile_pids(const char *file, const char *want, pid_t *out, size_t max)
+static size_t
+pidfile_pids(const char *file, const char *want, pid_t *out, size_t max)
 {
 	char *path, line[64];
 	FILE *f;
@@ -346,7 +372,8 @@ static size_t pidfile_pids(const char *file, const char *want, pid_t *out, size_
 	return n;
 }
 
-size_t rel_pool_pids(const char *pool, pid_t *out, size_t max)
+size_t
+rel_pool_pids(const char *pool, pid_t *out, size_t max)
 {
 	char file[64], want[64];
 
@@ -355,14 +382,16 @@ size_t rel_pool_pids(const char *pool, pid_t *out, size_t max)
 	return pidfile_pids(file, want, out, max);
 }
 
-pid_t rel_db_pid(void)
+pid_t
+rel_db_pid(void)
 {
 	pid_t pid;
 
 	return pidfile_pids("mysqld.pid", "mariadbd", &pid, 1) == 1 ? pid : -1;
 }
 
-long rel_rss_kb(pid_t pid)
+long
+rel_rss_kb(pid_t pid)
 {
 	char path[64], line[256];
 	FILE *f;
@@ -382,7 +411,8 @@ long rel_rss_kb(pid_t pid)
 	return kb;
 }
 
-int rel_maps_contain(pid_t pid, const char *what)
+int
+rel_maps_contain(pid_t pid, const char *what)
 {
 	char path[64], line[1024];
 	FILE *f;
@@ -399,7 +429,8 @@ int rel_maps_contain(pid_t pid, const char *what)
 }
 
 /* The exit status of a shell command line, -1 when it did not exit. */
-static int shell(const char *cmd)
+static int
+shell(const char *cmd)
 {
 	int st;
 
@@ -411,7 +442,8 @@ static int shell(const char *cmd)
 }
 
 /* s quoted for the shell. */
-static char *shell_quote(const char *s)
+static char *
+shell_quote(const char *s)
 {
 	size_t n = 2;
 	char *q, *p;
@@ -437,7 +469,8 @@ static char *shell_quote(const char *s)
 }
 
 /* Runs cmd under bash with its output indented into ours; cmd's status. */
-static int run_indented(const char *cmd, const char *indent)
+static int
+run_indented(const char *cmd, const char *indent)
 {
 	char *inner = rel_strf("%s 2>&1 | sed 's/^/%s/'; exit ${PIPESTATUS[0]}", cmd, indent);
 	char *q = shell_quote(inner), *line = rel_strf("bash -c %s", q);
@@ -449,7 +482,8 @@ static int run_indented(const char *cmd, const char *indent)
 	return rc;
 }
 
-int rel_dev(const char *arg, int secs)
+int
+rel_dev(const char *arg, int secs)
 {
 	char *dev, *cmd;
 	int rc;
@@ -464,7 +498,8 @@ int rel_dev(const char *arg, int secs)
 	return rc;
 }
 
-int rel_dev_up(int secs)
+int
+rel_dev_up(int secs)
 {
 	char flavour[32] = "";
 
@@ -487,7 +522,8 @@ int rel_dev_up(int secs)
 	return rel_dev("up", secs);
 }
 
-int rel_circlectl_verify(void)
+int
+rel_circlectl_verify(void)
 {
 	char *bin = shell_quote(env.circlectl), *cmd = rel_strf("timeout 120 %s verify", bin);
 	int rc = run_indented(cmd, "    circlectl: ");
@@ -497,7 +533,8 @@ int rel_circlectl_verify(void)
 	return rc;
 }
 
-long long rel_wait_healthy(int max_ms)
+long long
+rel_wait_healthy(int max_ms)
 {
 	long long t0 = rel_now_ms();
 
@@ -518,15 +555,17 @@ long long rel_wait_healthy(int max_ms)
 
 /* ------------------------------------------------------------ assertions */
 
-void rel_expect_answer(struct http_response *r, const char *method, const char *target,
-		       const char *const *headers, const char *body, size_t body_len)
+void
+rel_expect_answer(struct http_response *r, const char *method, const char *target,
+		  const char *const *headers, const char *body, size_t body_len)
 {
-	if (rel_request(r, method, target, headers, body, body_len, REL_CLIENT_TIMEOUT_MS,
-			NULL) != 0)
+	if (rel_request(r, method, target, headers, body, body_len, REL_CLIENT_TIMEOUT_MS, NULL) !=
+	    0)
 		fail_msg("no HTTP answer to %s %.200s", method, target);
 }
 
-void rel_assert_healthy(void)
+void
+rel_assert_healthy(void)
 {
 	struct http_response r;
 	json_object *o;
@@ -543,10 +582,12 @@ void rel_assert_healthy(void)
 	http_response_free(&r);
 }
 
-void rel_assert_verify_clean(void)
+void
+rel_assert_verify_clean(void)
 {
 	int rc = rel_circlectl_verify();
 
 	if (rc != 0)
-		fail_msg("circlectl verify exited %d (0: all agree, 1: mismatch, 2: cannot tell)", rc);
+		fail_msg("circlectl verify exited %d (0: all agree, 1: mismatch, 2: cannot tell)",
+			 rc);
 }

@@ -36,10 +36,10 @@
 
 struct rel_env {
 	unsigned short port;
-	const char *run_dir;    /* NULL when unknown */
-	const char *dev;        /* NULL when unknown */
+	const char *run_dir; /* NULL when unknown */
+	const char *dev;     /* NULL when unknown */
 	const char *circlectl;
-	const char *db_config;  /* NULL when unset */
+	const char *db_config; /* NULL when unset */
 };
 
 /* Reads the environment; 0, or -1 (with a message) when it is unusable. */
@@ -65,8 +65,8 @@ char *rel_json_quote(const char *s);
  * headers: "Name: value" lines, NULL-terminated, or NULL.
  */
 int rel_request(struct http_response *r, const char *method, const char *target,
-		const char *const *headers, const char *body, size_t body_len,
-		int timeout_ms, long long *latency_ms);
+		const char *const *headers, const char *body, size_t body_len, int timeout_ms,
+		long long *latency_ms);
 
 /*
  * Sends raw bytes and reads whatever comes back until the server closes,

@@ -56,21 +56,24 @@ static struct {
 	size_t nthreads;
 } fx;
 
-static void start_thread(void *(*fn)(void *), void *arg)
+static void
+start_thread(void *(*fn)(void *), void *arg)
 {
 	assert_true(fx.nthreads < MAX_WORKERS + 1);
 	assert_int_equal(pthread_create(&fx.threads[fx.nthreads], NULL, fn, arg), 0);
 	fx.nthreads++;
 }
 
-static void join_threads(void)
+static void
+join_threads(void)
 {
 	for (size_t i = 0; i < fx.nthreads; i++)
 		pthread_join(fx.threads[i], NULL);
 	fx.nthreads = 0;
 }
 
-static void release_lock(void)
+static void
+release_lock(void)
 {
 	char why[512];
 
@@ -85,14 +88,16 @@ static void release_lock(void)
 /* How many workers each pool had when the tests began. */
 static size_t initial_command, initial_query;
 
-static size_t live_workers(const char *pool)
+static size_t
+live_workers(const char *pool)
 {
 	pid_t pids[MAX_WORKERS];
 
 	return rel_pool_pids(pool, pids, MAX_WORKERS);
 }
 
-static int group_setup(void **state)
+static int
+group_setup(void **state)
 {
 	(void)state;
 	initial_command = live_workers("command");
@@ -100,7 +105,8 @@ static int group_setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	(void)state;
 	release_lock();
@@ -110,9 +116,9 @@ static int teardown(void **state)
 	ledger_free(fx.ledger);
 	fx.ledger = NULL;
 	/* a test that failed half-way may leave its fault behind */
-	if (rel_env()->dev && (rel_wait_healthy(1000) < 0 || rel_db_pid() < 0 ||
-			       live_workers("command") < initial_command ||
-			       live_workers("query") < initial_query)) {
+	if (rel_env()->dev &&
+	    (rel_wait_healthy(1000) < 0 || rel_db_pid() < 0 ||
+	     live_workers("command") < initial_command || live_workers("query") < initial_query)) {
 		printf("  the service is not whole after the test: ./dev up\n");
 		if (rel_dev_up(180) != 0)
 			printf("  ./dev up failed\n");
@@ -124,7 +130,10 @@ static const struct load_config fault_load = {
 	.threads = 16,
 	.max_ms = 90000,
 	.max_requests = 400000,
-	.get_weight = 55, .list_weight = 10, .update_weight = 30, .create_weight = 5,
+	.get_weight = 55,
+	.list_weight = 10,
+	.update_weight = 30,
+	.create_weight = 5,
 	.shared_circles = 4,
 	.shared_update_pct = 20,
 	.backoff_ms = 20,
@@ -133,7 +142,8 @@ static const struct load_config fault_load = {
 
 /* ------------------------------------------------------------ helpers */
 
-static void need_service_control(void)
+static void
+need_service_control(void)
 {
 	const struct rel_env *e = rel_env();
 
@@ -144,12 +154,12 @@ static void need_service_control(void)
 }
 
 /* Creates a circle; its id into id. */
-static void create_circle(const char *prefix, int capacity, char id[REL_ID_LEN + 1],
-			  struct ledger *ledger)
+static void
+create_circle(const char *prefix, int capacity, char id[REL_ID_LEN + 1], struct ledger *ledger)
 {
 	char *name = rel_unique(prefix), *q = rel_json_quote(name);
 	char *body = rel_strf("{\"circle_name\":%s,\"capacity\":%d}", q, capacity);
-	const char *h[] = { CT_JSON, NULL };
+	const char *h[] = {CT_JSON, NULL};
 	struct http_response r;
 	json_object *o;
 	const char *got;
@@ -171,10 +181,11 @@ static void create_circle(const char *prefix, int capacity, char id[REL_ID_LEN +
 }
 
 /* A create, an update and reads of both: the service does its job again. */
-static void assert_round_trip(void)
+static void
+assert_round_trip(void)
 {
 	char id[REL_ID_LEN + 1], *path, *hist;
-	const char *h[] = { CT_JSON, NULL };
+	const char *h[] = {CT_JSON, NULL};
 	const char *body = "{\"capacity\":44,\"version\":1}";
 	struct http_response r;
 	json_object *o, *ev;
@@ -206,7 +217,8 @@ static void assert_round_trip(void)
 }
 
 /* The load's answers were all allowed, all in time. */
-static void assert_load_clean(const struct load_stats *s)
+static void
+assert_load_clean(const struct load_stats *s)
 {
 	if (s->no_answer > 0)
 		fail_msg("%ld requests got no answer within %d ms", s->no_answer,
@@ -220,7 +232,8 @@ static void assert_load_clean(const struct load_stats *s)
 }
 
 /* Once recovered, a window of load with no 503 at all. */
-static void assert_no_503_window(struct load *l, int ms)
+static void
+assert_no_503_window(struct load *l, int ms)
 {
 	struct load_stats a, b;
 
@@ -241,7 +254,8 @@ static void assert_no_503_window(struct load *l, int ms)
  * answered 503 settle with their key, every acknowledged write found,
  * projections agree with their events, the service works.
  */
-static void finish(struct load *l, struct ledger *ledger, long long t0, const char *title)
+static void
+finish(struct load *l, struct ledger *ledger, long long t0, const char *title)
 {
 	struct load_stats s;
 	long retried = 0, retry_failed;
@@ -253,7 +267,8 @@ static void finish(struct load *l, struct ledger *ledger, long long t0, const ch
 	assert_load_clean(&s);
 	retry_failed = load_retry_creates(l, &retried);
 	printf("  %s: %ld creates answered 503 sent again with their Idempotency-Key, "
-	       "%ld not 201\n", title, retried, retry_failed);
+	       "%ld not 201\n",
+	       title, retried, retry_failed);
 	assert_int_equal(retry_failed, 0);
 	lost = ledger_verify(ledger, &verified);
 	total_verified += (long)verified;
@@ -266,14 +281,16 @@ static void finish(struct load *l, struct ledger *ledger, long long t0, const ch
 	assert_round_trip();
 }
 
-static void pool_pids_checked(const char *pool, pid_t *pids, size_t *n)
+static void
+pool_pids_checked(const char *pool, pid_t *pids, size_t *n)
 {
 	*n = rel_pool_pids(pool, pids, MAX_WORKERS);
 	if (*n == 0)
 		fail_msg("no live %s worker in %s/%s.pid", pool, rel_env()->run_dir, pool);
 }
 
-static int same_pids(const pid_t *a, size_t na, const pid_t *b, size_t nb)
+static int
+same_pids(const pid_t *a, size_t na, const pid_t *b, size_t nb)
 {
 	if (na != nb)
 		return 0;
@@ -285,7 +302,8 @@ static int same_pids(const pid_t *a, size_t na, const pid_t *b, size_t nb)
 
 /* ------------------------------------------------------------ a: MariaDB SIGKILL */
 
-static void test_database_sigkill(void **state)
+static void
+test_database_sigkill(void **state)
 {
 	pid_t db, cmd[MAX_WORKERS], qry[MAX_WORKERS], cmd2[MAX_WORKERS], qry2[MAX_WORKERS];
 	size_t ncmd, nqry, ncmd2, nqry2;
@@ -315,8 +333,8 @@ static void test_database_sigkill(void **state)
 	for (int i = 0; i < 100 && rel_alive(db); i++)
 		rel_sleep_ms(100);
 	assert_false(rel_alive(db));
-	printf("  fault: mariadbd (pid %d) killed with SIGKILL at %.1f s into the load\n",
-	       (int)db, (double)(t_kill - t0) / 1000.0);
+	printf("  fault: mariadbd (pid %d) killed with SIGKILL at %.1f s into the load\n", (int)db,
+	       (double)(t_kill - t0) / 1000.0);
 	/* the load meets a database that is gone */
 	rel_sleep_ms(2000);
 	load_snapshot(fx.load, &down);
@@ -333,7 +351,8 @@ static void test_database_sigkill(void **state)
 	if (recovered < 0)
 		fail_msg("GET /health not 200 within 30 s of the database's start");
 	printf("  recovered: mariadbd started again, /health 200 after %lld ms more, "
-	       "%.1f s after the kill\n", recovered, (double)(rel_now_ms() - t_kill) / 1000.0);
+	       "%.1f s after the kill\n",
+	       recovered, (double)(rel_now_ms() - t_kill) / 1000.0);
 	rel_sleep_ms(2000);
 	assert_no_503_window(fx.load, 2000);
 
@@ -351,7 +370,7 @@ static void test_database_sigkill(void **state)
 struct victim {
 	const char *path;
 	int capacity;
-	int status;          /* 0: no answer */
+	int status; /* 0: no answer */
 	long long answered_at;
 	char body[256];
 };
@@ -360,15 +379,16 @@ struct victim {
 static struct victim victims[MAX_WORKERS];
 
 /* A PUT that will wait on the held row lock inside a command worker. */
-static void *victim_main(void *arg)
+static void *
+victim_main(void *arg)
 {
 	struct victim *v = arg;
 	char *body = rel_strf("{\"capacity\":%d,\"version\":1}", v->capacity);
-	const char *h[] = { CT_JSON, NULL };
+	const char *h[] = {CT_JSON, NULL};
 	struct http_response r;
 
-	if (rel_request(&r, "PUT", v->path, h, body, strlen(body), REL_CLIENT_TIMEOUT_MS,
-			NULL) == 0) {
+	if (rel_request(&r, "PUT", v->path, h, body, strlen(body), REL_CLIENT_TIMEOUT_MS, NULL) ==
+	    0) {
 		v->status = r.status;
 		snprintf(v->body, sizeof(v->body), "%s", r.body);
 		if (r.status == 503 && !rel_is_problem(&r, 503, "service_unavailable"))
@@ -381,7 +401,8 @@ static void *victim_main(void *arg)
 }
 
 /* GET /circle/{id}'s version. */
-static int64_t circle_version(const char *path)
+static int64_t
+circle_version(const char *path)
 {
 	struct http_response r;
 	json_object *o;
@@ -397,7 +418,8 @@ static int64_t circle_version(const char *path)
 	return version;
 }
 
-static void test_worker_sigkill(void **state)
+static void
+test_worker_sigkill(void **state)
 {
 	static char path[64];
 	pid_t cmd[MAX_WORKERS], after[MAX_WORKERS], victim_pid;
@@ -428,7 +450,7 @@ static void test_worker_sigkill(void **state)
 	if (dbs_lock_circle(fx.lock, id, why, sizeof(why)) != 0)
 		fail_msg("lock: %s", why);
 	for (size_t i = 0; i < ncmd; i++) {
-		victims[i] = (struct victim){ .path = path, .capacity = 100 + (int)i };
+		victims[i] = (struct victim){.path = path, .capacity = 100 + (int)i};
 		start_thread(victim_main, &victims[i]);
 	}
 	rel_sleep_ms(1000);
@@ -439,7 +461,8 @@ static void test_worker_sigkill(void **state)
 	for (int i = 0; i < 50 && rel_alive(victim_pid); i++)
 		rel_sleep_ms(20);
 	printf("  fault: command worker pid %d (of %zu) killed with SIGKILL while %zu updates "
-	       "waited on a row lock\n", (int)victim_pid, ncmd, ncmd);
+	       "waited on a row lock\n",
+	       (int)victim_pid, ncmd, ncmd);
 	rel_sleep_ms(500);
 	t_release = rel_now_ms();
 	release_lock();
@@ -460,13 +483,14 @@ static void test_worker_sigkill(void **state)
 	}
 	if (ncut != 1)
 		fail_msg("%zu updates were answered 503 between the kill and the lock's release, "
-			 "expected the 1 the killed worker was serving", ncut);
+			 "expected the 1 the killed worker was serving",
+			 ncut);
 	if (nok > 1)
 		fail_msg("%zu updates at version 1 all succeeded", nok);
 	/* The cut update was rolled back: the circle moved by the others only. */
 	version = circle_version(path);
-	printf("  circle %s: version %lld after %zu successful update(s)\n", id,
-	       (long long)version, nok);
+	printf("  circle %s: version %lld after %zu successful update(s)\n", id, (long long)version,
+	       nok);
 	assert_int_equal(version, 1 + (int64_t)nok);
 
 	/* ./dev restores the pool while the load goes on */
@@ -474,8 +498,7 @@ static void test_worker_sigkill(void **state)
 	if (rc != 0)
 		fail_msg("./dev up exited %d", rc);
 	pool_pids_checked("command", after, &nafter);
-	printf("  restored: the command pool has %zu live worker(s), as before the kill\n",
-	       nafter);
+	printf("  restored: the command pool has %zu live worker(s), as before the kill\n", nafter);
 	assert_int_equal(nafter, ncmd);
 	for (size_t i = 0; i < nafter; i++)
 		assert_int_not_equal(after[i], victim_pid);
@@ -500,10 +523,11 @@ struct blocker {
 static struct blocker blockers[MAX_WORKERS];
 
 /* PUTs to the locked circle, one after the other, until `until`. */
-static void *blocker_main(void *arg)
+static void *
+blocker_main(void *arg)
 {
 	struct blocker *b = arg;
-	const char *h[] = { CT_JSON, NULL };
+	const char *h[] = {CT_JSON, NULL};
 	const char *body = "{\"capacity\":77,\"version\":1}";
 
 	b->min_ms = -1;
@@ -544,7 +568,8 @@ struct reader {
 static struct reader reader;
 
 /* Reads of the locked circle itself: they must not wait for the lock. */
-static void *reader_main(void *arg)
+static void *
+reader_main(void *arg)
 {
 	struct reader *rd = arg;
 
@@ -555,7 +580,8 @@ static void *reader_main(void *arg)
 		long long ms;
 
 		rd->sent++;
-		if (rel_request(&r, "GET", rd->path, NULL, NULL, 0, REL_CLIENT_TIMEOUT_MS, &ms) != 0) {
+		if (rel_request(&r, "GET", rd->path, NULL, NULL, 0, REL_CLIENT_TIMEOUT_MS, &ms) !=
+		    0) {
 			snprintf(rd->last_bad, sizeof(rd->last_bad), "no answer");
 			continue;
 		}
@@ -573,13 +599,14 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
-static void test_row_lock(void **state)
+static void
+test_row_lock(void **state)
 {
 	static char path[64];
 	pid_t cmd[MAX_WORKERS];
 	size_t ncmd, nblockers;
 	char id[REL_ID_LEN + 1], why[512];
-	const char *h[] = { CT_JSON, NULL };
+	const char *h[] = {CT_JSON, NULL};
 	const char *body = "{\"capacity\":88,\"version\":1}";
 	struct load_stats before, during;
 	struct http_response r;
@@ -610,10 +637,10 @@ static void test_row_lock(void **state)
 	faults_injected++;
 	printf("  fault: the projection row of %s locked FOR UPDATE by another session\n", id);
 	for (size_t i = 0; i < nblockers; i++) {
-		blockers[i] = (struct blocker){ .path = path, .until = t_lock + 11000 };
+		blockers[i] = (struct blocker){.path = path, .until = t_lock + 11000};
 		start_thread(blocker_main, &blockers[i]);
 	}
-	reader = (struct reader){ .path = path, .until = t_lock + 11000 };
+	reader = (struct reader){.path = path, .until = t_lock + 11000};
 	start_thread(reader_main, &reader);
 	join_threads();
 	load_snapshot(fx.load, &during);
@@ -621,19 +648,23 @@ static void test_row_lock(void **state)
 		struct blocker *b = &blockers[i];
 
 		printf("  blocked updates (client %zu): %d sent, %d answered 503, %d other; "
-		       "%lld..%lld ms each\n", i, b->sent, b->refused, b->other, b->min_ms, b->max_ms);
+		       "%lld..%lld ms each\n",
+		       i, b->sent, b->refused, b->other, b->min_ms, b->max_ms);
 		if (b->other > 0)
 			fail_msg("an update of the locked circle answered %s", b->other_body);
 		if (b->min_ms < LOCK_WAIT_MS - 500 || b->max_ms > LOCK_WAIT_MS + 3000)
 			fail_msg("an update of the locked circle took %lld..%lld ms, not about the "
-				 "%d ms lock wait", b->min_ms, b->max_ms, LOCK_WAIT_MS);
+				 "%d ms lock wait",
+				 b->min_ms, b->max_ms, LOCK_WAIT_MS);
 		sent += b->sent;
 		refused += b->refused;
 	}
 	printf("  reads of the locked circle: %d sent, %d answered 200 at version 1, "
-	       "max %lld ms\n", reader.sent, reader.ok, reader.max_ms);
+	       "max %lld ms\n",
+	       reader.sent, reader.ok, reader.max_ms);
 	printf("  the rest of the load while locked: %ld requests, %ld GET of a circle, "
-	       "2xx %ld\n", during.requests - before.requests, during.gets - before.gets,
+	       "2xx %ld\n",
+	       during.requests - before.requests, during.gets - before.gets,
 	       during.s2xx - before.s2xx);
 	if (reader.ok != reader.sent)
 		fail_msg("a read of the locked circle answered %s", reader.last_bad);
@@ -657,7 +688,8 @@ static void test_row_lock(void **state)
 	finish(fx.load, fx.ledger, t0, "row lock");
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_database_sigkill, teardown),

@@ -36,11 +36,11 @@ static long hostile_sent, refused, stored;
 static struct {
 	char id[REL_ID_LEN + 1];
 	char path[64];
-	char *body;           /* GET /circle/{id} as it was */
+	char *body; /* GET /circle/{id} as it was */
 	char *etag;
-	uint64_t page_hash;   /* GET /circle?limit=1000 as it was */
-	char fp[128];         /* counts and highest event position */
-	char fp_full[256];    /* and the projection table's checksum */
+	uint64_t page_hash; /* GET /circle?limit=1000 as it was */
+	char fp[128];       /* counts and highest event position */
+	char fp_full[256];  /* and the projection table's checksum */
 } before;
 
 /* A read-only session for the fingerprints. */
@@ -53,7 +53,8 @@ struct buf {
 	size_t n, cap;
 };
 
-static void buf_add(struct buf *b, const void *data, size_t len)
+static void
+buf_add(struct buf *b, const void *data, size_t len)
 {
 	if (b->n + len + 1 > b->cap) {
 		size_t cap = (b->n + len + 1) * 2;
@@ -68,15 +69,21 @@ static void buf_add(struct buf *b, const void *data, size_t len)
 	b->p[b->n] = '\0';
 }
 
-static void buf_str(struct buf *b, const char *s) { buf_add(b, s, strlen(s)); }
+static void
+buf_str(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
 
-static void buf_fill(struct buf *b, char c, size_t len)
+static void
+buf_fill(struct buf *b, char c, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		buf_add(b, &c, 1);
 }
 
-static uint64_t fnv1a(uint64_t h, const char *p, size_t n)
+static uint64_t
+fnv1a(uint64_t h, const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		h ^= (unsigned char)p[i];
@@ -86,7 +93,8 @@ static uint64_t fnv1a(uint64_t h, const char *p, size_t n)
 }
 
 /* The first page of the list, hashed. */
-static uint64_t first_page_hash(void)
+static uint64_t
+first_page_hash(void)
 {
 	struct http_response r;
 	uint64_t h;
@@ -99,7 +107,8 @@ static uint64_t first_page_hash(void)
 	return h;
 }
 
-static void fingerprint(int full, char *out, size_t out_len)
+static void
+fingerprint(int full, char *out, size_t out_len)
 {
 	char why[512];
 
@@ -107,7 +116,8 @@ static void fingerprint(int full, char *out, size_t out_len)
 		fail_msg("fingerprint: %s", why);
 }
 
-static void take_snapshot(void)
+static void
+take_snapshot(void)
 {
 	struct http_response r;
 
@@ -127,7 +137,8 @@ static void take_snapshot(void)
 
 /* The service is well and nothing changed: health, the circle, the list,
  * the stored events and projections. */
-static void assert_unchanged(const char *after_what)
+static void
+assert_unchanged(const char *after_what)
 {
 	struct http_response r;
 	char fp[sizeof(before.fp)];
@@ -137,8 +148,8 @@ static void assert_unchanged(const char *after_what)
 		fail_msg("after %s: GET /health answered %d", after_what, r.status);
 	http_response_free(&r);
 	rel_expect_answer(&r, "GET", before.path, NULL, NULL, 0);
-	if (r.status != 200 || strcmp(r.body, before.body) != 0 ||
-	    !http_header(&r, "ETag") || strcmp(http_header(&r, "ETag"), before.etag) != 0)
+	if (r.status != 200 || strcmp(r.body, before.body) != 0 || !http_header(&r, "ETag") ||
+	    strcmp(http_header(&r, "ETag"), before.etag) != 0)
 		fail_msg("after %s: the circle changed: %d %s (was %s)", after_what, r.status,
 			 r.body, before.body);
 	http_response_free(&r);
@@ -146,11 +157,13 @@ static void assert_unchanged(const char *after_what)
 		fail_msg("after %s: the list changed", after_what);
 	fingerprint(0, fp, sizeof(fp));
 	if (strcmp(fp, before.fp) != 0)
-		fail_msg("after %s: the stored data changed: %s, was %s", after_what, fp, before.fp);
+		fail_msg("after %s: the stored data changed: %s, was %s", after_what, fp,
+			 before.fp);
 }
 
 /* At the end of a test: every projection row as it was, too. */
-static void assert_unchanged_full(void)
+static void
+assert_unchanged_full(void)
 {
 	char fp[sizeof(before.fp_full)];
 
@@ -162,8 +175,8 @@ static void assert_unchanged_full(void)
 
 /* A refusal: a 4xx problem (the given status when not 0), no header the
  * request tried to inject. */
-static void assert_refused(const struct http_response *r, int status, const char *code,
-			   const char *what)
+static void
+assert_refused(const struct http_response *r, int status, const char *code, const char *what)
 {
 	hostile_sent++;
 	if (r->status < 400 || r->status > 499 || (status && r->status != status))
@@ -180,8 +193,9 @@ static void assert_refused(const struct http_response *r, int status, const char
 }
 
 /* One request, refused, and nothing changed by it. */
-static void refuse(const char *method, const char *target, const char *const *headers,
-		   const char *body, size_t body_len, int status, const char *code)
+static void
+refuse(const char *method, const char *target, const char *const *headers, const char *body,
+       size_t body_len, int status, const char *code)
 {
 	struct http_response r;
 	char *what = rel_strf("%s %.80s", method, target);
@@ -193,16 +207,17 @@ static void refuse(const char *method, const char *target, const char *const *he
 	free(what);
 }
 
-static void refuse_json(const char *method, const char *target, const char *body, int status,
-			const char *code)
+static void
+refuse_json(const char *method, const char *target, const char *body, int status, const char *code)
 {
-	const char *h[] = { CT_JSON, NULL };
+	const char *h[] = {CT_JSON, NULL};
 
 	refuse(method, target, h, body, strlen(body), status, code);
 }
 
 /* Raw bytes as the whole request: refused, nothing changed. */
-static void refuse_raw(const char *label, const char *raw, size_t len, int status)
+static void
+refuse_raw(const char *label, const char *raw, size_t len, int status)
 {
 	struct http_response r;
 	char *what = rel_strf("raw request (%s)", label);
@@ -220,7 +235,8 @@ static void refuse_raw(const char *label, const char *raw, size_t len, int statu
  * HTTP/0.9 request and answer with a body alone. Either way the answer must
  * come at once and be a 4xx problem, and nothing may change.
  */
-static void refuse_raw_any(const char *label, const char *raw, size_t len)
+static void
+refuse_raw_any(const char *label, const char *raw, size_t len)
 {
 	char *out = NULL, *what = rel_strf("raw request (%s)", label);
 	size_t n = 0;
@@ -251,8 +267,8 @@ static void refuse_raw_any(const char *label, const char *raw, size_t len)
 
 /* A raw request: line, then "Host" and "Connection: close", then the given
  * header bytes, then a body with its length when body is not NULL. */
-static void raw_request(struct buf *b, const char *line, const char *hdrs, size_t hdrs_len,
-			const char *body)
+static void
+raw_request(struct buf *b, const char *line, const char *hdrs, size_t hdrs_len, const char *body)
 {
 	b->n = 0;
 	buf_str(b, line);
@@ -270,12 +286,12 @@ static void raw_request(struct buf *b, const char *line, const char *hdrs, size_
 }
 
 /* A create that must succeed; its id into id. */
-static void create_ok(const char *name, int capacity, const char *extra,
-		      char id[REL_ID_LEN + 1])
+static void
+create_ok(const char *name, int capacity, const char *extra, char id[REL_ID_LEN + 1])
 {
 	char *q = rel_json_quote(name);
 	char *body = rel_strf("{\"circle_name\":%s,\"capacity\":%d}", q, capacity);
-	const char *h[] = { CT_JSON, extra, NULL };
+	const char *h[] = {CT_JSON, extra, NULL};
 	struct http_response r;
 	json_object *o;
 	const char *got;
@@ -296,7 +312,8 @@ static void create_ok(const char *name, int capacity, const char *extra,
 }
 
 /* The id just below id, so that ?after= it lists id first. */
-static void id_before(const char *id, char out[REL_ID_LEN + 1])
+static void
+id_before(const char *id, char out[REL_ID_LEN + 1])
 {
 	snprintf(out, REL_ID_LEN + 1, "%s", id);
 	for (int i = REL_ID_LEN - 1; i >= 0; i--) {
@@ -312,7 +329,8 @@ static void id_before(const char *id, char out[REL_ID_LEN + 1])
 
 /* The name reads back byte-equal everywhere: the circle, the list, the
  * history's event at version. */
-static void assert_name_everywhere(const char *id, const char *name, int version)
+static void
+assert_name_everywhere(const char *id, const char *name, int version)
 {
 	char *path = rel_strf("/circle/%s", id), *hist = rel_strf("/circle/%s/events", id);
 	char prev[REL_ID_LEN + 1], *list;
@@ -367,9 +385,10 @@ static void assert_name_everywhere(const char *id, const char *name, int version
 
 /* ------------------------------------------------------------ setup */
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
-	const char *h[] = { CT_JSON, "If-Match: \"1\"", NULL };
+	const char *h[] = {CT_JSON, "If-Match: \"1\"", NULL};
 	const char *body = "{\"capacity\":42}";
 	char *name = rel_unique("rel-sentinel-");
 	struct http_response r;
@@ -395,7 +414,8 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	(void)state;
 	dbs_close(db);
@@ -406,7 +426,8 @@ static int teardown(void **state)
 
 /* ------------------------------------------------------------ SQL */
 
-static void test_sql_in_every_field(void **state)
+static void
+test_sql_in_every_field(void **state)
 {
 	static const char *const names[] = {
 		"'); DROP TABLE circle_events; --",
@@ -415,13 +436,14 @@ static void test_sql_in_every_field(void **state)
 		"' OR 1=1 LIMIT 1 -- ",
 		"1; DELETE FROM circle_projections WHERE 1=1; --",
 		"\\'; SELECT SLEEP(10); -- \\",
-		"%_%' UNION SELECT circle_id, name, capacity, version, deleted FROM circle_projections -- ",
+		"%_%' UNION SELECT circle_id, name, capacity, version, deleted FROM "
+		"circle_projections -- ",
 		"`; TRUNCATE circle_events; `",
 		"/*!50000 DROP*/ TABLE idempotency_keys; #",
 		"'||(SELECT payload FROM circle_events LIMIT 1)||'",
 		"\\\\\\\" \\x27 \\0 %00 \\Z 😀 Ｆｏｏ",
 	};
-	const char *h[] = { CT_JSON, NULL };
+	const char *h[] = {CT_JSON, NULL};
 	char id[REL_ID_LEN + 1], again[REL_ID_LEN + 1];
 	char *key, *name, *target;
 
@@ -486,12 +508,13 @@ static void test_sql_in_every_field(void **state)
 	refuse("DELETE", target, NULL, NULL, 0, 400, "invalid_parameter");
 	free(target);
 	{
-		const char *hm[] = { CT_JSON, "If-Match: \"2' OR '1'='1\"", NULL };
+		const char *hm[] = {CT_JSON, "If-Match: \"2' OR '1'='1\"", NULL};
 		const char *b = "{\"capacity\":9}";
 
 		refuse("PUT", before.path, hm, b, strlen(b), 400, "invalid_header");
 	}
-	refuse_json("PUT", before.path, "{\"capacity\":9,\"version\":\"2; DROP TABLE x\"}", 400, "invalid_field");
+	refuse_json("PUT", before.path, "{\"capacity\":9,\"version\":\"2; DROP TABLE x\"}", 400,
+		    "invalid_field");
 	refuse_json("PUT", before.path, "{\"capacity\":\"9) OR (1=1\",\"version\":2}", 400,
 		    "invalid_field");
 
@@ -502,9 +525,10 @@ static void test_sql_in_every_field(void **state)
 
 /* ------------------------------------------------------------ raw bytes */
 
-static void test_control_bytes_in_headers_and_ids(void **state)
+static void
+test_control_bytes_in_headers_and_ids(void **state)
 {
-	struct buf b = { 0 };
+	struct buf b = {0};
 	char *put_line = rel_strf("PUT %s HTTP/1.1", before.path);
 	char *create_body = rel_strf("{\"circle_name\":\"%s\",\"capacity\":9}", "rel-hostile-raw");
 	const char *upd = "{\"capacity\":99}";
@@ -514,14 +538,22 @@ static void test_control_bytes_in_headers_and_ids(void **state)
 		const char *hdrs;
 		size_t len;
 	} if_match[] = {
-		{ "CR inside If-Match", BYTES("Content-Type: application/json\r\nIf-Match: \"2\"\r\"3\"\r\n") },
-		{ "NUL inside If-Match", BYTES("Content-Type: application/json\r\nIf-Match: \"2\0\"\r\n") },
-		{ "NUL after If-Match", BYTES("Content-Type: application/json\r\nIf-Match: \"2\"\0x\r\n") },
-		{ "NUL in a header name", BYTES("Content-Type: application/json\r\nIf-Match: \"2\"\r\nX-\0A: 1\r\n") },
-		{ "folded If-Match", BYTES("Content-Type: application/json\r\nIf-Match: \"2\"\r\n \"3\"\r\n") },
-		{ "bare LF splits If-Match", BYTES("Content-Type: application/json\r\nIf-Match: \"2\nX\"\r\n") },
-		{ "CR in Content-Type", BYTES("Content-Type: application/json\rX\r\nIf-Match: \"2\"\r\n") },
-		{ "DEL inside If-Match", BYTES("Content-Type: application/json\r\nIf-Match: \"2\x7f\"\r\n") },
+		{"CR inside If-Match",
+		 BYTES("Content-Type: application/json\r\nIf-Match: \"2\"\r\"3\"\r\n")},
+		{"NUL inside If-Match",
+		 BYTES("Content-Type: application/json\r\nIf-Match: \"2\0\"\r\n")},
+		{"NUL after If-Match",
+		 BYTES("Content-Type: application/json\r\nIf-Match: \"2\"\0x\r\n")},
+		{"NUL in a header name",
+		 BYTES("Content-Type: application/json\r\nIf-Match: \"2\"\r\nX-\0A: 1\r\n")},
+		{"folded If-Match",
+		 BYTES("Content-Type: application/json\r\nIf-Match: \"2\"\r\n \"3\"\r\n")},
+		{"bare LF splits If-Match",
+		 BYTES("Content-Type: application/json\r\nIf-Match: \"2\nX\"\r\n")},
+		{"CR in Content-Type",
+		 BYTES("Content-Type: application/json\rX\r\nIf-Match: \"2\"\r\n")},
+		{"DEL inside If-Match",
+		 BYTES("Content-Type: application/json\r\nIf-Match: \"2\x7f\"\r\n")},
 	};
 
 	(void)state;
@@ -538,11 +570,18 @@ static void test_control_bytes_in_headers_and_ids(void **state)
 			const char *hdrs;
 			size_t len;
 		} keys[] = {
-			{ "NUL in Idempotency-Key", BYTES("Content-Type: application/json\r\nIdempotency-Key: ab\0cd\r\n") },
-			{ "CR in Idempotency-Key", BYTES("Content-Type: application/json\r\nIdempotency-Key: ab\rcd\r\n") },
-			{ "TAB in Idempotency-Key", BYTES("Content-Type: application/json\r\nIdempotency-Key: ab\tcd\r\n") },
-			{ "0x01 in Idempotency-Key", BYTES("Content-Type: application/json\r\nIdempotency-Key: ab\x01" "cd\r\n") },
-			{ "0xff in Idempotency-Key", BYTES("Content-Type: application/json\r\nIdempotency-Key: ab\xff" "cd\r\n") },
+			{"NUL in Idempotency-Key",
+			 BYTES("Content-Type: application/json\r\nIdempotency-Key: ab\0cd\r\n")},
+			{"CR in Idempotency-Key",
+			 BYTES("Content-Type: application/json\r\nIdempotency-Key: ab\rcd\r\n")},
+			{"TAB in Idempotency-Key",
+			 BYTES("Content-Type: application/json\r\nIdempotency-Key: ab\tcd\r\n")},
+			{"0x01 in Idempotency-Key",
+			 BYTES("Content-Type: application/json\r\nIdempotency-Key: ab\x01"
+			       "cd\r\n")},
+			{"0xff in Idempotency-Key",
+			 BYTES("Content-Type: application/json\r\nIdempotency-Key: ab\xff"
+			       "cd\r\n")},
 		};
 
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -554,8 +593,8 @@ static void test_control_bytes_in_headers_and_ids(void **state)
 
 	/* bad bytes in the id of a write that would otherwise succeed */
 	{
-		static const char *const tails[] = { "%00", "%0d%0a", "%0d%0aX-Injected:%20yes",
-						     "%0a", "%ff", "%c0%af", "/.." };
+		static const char *const tails[] = {
+			"%00", "%0d%0a", "%0d%0aX-Injected:%20yes", "%0a", "%ff", "%c0%af", "/.."};
 		const char *hdr = "Content-Type: application/json\r\nIf-Match: \"2\"\r\n";
 
 		for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
@@ -595,10 +634,14 @@ static void test_control_bytes_in_headers_and_ids(void **state)
 	/* framing: lengths that contradict each other or make no sense */
 	{
 		static const char *const framing[] = {
-			"Content-Type: application/json\r\nIf-Match: \"2\"\r\nContent-Length: 15\r\nContent-Length: 14\r\n",
-			"Content-Type: application/json\r\nIf-Match: \"2\"\r\nContent-Length: -15\r\n",
-			"Content-Type: application/json\r\nIf-Match: \"2\"\r\nContent-Length: 99999999999999999999\r\n",
-			"Content-Type: application/json\r\nIf-Match: \"2\"\r\nContent-Length: 1 5\r\n",
+			"Content-Type: application/json\r\nIf-Match: \"2\"\r\nContent-Length: "
+			"15\r\nContent-Length: 14\r\n",
+			"Content-Type: application/json\r\nIf-Match: \"2\"\r\nContent-Length: "
+			"-15\r\n",
+			"Content-Type: application/json\r\nIf-Match: \"2\"\r\nContent-Length: "
+			"99999999999999999999\r\n",
+			"Content-Type: application/json\r\nIf-Match: \"2\"\r\nContent-Length: 1 "
+			"5\r\n",
 		};
 
 		for (size_t i = 0; i < sizeof(framing) / sizeof(framing[0]); i++) {
@@ -622,15 +665,27 @@ static void test_control_bytes_in_headers_and_ids(void **state)
 
 /* ------------------------------------------------------------ UTF-8 */
 
-static void test_invalid_utf8(void **state)
+static void
+test_invalid_utf8(void **state)
 {
 	static const char *const bad[] = {
-		"\xff", "\xfe\xff", "\x80", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80",
-		"\xed\xbf\xbf", "\xf4\x90\x80\x80", "\xf8\x88\x80\x80\x80", "\xfc\x84\x80\x80\x80\x80",
-		"\xe2\x82", "ok\xc3", "\xc3\x28", "a\xf0\x9f\x98",
+		"\xff",
+		"\xfe\xff",
+		"\x80",
+		"\xc0\xaf",
+		"\xe0\x80\xaf",
+		"\xed\xa0\x80",
+		"\xed\xbf\xbf",
+		"\xf4\x90\x80\x80",
+		"\xf8\x88\x80\x80\x80",
+		"\xfc\x84\x80\x80\x80\x80",
+		"\xe2\x82",
+		"ok\xc3",
+		"\xc3\x28",
+		"a\xf0\x9f\x98",
 	};
-	const char *h[] = { CT_JSON, "If-Match: \"2\"", NULL };
-	struct buf b = { 0 };
+	const char *h[] = {CT_JSON, "If-Match: \"2\"", NULL};
+	struct buf b = {0};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -655,7 +710,8 @@ static void test_invalid_utf8(void **state)
 		raw_request(&b, "GET /circle?after=\xc0\xaf HTTP/1.1", "", 0, NULL);
 		refuse_raw("overlong UTF-8 in after", b.p, b.n, 400);
 		line = rel_strf("PUT %s HTTP/1.1", before.path);
-		raw_request(&b, line, BYTES("Content-Type: application/json\r\nIf-Match: \"2\xc3\"\r\n"),
+		raw_request(&b, line,
+			    BYTES("Content-Type: application/json\r\nIf-Match: \"2\xc3\"\r\n"),
 			    "{\"capacity\":99}");
 		refuse_raw("invalid UTF-8 in If-Match", b.p, b.n, 400);
 		free(line);
@@ -666,10 +722,11 @@ static void test_invalid_utf8(void **state)
 
 /* ------------------------------------------------------------ JSON */
 
-static void test_deep_nesting(void **state)
+static void
+test_deep_nesting(void **state)
 {
-	const char *h[] = { CT_JSON, "If-Match: \"2\"", NULL };
-	struct buf b = { 0 };
+	const char *h[] = {CT_JSON, "If-Match: \"2\"", NULL};
+	struct buf b = {0};
 	int depth = 10000;
 
 	(void)state;
@@ -702,11 +759,13 @@ static void test_deep_nesting(void **state)
 	assert_unchanged_full();
 }
 
-static void test_duplicate_keys(void **state)
+static void
+test_duplicate_keys(void **state)
 {
 	static const char *const creates[] = {
 		"{\"circle_name\":\"rel-dup-a\",\"circle_name\":\"rel-dup-b\",\"capacity\":9}",
-		"{\"circle_name\":\"rel-dup-a\",\"circle\\u005fname\":\"rel-dup-b\",\"capacity\":9}",
+		"{\"circle_name\":\"rel-dup-a\",\"circle\\u005fname\":\"rel-dup-b\",\"capacity\":"
+		"9}",
 		"{\"circle_name\":\"rel-dup-a\",\"capacity\":9,\"capacity\":10}",
 		"{\"circle_name\":\"rel-dup-a\",\"capacity\":9,\"\\u0063apacity\":9}",
 	};
@@ -717,7 +776,7 @@ static void test_duplicate_keys(void **state)
 		"{\"circle_name\":\"x\",\"circle_name\":\"x\",\"version\":2}",
 		"{\"capacity\":50,\"v\\u0065rsion\":2,\"version\":2}",
 	};
-	const char *h[] = { CT_JSON, NULL };
+	const char *h[] = {CT_JSON, NULL};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(creates) / sizeof(creates[0]); i++)
@@ -725,19 +784,19 @@ static void test_duplicate_keys(void **state)
 	for (size_t i = 0; i < sizeof(updates) / sizeof(updates[0]); i++)
 		refuse("PUT", before.path, h, updates[i], strlen(updates[i]), 400, "invalid_json");
 	/* another spelling of a member is another member */
-	refuse_json("PUT", before.path, "{\"Capacity\":50,\"version\":2}", 400,
-		    "unknown_field");
+	refuse_json("PUT", before.path, "{\"Capacity\":50,\"version\":2}", 400, "unknown_field");
 	assert_unchanged_full();
 }
 
 /* ------------------------------------------------------------ sizes */
 
-static void test_big_body(void **state)
+static void
+test_big_body(void **state)
 {
 	size_t mib = 1024 * 1024;
 	char *big = malloc(mib + 1);
-	const char *h[] = { CT_JSON, "If-Match: \"2\"", NULL };
-	struct buf b = { 0 };
+	const char *h[] = {CT_JSON, "If-Match: \"2\"", NULL};
+	struct buf b = {0};
 
 	(void)state;
 	assert_non_null(big);
@@ -768,11 +827,12 @@ static void test_big_body(void **state)
 	assert_unchanged_full();
 }
 
-static void test_long_query_and_headers(void **state)
+static void
+test_long_query_and_headers(void **state)
 {
 	size_t n = 16 * 1024;
 	char *pad = malloc(n + 1), *t, *hdr;
-	const char *h[] = { CT_JSON, "If-Match: \"2\"", NULL };
+	const char *h[] = {CT_JSON, "If-Match: \"2\"", NULL};
 	const char *upd = "{\"capacity\":99}";
 	struct http_response r;
 
@@ -793,7 +853,7 @@ static void test_long_query_and_headers(void **state)
 	/* 16 KiB in one header of a write */
 	hdr = rel_strf("Idempotency-Key: %s", pad);
 	{
-		const char *hh[] = { CT_JSON, hdr, NULL };
+		const char *hh[] = {CT_JSON, hdr, NULL};
 		const char *body = "{\"circle_name\":\"rel-hostile-big-header\",\"capacity\":9}";
 
 		rel_expect_answer(&r, "POST", "/circle", hh, body, strlen(body));
@@ -816,7 +876,8 @@ static void test_long_query_and_headers(void **state)
 
 /* ------------------------------------------------------------ numbers */
 
-static void test_hostile_numbers(void **state)
+static void
+test_hostile_numbers(void **state)
 {
 	static const char *const updates[] = {
 		"{\"capacity\":1e400,\"version\":2}",
@@ -831,17 +892,20 @@ static void test_hostile_numbers(void **state)
 		"{\"capacity\":99,\"version\":4294967298}",
 	};
 	static const char *const tags[] = {
-		"If-Match: \"18446744073709551618\"", "If-Match: \"4294967298\"",
-		"If-Match: \"-2\"", "If-Match: \"2\", \"2\"", "If-Match: \"0x2\"",
+		"If-Match: \"18446744073709551618\"",
+		"If-Match: \"4294967298\"",
+		"If-Match: \"-2\"",
+		"If-Match: \"2\", \"2\"",
+		"If-Match: \"0x2\"",
 	};
-	const char *h[] = { CT_JSON, NULL };
+	const char *h[] = {CT_JSON, NULL};
 	const char *upd = "{\"capacity\":99}";
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(updates) / sizeof(updates[0]); i++)
 		refuse("PUT", before.path, h, updates[i], strlen(updates[i]), 0, NULL);
 	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
-		const char *hh[] = { CT_JSON, tags[i], NULL };
+		const char *hh[] = {CT_JSON, tags[i], NULL};
 
 		refuse("PUT", before.path, hh, upd, strlen(upd), 0, NULL);
 	}
@@ -858,7 +922,8 @@ static void test_hostile_numbers(void **state)
 	assert_unchanged_full();
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sql_in_every_field),

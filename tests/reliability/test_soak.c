@@ -27,7 +27,8 @@
 
 #define MAX_WORKERS 64
 
-static long env_long(const char *name, long dflt, long min, long max)
+static long
+env_long(const char *name, long dflt, long min, long max)
 {
 	const char *v = getenv(name);
 	char *end;
@@ -46,14 +47,15 @@ static long env_long(const char *name, long dflt, long min, long max)
 struct worker {
 	char pool[8];
 	pid_t pid;
-	int checked;    /* not under ASan or valgrind, which keep freed memory */
+	int checked; /* not under ASan or valgrind, which keep freed memory */
 	long warm_kb, end_kb;
 };
 
 /* Every live worker of both pools. */
-static size_t workers(struct worker *w, size_t max)
+static size_t
+workers(struct worker *w, size_t max)
 {
-	static const char *const pools[] = { "command", "query" };
+	static const char *const pools[] = {"command", "query"};
 	pid_t pids[MAX_WORKERS];
 	size_t n = 0;
 
@@ -71,7 +73,8 @@ static size_t workers(struct worker *w, size_t max)
 	return n;
 }
 
-static void test_soak(void **state)
+static void
+test_soak(void **state)
 {
 	long seconds = env_long("SOAK_SECONDS", 60, 5, 3600);
 	long conns = env_long("SOAK_CONNECTIONS", 64, 1, 1024);
@@ -82,7 +85,10 @@ static void test_soak(void **state)
 		.threads = (int)conns,
 		.max_ms = (int)seconds * 1000,
 		.max_requests = 50000000,
-		.get_weight = 80, .list_weight = 10, .update_weight = 9, .create_weight = 1,
+		.get_weight = 80,
+		.list_weight = 10,
+		.update_weight = 9,
+		.create_weight = 1,
 		.shared_circles = 8,
 		.shared_update_pct = 10,
 		.backoff_ms = 0,
@@ -122,9 +128,11 @@ static void test_soak(void **state)
 			   d * 100 > (long)max_pct * w[i].warm_kb;
 
 		printf("  RSS %-7s worker pid %-7d after warm-up %6ld KiB, at the end %6ld KiB, "
-		       "%+ld KiB%s\n", w[i].pool, (int)w[i].pid, w[i].warm_kb, w[i].end_kb, d,
-		       !over ? "" : w[i].checked ? "  OVER THE BOUND"
-						 : "  (over the bound, not enforced: ASan or valgrind)");
+		       "%+ld KiB%s\n",
+		       w[i].pool, (int)w[i].pid, w[i].warm_kb, w[i].end_kb, d,
+		       !over          ? ""
+		       : w[i].checked ? "  OVER THE BOUND"
+				      : "  (over the bound, not enforced: ASan or valgrind)");
 		/* ASan's quarantine and valgrind hold freed memory, so RSS grows
 		 * by design; there LeakSanitizer or memcheck find leaks instead. */
 		grew += over && w[i].checked;
@@ -156,7 +164,8 @@ static void test_soak(void **state)
 	ledger_free(ledger);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_soak),

@@ -30,13 +30,13 @@ struct fake_key {
 struct fake {
 	struct circle_event events[MAX_EVENTS];
 	size_t n_events;
-	struct circle rows[MAX_ROWS];           /* the projection */
+	struct circle rows[MAX_ROWS]; /* the projection */
 	size_t n_rows;
 	struct fake_key keys[MAX_KEYS];
 	size_t n_keys;
 	/* failures to answer, CE_OK for none */
 	enum cerr fail_load, fail_append, fail_idem;
-	unsigned fail_load_from;                /* loads from this one on fail, 0: none */
+	unsigned fail_load_from; /* loads from this one on fail, 0: none */
 	/* load answers a snapshot at the highest multiple of this version, 0: none */
 	uint32_t snapshot_every;
 	/* the next append loses a race: race_event is appended first */
@@ -202,7 +202,7 @@ fake_now(char out[CIRCLE_TIME_LEN + 1])
 	strcpy(out, NOW);
 }
 
-static const struct command_ctx ctx = { &store, fake_new_id, fake_now };
+static const struct command_ctx ctx = {&store, fake_new_id, fake_now};
 
 static int
 setup(void **state)
@@ -436,7 +436,7 @@ create_store_failures(void **state)
 	assert_int_equal(create_circle(&ctx, "football", 20, NULL, &c, &replayed, &info),
 			 CE_UNAVAILABLE);
 	assert_int_equal(info.code, CE_UNAVAILABLE);
-	fake.fail_append = CE_VERSION_MISMATCH;     /* cannot happen to a new id */
+	fake.fail_append = CE_VERSION_MISMATCH; /* cannot happen to a new id */
 	assert_int_equal(create_circle(&ctx, "football", 20, NULL, &c, &replayed, &info),
 			 CE_INTERNAL);
 	fake.fail_append = CE_OK;
@@ -490,8 +490,9 @@ update_ok(void **state)
 
 	/* the id matches in any case */
 	u = upd(NULL, 50, true, 4);
-	assert_int_equal(update_circle(&ctx, "AAAAAAAA-0000-4000-8000-000000000001", &u, &out,
-				       &info), CE_OK);
+	assert_int_equal(
+		update_circle(&ctx, "AAAAAAAA-0000-4000-8000-000000000001", &u, &out, &info),
+		CE_OK);
 	assert_int_equal(out.capacity, 50);
 }
 
@@ -556,8 +557,7 @@ update_errors(void **state)
 	must_create("baseball", 20);
 	u = upd(NULL, 30, true, 1);
 	assert_int_equal(update_circle(&ctx, OTHER_ID, &u, &out, &info), CE_NOT_FOUND);
-	assert_int_equal(update_circle(&ctx, "not-a-uuid", &u, &out, &info),
-			 CE_INVALID_CIRCLE_ID);
+	assert_int_equal(update_circle(&ctx, "not-a-uuid", &u, &out, &info), CE_INVALID_CIRCLE_ID);
 	u = upd(NULL, 30, false, 0);
 	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_PRECONDITION_REQUIRED);
 	u = upd(NULL, 30, true, 7);
@@ -640,7 +640,7 @@ update_store_failures(void **state)
 	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_UNAVAILABLE);
 	fake.fail_load = CE_INTERNAL;
 	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_INTERNAL);
-	fake.fail_load = CE_NOT_FOUND;          /* not in the contract: internal */
+	fake.fail_load = CE_NOT_FOUND; /* not in the contract: internal */
 	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_INTERNAL);
 	fake.fail_load = CE_OK;
 	fake.fail_append = CE_UNAVAILABLE;
@@ -699,7 +699,7 @@ delete_errors(void **state)
 	fake.fail_load = CE_OK;
 	fake.fail_append = CE_UNAVAILABLE;
 	assert_int_equal(delete_circle(&ctx, c.id, true, 1, &info), CE_UNAVAILABLE);
-	fake.fail_append = CE_DUPLICATE_NAME;   /* a delete cannot clash */
+	fake.fail_append = CE_DUPLICATE_NAME; /* a delete cannot clash */
 	assert_int_equal(delete_circle(&ctx, c.id, true, 1, &info), CE_INTERNAL);
 	fake.fail_append = CE_OK;
 	assert_int_equal(fake.n_events, 1);

@@ -107,10 +107,12 @@ name_invalid_utf8(void **state)
 	assert_false(name_ok("\xc3"));
 	assert_false(name_ok("ab\xe3\x81"));
 	assert_false(name_ok("\xf0\x9f\x98"));
-	assert_false(name_ok("\xe3\x81" "a"));
+	assert_false(name_ok("\xe3\x81"
+			     "a"));
 	/* lone continuation bytes */
 	assert_false(name_ok("\x80"));
-	assert_false(name_ok("a\xbf" "b"));
+	assert_false(name_ok("a\xbf"
+			     "b"));
 	/* encoded surrogates */
 	assert_false(name_ok("\xed\xa0\x80"));
 	assert_false(name_ok("\xed\xbf\xbf"));
@@ -121,11 +123,11 @@ name_invalid_utf8(void **state)
 	assert_false(name_ok("\xfe"));
 	assert_false(name_ok("\xff"));
 	/* the edges that are valid */
-	assert_true(name_ok("\xed\x9f\xbf"));         /* U+D7FF */
-	assert_true(name_ok("\xee\x80\x80"));         /* U+E000 */
-	assert_true(name_ok("\xe0\xa0\x80"));         /* U+0800 */
-	assert_true(name_ok("\xf0\x90\x80\x80"));     /* U+10000 */
-	assert_true(name_ok("\xf4\x8f\xbf\xbf"));     /* U+10FFFF */
+	assert_true(name_ok("\xed\x9f\xbf"));     /* U+D7FF */
+	assert_true(name_ok("\xee\x80\x80"));     /* U+E000 */
+	assert_true(name_ok("\xe0\xa0\x80"));     /* U+0800 */
+	assert_true(name_ok("\xf0\x90\x80\x80")); /* U+10000 */
+	assert_true(name_ok("\xf4\x8f\xbf\xbf")); /* U+10FFFF */
 	/* the length given is the length checked: a byte past it is not read */
 	assert_int_equal(circle_check_name("ab\xc3\xa9", 3, NULL), CE_INVALID_FIELD);
 	assert_int_equal(circle_check_name("ab\xc3\xa9", 4, NULL), CE_OK);
@@ -136,13 +138,16 @@ name_control_chars(void **state)
 {
 	(void)state;
 	assert_false(name_ok("a\x01"));
-	assert_false(name_ok("a\x1f" "b"));        /* U+001F */
-	assert_true(name_ok("a\x20" "b"));         /* U+0020 */
-	assert_true(name_ok("a~"));                /* U+007E */
-	assert_false(name_ok("a\x7f"));            /* U+007F */
-	assert_false(name_ok("a\xc2\x80"));        /* U+0080 */
-	assert_false(name_ok("a\xc2\x9f"));        /* U+009F */
-	assert_true(name_ok("a\xc2\xa0" "b"));     /* U+00A0 */
+	assert_false(name_ok("a\x1f"
+			     "b")); /* U+001F */
+	assert_true(name_ok("a\x20"
+			    "b"));          /* U+0020 */
+	assert_true(name_ok("a~"));         /* U+007E */
+	assert_false(name_ok("a\x7f"));     /* U+007F */
+	assert_false(name_ok("a\xc2\x80")); /* U+0080 */
+	assert_false(name_ok("a\xc2\x9f")); /* U+009F */
+	assert_true(name_ok("a\xc2\xa0"
+			    "b")); /* U+00A0 */
 	assert_false(name_ok("line\nbreak"));
 	/* an embedded NUL is U+0000, a control character */
 	assert_int_equal(circle_check_name("a\0b", 3, NULL), CE_INVALID_FIELD);
@@ -155,12 +160,12 @@ name_white_space(void **state)
 	assert_false(name_ok(" "));
 	assert_false(name_ok("     "));
 	assert_false(name_ok("\t\t"));
-	assert_false(name_ok("\xe3\x80\x80\xe3\x80\x80"));        /* U+3000 */
-	assert_false(name_ok("\xc2\xa0"));                       /* U+00A0 */
-	assert_false(name_ok("\xe1\x9a\x80"));                   /* U+1680 */
-	assert_false(name_ok("\xe2\x80\x80\xe2\x80\x8a"));        /* U+2000, U+200A */
-	assert_false(name_ok("\xe2\x80\xa8\xe2\x80\xa9"));        /* U+2028, U+2029 */
-	assert_false(name_ok("\xe2\x80\xaf \xe2\x81\x9f"));       /* U+202F, U+205F */
+	assert_false(name_ok("\xe3\x80\x80\xe3\x80\x80"));  /* U+3000 */
+	assert_false(name_ok("\xc2\xa0"));                  /* U+00A0 */
+	assert_false(name_ok("\xe1\x9a\x80"));              /* U+1680 */
+	assert_false(name_ok("\xe2\x80\x80\xe2\x80\x8a"));  /* U+2000, U+200A */
+	assert_false(name_ok("\xe2\x80\xa8\xe2\x80\xa9"));  /* U+2028, U+2029 */
+	assert_false(name_ok("\xe2\x80\xaf \xe2\x81\x9f")); /* U+202F, U+205F */
 	/* U+200B is not White_Space: a name of it alone passes this rule */
 	assert_true(name_ok("\xe2\x80\x8b"));
 	/* white space around or inside a name is kept, and allowed */
@@ -211,18 +216,18 @@ id_validation(void **state)
 	assert_true(id_ok("00000000-0000-0000-0000-000000000000"));
 	assert_false(id_ok(""));
 	assert_false(circle_id_valid(NULL, 36));
-	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a1"));     /* 35 */
-	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a100"));   /* 37 */
-	assert_false(id_ok("0191f6c41-c1e-7c4a-9a43-2f0e1d9b5a10"));    /* hyphen moved */
+	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a1"));   /* 35 */
+	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a100")); /* 37 */
+	assert_false(id_ok("0191f6c41-c1e-7c4a-9a43-2f0e1d9b5a10"));  /* hyphen moved */
 	assert_false(id_ok("0191f6c4-1c1e7-c4a-9a43-2f0e1d9b5a10"));
 	assert_false(id_ok("0191f6c4-1c1e-7c4a9-a43-2f0e1d9b5a10"));
 	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a432-f0e1d9b5a10"));
-	assert_false(id_ok("0191f6c4x1c1e-7c4a-9a43-2f0e1d9b5a10"));    /* no hyphen */
-	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a1g"));    /* not hex */
+	assert_false(id_ok("0191f6c4x1c1e-7c4a-9a43-2f0e1d9b5a10")); /* no hyphen */
+	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a1g")); /* not hex */
 	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a-0"));
 	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a 0"));
 	assert_false(id_ok("{191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a1}"));
-	assert_false(id_ok("0191f6c41c1e7c4a9a432f0e1d9b5a10"));         /* 32, no hyphens */
+	assert_false(id_ok("0191f6c41c1e7c4a9a432f0e1d9b5a10")); /* 32, no hyphens */
 	/* the length given counts: an embedded NUL is not a hex digit */
 	assert_false(circle_id_valid("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a1\0", 36));
 
@@ -241,13 +246,14 @@ event_type_names(void **state)
 
 	(void)state;
 	for (t = 0; t < CIRCLE_EVENT__MAX; t++)
-		assert_int_equal(circle_event_type_parse(
-			circle_event_type_name((enum circle_event_type)t)), t);
+		assert_int_equal(
+			circle_event_type_parse(circle_event_type_name((enum circle_event_type)t)),
+			t);
 	assert_string_equal(circle_event_type_name(CIRCLE_CREATED), "circle_created");
 	assert_string_equal(circle_event_type_name(CIRCLE_UPDATED), "circle_updated");
 	assert_string_equal(circle_event_type_name(CIRCLE_DELETED), "circle_deleted");
 	assert_null(circle_event_type_name(CIRCLE_EVENT__MAX));
-	assert_null(circle_event_type_name((enum circle_event_type)-1));
+	assert_null(circle_event_type_name((enum circle_event_type) - 1));
 	assert_int_equal(circle_event_type_parse("Circle_Created"), -1);
 	assert_int_equal(circle_event_type_parse("circle_created "), -1);
 	assert_int_equal(circle_event_type_parse(""), -1);
@@ -417,7 +423,7 @@ apply_rejects_impossible_events(void **state)
 	ev = updated(2, "   ", 0);
 	assert_int_equal(circle_apply(&c, &ev), CE_INTERNAL);
 	ev = updated(2, "ok", 0);
-	memset(ev.name, 'x', sizeof ev.name);      /* not terminated */
+	memset(ev.name, 'x', sizeof ev.name); /* not terminated */
 	assert_int_equal(circle_apply(&c, &ev), CE_INTERNAL);
 	ev = updated(2, NULL, 30);
 	ev.type = (enum circle_event_type)7;
@@ -450,7 +456,7 @@ apply_rejects_impossible_events(void **state)
 
 /* --- decisions --- */
 
-static const struct event_meta meta2 = { EV_2, T_1 };
+static const struct event_meta meta2 = {EV_2, T_1};
 
 static struct circle
 live(const char *name, int capacity, uint32_t version)
@@ -468,15 +474,16 @@ live(const char *name, int capacity, uint32_t version)
 static void
 decide_create_ok(void **state)
 {
-	static const struct event_meta meta = { EV_1, T_1 };
+	static const struct event_meta meta = {EV_1, T_1};
 	struct circle_event ev;
 	struct cerr_info info;
 	struct circle c;
 
 	(void)state;
 	memset(&info, 0xff, sizeof info);
-	assert_int_equal(circle_decide_create("0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10",
-					      "football", 20, &meta, &ev, &info), CE_OK);
+	assert_int_equal(circle_decide_create("0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", "football",
+					      20, &meta, &ev, &info),
+			 CE_OK);
 	assert_int_equal(info.code, CE_OK);
 	assert_int_equal(ev.type, CIRCLE_CREATED);
 	assert_string_equal(ev.circle_id, ID_A);
@@ -495,9 +502,9 @@ decide_create_ok(void **state)
 static void
 decide_create_errors(void **state)
 {
-	static const struct event_meta meta = { EV_1, T_1 };
-	static const struct event_meta bad_id = { "nope", T_1 };
-	static const struct event_meta long_time = { EV_1, T_1 "0" };
+	static const struct event_meta meta = {EV_1, T_1};
+	static const struct event_meta bad_id = {"nope", T_1};
+	static const struct event_meta long_time = {EV_1, T_1 "0"};
 	struct circle_event ev;
 	struct cerr_info info;
 
@@ -505,8 +512,7 @@ decide_create_errors(void **state)
 	assert_int_equal(circle_decide_create(ID_A, "", 20, &meta, &ev, &info), CE_INVALID_FIELD);
 	assert_string_equal(info.subject, "circle_name");
 	assert_non_null(info.detail);
-	assert_int_equal(circle_decide_create(ID_A, NULL, 20, &meta, &ev, &info),
-			 CE_INVALID_FIELD);
+	assert_int_equal(circle_decide_create(ID_A, NULL, 20, &meta, &ev, &info), CE_INVALID_FIELD);
 	assert_string_equal(info.subject, "circle_name");
 	assert_int_equal(circle_decide_create(ID_A, "ok", 2, &meta, &ev, &info), CE_INVALID_FIELD);
 	assert_string_equal(info.subject, "capacity");
@@ -517,8 +523,7 @@ decide_create_errors(void **state)
 	assert_int_equal(circle_decide_create("x", "ok", 3, &meta, &ev, &info), CE_INTERNAL);
 	assert_int_equal(circle_decide_create(ID_A, "ok", 3, NULL, &ev, &info), CE_INTERNAL);
 	assert_int_equal(circle_decide_create(ID_A, "ok", 3, &bad_id, &ev, &info), CE_INTERNAL);
-	assert_int_equal(circle_decide_create(ID_A, "ok", 3, &long_time, &ev, &info),
-			 CE_INTERNAL);
+	assert_int_equal(circle_decide_create(ID_A, "ok", 3, &long_time, &ev, &info), CE_INTERNAL);
 	assert_int_equal(circle_decide_create(ID_A, "ok", 3, &meta, NULL, &info), CE_INTERNAL);
 	/* info is optional */
 	assert_int_equal(circle_decide_create(ID_A, "ok", 1, &meta, &ev, NULL), CE_INVALID_FIELD);
@@ -605,8 +610,7 @@ decide_update_errors_in_order(void **state)
 	u = upd(NULL, 30, true, 3);
 	assert_int_equal(circle_decide_update(&c, &u, &meta2, &ev, &changed, &info), CE_OK);
 	assert_int_equal(info.current_version, 0);
-	assert_int_equal(circle_decide_update(NULL, &u, &meta2, &ev, &changed, &info),
-			 CE_INTERNAL);
+	assert_int_equal(circle_decide_update(NULL, &u, &meta2, &ev, &changed, &info), CE_INTERNAL);
 }
 
 static void

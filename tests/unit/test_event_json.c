@@ -34,8 +34,9 @@ round_trip(const struct circle_event *ev, const char *expect)
 	if (expect != NULL)
 		assert_string_equal(text, expect);
 	memset(&back, 0x5a, sizeof back);
-	assert_int_equal(event_json_decode(circle_event_type_name(ev->type), text,
-					   strlen(text), &back), CE_OK);
+	assert_int_equal(
+		event_json_decode(circle_event_type_name(ev->type), text, strlen(text), &back),
+		CE_OK);
 	assert_int_equal(back.type, ev->type);
 	assert_int_equal(back.has_name, ev->has_name);
 	if (ev->has_name)
@@ -201,89 +202,118 @@ decode_refuses_malformed(void **state)
 {
 	static const struct bad bad[] = {
 		/* wrong or missing type tag */
-		{ "circle_created", "{\"type\":\"circle_updated\",\"name\":\"a\",\"capacity\":3}" },
-		{ "circle_created", "{\"name\":\"a\",\"capacity\":3}" },
-		{ "circle_created", "{\"type\":\"Circle_Created\",\"name\":\"a\",\"capacity\":3}" },
-		{ "circle_created", "{\"type\":\"circle_created\\u0000\",\"name\":\"a\",\"capacity\":3}" },
-		{ "circle_created", "{\"type\":1,\"name\":\"a\",\"capacity\":3}" },
-		{ "circle_created", "{\"type\":null,\"name\":\"a\",\"capacity\":3}" },
-		{ "circle_renamed", "{\"type\":\"circle_renamed\",\"name\":\"a\"}" },
-		{ "", "{\"type\":\"\"}" },
-		{ NULL, "{\"type\":\"circle_deleted\"}" },
+		{"circle_created", "{\"type\":\"circle_updated\",\"name\":\"a\",\"capacity\":3}"},
+		{"circle_created", "{\"name\":\"a\",\"capacity\":3}"},
+		{"circle_created", "{\"type\":\"Circle_Created\",\"name\":\"a\",\"capacity\":3}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\\u0000\",\"name\":\"a\",\"capacity\":3}"},
+		{"circle_created", "{\"type\":1,\"name\":\"a\",\"capacity\":3}"},
+		{"circle_created", "{\"type\":null,\"name\":\"a\",\"capacity\":3}"},
+		{"circle_renamed", "{\"type\":\"circle_renamed\",\"name\":\"a\"}"},
+		{"", "{\"type\":\"\"}"},
+		{NULL, "{\"type\":\"circle_deleted\"}"},
 		/* missing members */
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\"}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"capacity\":3}" },
-		{ "circle_updated", "{\"type\":\"circle_updated\"}" },
+		{"circle_created", "{\"type\":\"circle_created\",\"name\":\"a\"}"},
+		{"circle_created", "{\"type\":\"circle_created\",\"capacity\":3}"},
+		{"circle_updated", "{\"type\":\"circle_updated\"}"},
 		/* members the type does not have */
-		{ "circle_deleted", "{\"type\":\"circle_deleted\",\"name\":\"a\"}" },
-		{ "circle_deleted", "{\"type\":\"circle_deleted\",\"capacity\":3}" },
-		{ "circle_updated", "{\"type\":\"circle_updated\",\"capacity\":3,\"extra\":1}" },
-		{ "circle_updated", "{\"type\":\"circle_updated\",\"capacity\":3,\"name\\u0000x\":\"a\"}" },
+		{"circle_deleted", "{\"type\":\"circle_deleted\",\"name\":\"a\"}"},
+		{"circle_deleted", "{\"type\":\"circle_deleted\",\"capacity\":3}"},
+		{"circle_updated", "{\"type\":\"circle_updated\",\"capacity\":3,\"extra\":1}"},
+		{"circle_updated",
+		 "{\"type\":\"circle_updated\",\"capacity\":3,\"name\\u0000x\":\"a\"}"},
 		/* duplicate members, however they hide */
-		{ "circle_updated", "{\"type\":\"circle_updated\",\"capacity\":3,\"capacity\":4}" },
-		{ "circle_updated", "{\"type\":\"circle_updated\",\"name\":{\"a\":1},\"name\":\"b\"}" },
-		{ "circle_updated", "{\"type\":\"circle_deleted\",\"type\":\"circle_updated\",\"capacity\":3}" },
+		{"circle_updated", "{\"type\":\"circle_updated\",\"capacity\":3,\"capacity\":4}"},
+		{"circle_updated",
+		 "{\"type\":\"circle_updated\",\"name\":{\"a\":1},\"name\":\"b\"}"},
+		{"circle_updated",
+		 "{\"type\":\"circle_deleted\",\"type\":\"circle_updated\",\"capacity\":3}"},
 		/* wrong JSON types */
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":1,\"capacity\":3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":null,\"capacity\":3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":[\"a\"],\"capacity\":3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":\"3\"}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":3.0}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":1e3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":true}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":null}" },
-		{ "circle_deleted", "[\"circle_deleted\"]" },
-		{ "circle_deleted", "\"circle_deleted\"" },
-		{ "circle_deleted", "null" },
-		{ "circle_deleted", "3" },
+		{"circle_created", "{\"type\":\"circle_created\",\"name\":1,\"capacity\":3}"},
+		{"circle_created", "{\"type\":\"circle_created\",\"name\":null,\"capacity\":3}"},
+		{"circle_created", "{\"type\":\"circle_created\",\"name\":[\"a\"],\"capacity\":3}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":\"3\"}"},
+		{"circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":3.0}"},
+		{"circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":1e3}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":true}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":null}"},
+		{"circle_deleted", "[\"circle_deleted\"]"},
+		{"circle_deleted", "\"circle_deleted\""},
+		{"circle_deleted", "null"},
+		{"circle_deleted", "3"},
 		/* extra nesting */
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":{\"x\":\"a\"},\"capacity\":3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":{\"n\":{\"m\":3}}}" },
-		{ "circle_deleted", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]" },
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":{\"x\":\"a\"},\"capacity\":3}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":{\"n\":{\"m\":3}}}"},
+		{"circle_deleted", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]"
+				   "]]]]]]]]]]]]]]]]]"},
 		/* trailing garbage, truncation */
-		{ "circle_deleted", "{\"type\":\"circle_deleted\"}x" },
-		{ "circle_deleted", "{\"type\":\"circle_deleted\"}{}" },
-		{ "circle_deleted", "{\"type\":\"circle_deleted\"}}" },
-		{ "circle_deleted", "{\"type\":\"circle_deleted\"" },
-		{ "circle_deleted", "{\"type\":\"circle_del" },
-		{ "circle_deleted", "{" },
+		{"circle_deleted", "{\"type\":\"circle_deleted\"}x"},
+		{"circle_deleted", "{\"type\":\"circle_deleted\"}{}"},
+		{"circle_deleted", "{\"type\":\"circle_deleted\"}}"},
+		{"circle_deleted", "{\"type\":\"circle_deleted\""},
+		{"circle_deleted", "{\"type\":\"circle_del"},
+		{"circle_deleted", "{"},
 		/* not strict JSON */
-		{ "circle_deleted", "{'type':'circle_deleted'}" },
-		{ "circle_deleted", "{type:\"circle_deleted\"}" },
-		{ "circle_deleted", "{\"type\":\"circle_deleted\",}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":03}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":+3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":NaN}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\tb\",\"capacity\":3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\\x\",\"capacity\":3}" },
+		{"circle_deleted", "{'type':'circle_deleted'}"},
+		{"circle_deleted", "{type:\"circle_deleted\"}"},
+		{"circle_deleted", "{\"type\":\"circle_deleted\",}"},
+		{"circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":03}"},
+		{"circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":+3}"},
+		{"circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":NaN}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"a\tb\",\"capacity\":3}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"a\\x\",\"capacity\":3}"},
 		/* invalid UTF-8, raw or escaped */
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"\xc0\xaf\",\"capacity\":3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"\xed\xa0\x80\",\"capacity\":3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"\xff\",\"capacity\":3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"\\ud800\",\"capacity\":3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"\\ude00x\",\"capacity\":3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"\\ud83d\\u0041\",\"capacity\":3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"\\ud83d\\ud83d\",\"capacity\":3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\\uD83D\",\"capacity\":3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"\\uDFFF\",\"capacity\":3}" },
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"\xc0\xaf\",\"capacity\":3}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"\xed\xa0\x80\",\"capacity\":3}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"\xff\",\"capacity\":3}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"\\ud800\",\"capacity\":3}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"\\ude00x\",\"capacity\":3}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"\\ud83d\\u0041\",\"capacity\":3}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"\\ud83d\\ud83d\",\"capacity\":3}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"a\\uD83D\",\"capacity\":3}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"\\uDFFF\",\"capacity\":3}"},
 		/* names that break the rule */
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"\",\"capacity\":3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"   \",\"capacity\":3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\\u0000b\",\"capacity\":3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\\u001f\",\"capacity\":3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\\u0085\",\"capacity\":3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"\\u3000\",\"capacity\":3}" },
+		{"circle_created", "{\"type\":\"circle_created\",\"name\":\"\",\"capacity\":3}"},
+		{"circle_created", "{\"type\":\"circle_created\",\"name\":\"   \",\"capacity\":3}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"a\\u0000b\",\"capacity\":3}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"a\\u001f\",\"capacity\":3}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"a\\u0085\",\"capacity\":3}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"\\u3000\",\"capacity\":3}"},
 		/* capacity out of range */
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":2}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":32768}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":-3}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":4294967299}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":99999999999999999999999}" },
-		{ "circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":-99999999999999999999999}" },
+		{"circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":2}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":32768}"},
+		{"circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":-3}"},
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":4294967299}"},
+		{"circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":"
+				   "99999999999999999999999}"},
+		{"circle_created", "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":-"
+				   "99999999999999999999999}"},
 		/* nothing at all */
-		{ "circle_deleted", "" },
-		{ "circle_deleted", " " },
-		{ "circle_deleted", "{}" },
+		{"circle_deleted", ""},
+		{"circle_deleted", " "},
+		{"circle_deleted", "{}"},
 	};
 	struct circle_event ev, before;
 	size_t i;
@@ -293,8 +323,9 @@ decode_refuses_malformed(void **state)
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		print_message("payload %zu: %s\n", i, bad[i].text);
 		ev = before;
-		assert_int_equal(event_json_decode(bad[i].event_type, bad[i].text,
-						   strlen(bad[i].text), &ev), CE_INTERNAL);
+		assert_int_equal(
+			event_json_decode(bad[i].event_type, bad[i].text, strlen(bad[i].text), &ev),
+			CE_INTERNAL);
 		/* a refused payload leaves the event alone */
 		assert_memory_equal(&ev, &before, sizeof ev);
 	}
@@ -348,14 +379,12 @@ decode_name_bounds(void **state)
 	for (i = 0; i < 100; i++)
 		memcpy(name + 4 * i, "\xf0\x9f\x98\x80", 4);
 	name[400] = '\0';
-	snprintf(text, sizeof text,
-		 "{\"type\":\"circle_updated\",\"name\":\"%s\"}", name);
+	snprintf(text, sizeof text, "{\"type\":\"circle_updated\",\"name\":\"%s\"}", name);
 	assert_int_equal(event_json_decode("circle_updated", text, strlen(text), &ev), CE_OK);
 	assert_string_equal(ev.name, name);
-	snprintf(text, sizeof text,
-		 "{\"type\":\"circle_updated\",\"name\":\"%s\\ud83d\\ude00\"}", name);
-	assert_int_equal(event_json_decode("circle_updated", text, strlen(text), &ev),
-			 CE_INTERNAL);
+	snprintf(text, sizeof text, "{\"type\":\"circle_updated\",\"name\":\"%s\\ud83d\\ude00\"}",
+		 name);
+	assert_int_equal(event_json_decode("circle_updated", text, strlen(text), &ev), CE_INTERNAL);
 }
 
 int

@@ -141,8 +141,9 @@ teardown(void **state)
 static void
 test_create(void **state)
 {
-	struct call c = {"POST", "/circle", NULL, json,
-		"{\"circle_name\":\"football\",\"capacity\":20}", NULL, NULL, NULL};
+	struct call c = {
+		"POST", "/circle", NULL, json, "{\"circle_name\":\"football\",\"capacity\":20}",
+		NULL,   NULL,      NULL};
 	char loc[64];
 
 	(void)state;
@@ -206,8 +207,9 @@ test_create_refusals(void **state)
 static void
 test_idempotency(void **state)
 {
-	struct call c = {"POST", "/circle", NULL, json,
-		"{\"circle_name\":\"chess\",\"capacity\":8}", NULL, NULL, "key-1"};
+	struct call c = {
+		"POST", "/circle", NULL,   json, "{\"circle_name\":\"chess\",\"capacity\":8}",
+		NULL,   NULL,      "key-1"};
 	char first[64];
 
 	(void)state;
@@ -479,8 +481,8 @@ static void
 test_events_and_versions(void **state)
 {
 	char path[64], sub[128];
-	struct call c = {"PUT", NULL, NULL, json, "{\"capacity\":4,\"version\":1}", NULL, NULL,
-		NULL};
+	struct call c = {"PUT", NULL, NULL, json, "{\"capacity\":4,\"version\":1}",
+			 NULL,  NULL, NULL};
 	json_object *arr = NULL, *e, *v;
 
 	(void)state;

@@ -36,7 +36,7 @@ test_parse_positive(void **state)
 	assert_int_equal(parse_positive("1a", 2, &v), -1);
 	assert_int_equal(parse_positive("1 ", 2, &v), -1);
 	assert_int_equal(parse_positive("99999999999999999999999x", 24, &v), -1);
-	assert_int_equal(parse_positive("12", 1, &v), 0);   /* only len bytes count */
+	assert_int_equal(parse_positive("12", 1, &v), 0); /* only len bytes count */
 	assert_true(v == 1);
 }
 
@@ -44,9 +44,10 @@ static void
 test_if_match(void **state)
 {
 	static const char *const bad[] = {
-		"", " ", "1", "\"\"", "\"0\"", "\"01\"", "\"-1\"", "\"1.0\"", "W/\"1\"", "w/\"1\"",
-		"*", "\"1\", \"2\"", "\"1\",", "\"1\" \"2\"", "\"1", "1\"", "'1'", "\"1 \"",
-		"\" 1\"", "\"+1\"", "\"1\"x", "\"1\"\n", "\"a\"",
+		"",       " ",           "1",       "\"\"",    "\"0\"", "\"01\"",
+		"\"-1\"", "\"1.0\"",     "W/\"1\"", "w/\"1\"", "*",     "\"1\", \"2\"",
+		"\"1\",", "\"1\" \"2\"", "\"1",     "1\"",     "'1'",   "\"1 \"",
+		"\" 1\"", "\"+1\"",      "\"1\"x",  "\"1\"\n", "\"a\"",
 	};
 	struct cerr_info info = {0};
 	uint64_t v = 0;
@@ -86,7 +87,7 @@ test_if_none_match(void **state)
 	assert_false(headers_none_match("\"03\"", 3));
 	assert_false(headers_none_match("3", 3));
 	assert_false(headers_none_match("\"3\" x", 3));
-	assert_false(headers_none_match("\"1\", 3", 3));      /* malformed: matches nothing */
+	assert_false(headers_none_match("\"1\", 3", 3)); /* malformed: matches nothing */
 	assert_false(headers_none_match("\"3", 3));
 	assert_false(headers_none_match("*, \"1\"", 3));
 	assert_false(headers_none_match("w/\"3\"", 3));
@@ -124,19 +125,39 @@ static void
 test_content_type(void **state)
 {
 	static const char *const ok[] = {
-		"application/json", "APPLICATION/JSON", "Application/Json",
-		"application/json; charset=utf-8", "application/json;charset=UTF-8",
-		"application/json ; charset=\"utf-8\"", " application/json ",
-		"application/json; foo=bar", "application/json;", "application/json; ;",
+		"application/json",
+		"APPLICATION/JSON",
+		"Application/Json",
+		"application/json; charset=utf-8",
+		"application/json;charset=UTF-8",
+		"application/json ; charset=\"utf-8\"",
+		" application/json ",
+		"application/json; foo=bar",
+		"application/json;",
+		"application/json; ;",
 		"application/json; charset=utf-8; x=y",
 	};
 	static const char *const bad[] = {
-		"", "text/plain", "application/xml", "application/jsonx", "application/json-patch+json",
-		"application/problem+json", "application/ json", "application /json", "json",
-		"application/json charset=utf-8", "application/json; charset=latin1",
-		"application/json; charset=utf-16", "application/json; charset", "application/json; =x",
-		"application/json; charset=\"utf-8", "text/json", "*/*", "application/*",
-		"multipart/form-data", "application/x-www-form-urlencoded",
+		"",
+		"text/plain",
+		"application/xml",
+		"application/jsonx",
+		"application/json-patch+json",
+		"application/problem+json",
+		"application/ json",
+		"application /json",
+		"json",
+		"application/json charset=utf-8",
+		"application/json; charset=latin1",
+		"application/json; charset=utf-16",
+		"application/json; charset",
+		"application/json; =x",
+		"application/json; charset=\"utf-8",
+		"text/json",
+		"*/*",
+		"application/*",
+		"multipart/form-data",
+		"application/x-www-form-urlencoded",
 	};
 	size_t i;
 
@@ -179,8 +200,7 @@ test_query_param(void **state)
 }
 
 static enum cerr
-list_params(const char *q, unsigned *limit, char *after, bool *has_after,
-	    struct cerr_info *info)
+list_params(const char *q, unsigned *limit, char *after, bool *has_after, struct cerr_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	return query_list_params(q, limit, after, has_after, info);
@@ -190,14 +210,29 @@ static void
 test_list_params(void **state)
 {
 	static const char *const bad_limit[] = {
-		"limit=0", "limit=1001", "limit=-1", "limit=01", "limit=", "limit", "limit=1.5",
-		"limit=ten", "limit=1e2", "limit=+5", "limit=%20%35", "limit=5&limit=6",
+		"limit=0",
+		"limit=1001",
+		"limit=-1",
+		"limit=01",
+		"limit=",
+		"limit",
+		"limit=1.5",
+		"limit=ten",
+		"limit=1e2",
+		"limit=+5",
+		"limit=%20%35",
+		"limit=5&limit=6",
 		"limit=99999999999999999999999",
 	};
 	static const char *const bad_after[] = {
-		"after=", "after", "after=x", "after=0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a1",
-		"after=0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a100", "after=0191f6c41c1e7c4a9a432f0e1d9b5a10",
-		"after={0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a10}", "after=0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a1g",
+		"after=",
+		"after",
+		"after=x",
+		"after=0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a1",
+		"after=0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a100",
+		"after=0191f6c41c1e7c4a9a432f0e1d9b5a10",
+		"after={0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a10}",
+		"after=0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a1g",
 	};
 	char after[CIRCLE_ID_LEN + 1];
 	struct cerr_info info;
@@ -215,7 +250,8 @@ test_list_params(void **state)
 			 CE_OK);
 	assert_int_equal(limit, 1000);
 	assert_int_equal(list_params("after=0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", &limit, after,
-				     &has_after, &info), CE_OK);
+				     &has_after, &info),
+			 CE_OK);
 	assert_true(has_after);
 	assert_string_equal(after, "0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a10");
 	for (i = 0; i < sizeof(bad_limit) / sizeof(bad_limit[0]); i++) {
@@ -296,14 +332,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_positive),
-		cmocka_unit_test(test_if_match),
-		cmocka_unit_test(test_if_none_match),
-		cmocka_unit_test(test_idempotency_key),
-		cmocka_unit_test(test_content_type),
-		cmocka_unit_test(test_query_param),
-		cmocka_unit_test(test_list_params),
-		cmocka_unit_test(test_version_param),
+		cmocka_unit_test(test_parse_positive), cmocka_unit_test(test_if_match),
+		cmocka_unit_test(test_if_none_match),  cmocka_unit_test(test_idempotency_key),
+		cmocka_unit_test(test_content_type),   cmocka_unit_test(test_query_param),
+		cmocka_unit_test(test_list_params),    cmocka_unit_test(test_version_param),
 		cmocka_unit_test(test_path_segments),
 	};
 

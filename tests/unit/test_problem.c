@@ -70,7 +70,7 @@ test_table(void **state)
 			fail_msg("error code %zu has no test row", i);
 	/* out of range falls back to internal */
 	assert_int_equal(problem_kind(CE__MAX)->status, 500);
-	assert_int_equal(problem_kind((enum cerr)-1)->status, 500);
+	assert_int_equal(problem_kind((enum cerr) - 1)->status, 500);
 }
 
 static json_object *
@@ -106,7 +106,7 @@ test_body_every_code(void **state)
 					    "subj");
 		assert_int_equal(json_object_object_length(obj),
 				 4 + (rows[i].member != NULL) +
-				 (rows[i].code == CE_VERSION_MISMATCH));
+					 (rows[i].code == CE_VERSION_MISMATCH));
 		json_object_put(obj);
 	}
 }
@@ -151,10 +151,10 @@ test_error_response(void **state)
 	http_response_error(&resp, &info);
 	assert_int_equal(resp.status, 400);
 	assert_string_equal(resp.content_type, "application/problem+json");
-	assert_string_equal(resp.etag, "");       /* an error never carries the ETag */
+	assert_string_equal(resp.etag, ""); /* an error never carries the ETag */
 	assert_string_equal(resp.body, "{\"status\":400,\"title\":\"Bad Request\","
-			    "\"code\":\"invalid_header\",\"detail\":\"bad \\\"tag\\\"\","
-			    "\"header\":\"If-Match\"}");
+				       "\"code\":\"invalid_header\",\"detail\":\"bad \\\"tag\\\"\","
+				       "\"header\":\"If-Match\"}");
 	assert_int_equal(resp.body_len, strlen(resp.body));
 	n = http_response_head(&resp, head, sizeof(head));
 	assert_true(n > 0);
@@ -163,9 +163,11 @@ test_error_response(void **state)
 	{
 		char want[256];
 
-		snprintf(want, sizeof(want), "Status: 400 Bad Request\r\n"
+		snprintf(want, sizeof(want),
+			 "Status: 400 Bad Request\r\n"
 			 "Content-Type: application/problem+json\r\n"
-			 "Content-Length: %zu\r\n\r\n|", resp.body_len);
+			 "Content-Length: %zu\r\n\r\n|",
+			 resp.body_len);
 		assert_string_equal(head, want);
 	}
 	http_response_free(&resp);
@@ -195,7 +197,8 @@ test_success_heads(void **state)
 	snprintf(resp.location, sizeof(resp.location), "/circle/abc");
 	assert_string_equal(resp.body, "{\"a\":\"x/y\xc3\xa9\"}");
 	assert_true(http_response_head(&resp, head, sizeof(head)) > 0);
-	assert_string_equal(head, "Status: 201 Created\r\nContent-Type: application/json\r\n"
+	assert_string_equal(head,
+			    "Status: 201 Created\r\nContent-Type: application/json\r\n"
 			    "Content-Length: 13\r\nETag: \"1\"\r\nLocation: /circle/abc\r\n\r\n");
 	http_response_free(&resp);
 
@@ -230,10 +233,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_body_every_code),
-		cmocka_unit_test(test_body_details),
-		cmocka_unit_test(test_error_response),
+		cmocka_unit_test(test_table),         cmocka_unit_test(test_body_every_code),
+		cmocka_unit_test(test_body_details),  cmocka_unit_test(test_error_response),
 		cmocka_unit_test(test_success_heads),
 	};
 

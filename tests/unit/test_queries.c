@@ -20,12 +20,12 @@
 #define ID_NONE "ffffffff-ffff-4fff-8fff-ffffffffffff"
 
 struct fake {
-	struct circle rows[MAX_ROWS];           /* ascending by id */
+	struct circle rows[MAX_ROWS]; /* ascending by id */
 	size_t n_rows;
 	struct circle_event events[MAX_EVENTS];
 	size_t n_events;
-	enum cerr fail;                         /* every call answers it, CE_OK: none */
-	size_t list_extra;                      /* rows list returns beyond its limit */
+	enum cerr fail;    /* every call answers it, CE_OK: none */
+	size_t list_extra; /* rows list returns beyond its limit */
 	bool history_ignores_upto;
 	/* what the use cases asked for */
 	char last_id[64];
@@ -79,7 +79,7 @@ fake_list(void *self, const char *after, unsigned limit, struct circle *out, siz
 	for (i = 0; i < f->n_rows && *n < limit; i++)
 		if (!f->rows[i].deleted && (after == NULL || strcmp(f->rows[i].id, after) > 0))
 			out[(*n)++] = f->rows[i];
-	*n += f->list_extra;        /* a broken reader claims more than it had room for */
+	*n += f->list_extra; /* a broken reader claims more than it had room for */
 	return CE_OK;
 }
 
@@ -227,18 +227,17 @@ list_pages(void **state)
 	assert_int_equal(n, 2);
 	assert_true(more);
 	assert_string_equal(out[0].name, "a");
-	assert_string_equal(out[1].name, "c");      /* b is deleted */
+	assert_string_equal(out[1].name, "c"); /* b is deleted */
 	assert_int_equal(list_circles(&reader, out[1].id, 2, out, &n, &more, &info), CE_OK);
 	assert_int_equal(n, 2);
-	assert_false(more);                         /* exactly a full last page */
+	assert_false(more); /* exactly a full last page */
 	assert_string_equal(out[0].name, "d");
 	assert_string_equal(out[1].name, "e");
 	assert_int_equal(list_circles(&reader, out[1].id, 2, out, &n, &more, &info), CE_OK);
 	assert_int_equal(n, 0);
 	assert_false(more);
 	/* one page holds all */
-	assert_int_equal(list_circles(&reader, NULL, LIST_LIMIT_MAX, out, &n, &more, &info),
-			 CE_OK);
+	assert_int_equal(list_circles(&reader, NULL, LIST_LIMIT_MAX, out, &n, &more, &info), CE_OK);
 	assert_int_equal(fake.last_limit, LIST_LIMIT_MAX + 1);
 	assert_int_equal(n, 4);
 	assert_false(more);
@@ -247,7 +246,8 @@ list_pages(void **state)
 	assert_true(more);
 	/* after is compared in lower case */
 	assert_int_equal(list_circles(&reader, "4000000A-0000-4000-8000-000000000000", 5, out, &n,
-				      &more, &info), CE_OK);
+				      &more, &info),
+			 CE_OK);
 	assert_string_equal(fake.last_id, "4000000a-0000-4000-8000-000000000000");
 	assert_int_equal(n, 1);
 	assert_string_equal(out[0].name, "e");
@@ -270,7 +270,7 @@ list_errors(void **state)
 	assert_int_equal(list_circles(&reader, "zz", 2, out, &n, &more, &info),
 			 CE_INVALID_PARAMETER);
 	assert_string_equal(info.subject, "after");
-	fake.list_extra = 1;                        /* 2 asked + 1 spare + 1 too many */
+	fake.list_extra = 1; /* 2 asked + 1 spare + 1 too many */
 	assert_int_equal(list_circles(&reader, NULL, 2, out, &n, &more, &info), CE_INTERNAL);
 	assert_int_equal(n, 0);
 	fake.list_extra = 0;
@@ -288,8 +288,9 @@ history_all(void **state)
 	size_t n = 0, i;
 
 	(void)state;
-	assert_int_equal(circle_history(&reader, "0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", &evs, &n,
-					&info), CE_OK);
+	assert_int_equal(
+		circle_history(&reader, "0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", &evs, &n, &info),
+		CE_OK);
 	assert_int_equal(fake.last_upto, 0);
 	assert_string_equal(fake.last_id, ID_SEED);
 	/* a deleted circle's history is whole, delete included */
@@ -299,7 +300,7 @@ history_all(void **state)
 	assert_int_equal(evs[3].type, CIRCLE_DELETED);
 	free(evs);
 
-	evs = (struct circle_event *)&info;         /* must be reset */
+	evs = (struct circle_event *)&info; /* must be reset */
 	assert_int_equal(circle_history(&reader, ID_NONE, &evs, &n, &info), CE_NOT_FOUND);
 	assert_null(evs);
 	assert_int_equal(n, 0);
@@ -327,16 +328,16 @@ at_version(void **state)
 	assert_int_equal(circle_at_version(&reader, ID_SEED, 2, &c, &info), CE_OK);
 	assert_string_equal(c.name, "football");
 	assert_int_equal(c.capacity, 30);
-	assert_int_equal(circle_at_version(&reader, "0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", 3, &c,
-					   &info), CE_OK);
+	assert_int_equal(
+		circle_at_version(&reader, "0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", 3, &c, &info),
+		CE_OK);
 	assert_string_equal(c.name, "baseball");
 	assert_int_equal(c.capacity, 40);
 	assert_int_equal(c.version, 3);
 	/* the version of the delete, and beyond */
 	assert_int_equal(circle_at_version(&reader, ID_SEED, 4, &c, &info), CE_GONE);
 	assert_int_equal(circle_at_version(&reader, ID_SEED, 5, &c, &info), CE_NOT_FOUND);
-	assert_int_equal(circle_at_version(&reader, ID_SEED, UINT32_MAX, &c, &info),
-			 CE_NOT_FOUND);
+	assert_int_equal(circle_at_version(&reader, ID_SEED, UINT32_MAX, &c, &info), CE_NOT_FOUND);
 	assert_int_equal(circle_at_version(&reader, ID_NONE, 1, &c, &info), CE_NOT_FOUND);
 	assert_int_equal(circle_at_version(&reader, ID_SEED, 0, &c, &info), CE_INVALID_PARAMETER);
 	assert_int_equal(circle_at_version(&reader, "nope", 1, &c, &info), CE_INVALID_CIRCLE_ID);
@@ -408,7 +409,8 @@ verify(void **state)
 	fake.n_rows--;
 	verify_expect("without a projection", false);
 	assert_int_equal(verify_circle(&reader, "10000000-0000-4000-8000-000000000000", &agree,
-				       &events, why, sizeof why), CE_OK);
+				       &events, why, sizeof why),
+			 CE_OK);
 	assert_false(agree);
 	assert_int_equal(events, 0);
 	assert_non_null(strstr(why, "without events"));

@@ -16,8 +16,7 @@
 static const char id[] = "0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a10";
 
 static enum route_result
-find(const char *method, const char *path, enum http_route *rid, struct http_params *p,
-     char *allow)
+find(const char *method, const char *path, enum http_route *rid, struct http_params *p, char *allow)
 {
 	const struct route *r = NULL;
 	enum route_result rr = route_find(method, path, &r, p, allow, 64);
@@ -118,7 +117,8 @@ test_params(void **state)
 static void
 test_405_allow(void **state)
 {
-	static const char *const others[] = {"OPTIONS", "TRACE", "CONNECT", "FOO", "get", "Post", ""};
+	static const char *const others[] = {"OPTIONS", "TRACE", "CONNECT", "FOO",
+					     "get",     "Post",  ""};
 	char path[128];
 	size_t i;
 
@@ -149,12 +149,36 @@ static void
 test_404(void **state)
 {
 	static const char *const paths[] = {
-		"", "/", "/version/", "/versions", "/Version", "/VERSION", "/health/", "/healthz",
-		"/circle/", "/circles", "/Circle", "/circle//", "//circle", "/circle/x/",
-		"/circle/x/events/", "/circle/x/event", "/circle/x/versions", "/circle/x/versions/",
-		"/circle/x/versions/1/", "/circle/x/versions/1/x", "/circle/x/y",
-		"/%63ircle", "/circle%2Fx", "/circle/x/%65vents", "/circle/x/Events",
-		"circle", "/circle/x/events/x", "/circle?x", "/./circle", "/circle/../version",
+		"",
+		"/",
+		"/version/",
+		"/versions",
+		"/Version",
+		"/VERSION",
+		"/health/",
+		"/healthz",
+		"/circle/",
+		"/circles",
+		"/Circle",
+		"/circle//",
+		"//circle",
+		"/circle/x/",
+		"/circle/x/events/",
+		"/circle/x/event",
+		"/circle/x/versions",
+		"/circle/x/versions/",
+		"/circle/x/versions/1/",
+		"/circle/x/versions/1/x",
+		"/circle/x/y",
+		"/%63ircle",
+		"/circle%2Fx",
+		"/circle/x/%65vents",
+		"/circle/x/Events",
+		"circle",
+		"/circle/x/events/x",
+		"/circle?x",
+		"/./circle",
+		"/circle/../version",
 		"/version?x=1",
 	};
 	size_t i;
@@ -198,7 +222,12 @@ fake(enum http_route r, struct http_response *resp)
 #define FAKE(name, r) \
 	static void name(const struct http_app *a, const struct http_request *q, \
 			 const struct http_params *p, struct http_response *resp) \
-	{ (void)a; (void)q; (void)p; fake(r, resp); }
+	{ \
+		(void)a; \
+		(void)q; \
+		(void)p; \
+		fake(r, resp); \
+	}
 
 FAKE(h_version, ROUTE_VERSION)
 FAKE(h_create, ROUTE_CREATE)
@@ -304,7 +333,7 @@ test_dispatch_errors(void **state)
 	req = request("HEAD", "/nope");
 	assert_int_equal(dispatch(&app, &req, &resp), 404);
 	assert_true(resp.omit_body);
-	assert_true(resp.body_len > 0);     /* Content-Length as for GET */
+	assert_true(resp.body_len > 0); /* Content-Length as for GET */
 	http_response_free(&resp);
 
 	/* too large is answered before anything else, as the web server does */
@@ -319,12 +348,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_route),
-		cmocka_unit_test(test_params),
-		cmocka_unit_test(test_405_allow),
-		cmocka_unit_test(test_404),
-		cmocka_unit_test(test_table_sides),
-		cmocka_unit_test(test_dispatch_sides),
+		cmocka_unit_test(test_every_route),     cmocka_unit_test(test_params),
+		cmocka_unit_test(test_405_allow),       cmocka_unit_test(test_404),
+		cmocka_unit_test(test_table_sides),     cmocka_unit_test(test_dispatch_sides),
 		cmocka_unit_test(test_dispatch_errors),
 	};
 
