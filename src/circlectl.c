@@ -88,7 +88,7 @@ main(int argc, char **argv)
 		return usage(stderr);
 
 	store_config_from_env(&cfg, group);
-	st = store_new(&cfg, STORE_READ);
+	st = store_new(&cfg, SIDE_READ);
 	if (st == NULL) {
 		fprintf(stderr, "circlectl: out of memory\n");
 		return 2;

@@ -52,7 +52,7 @@ main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	store_config_from_env(&cfg, "circle-command");
-	st = store_new(&cfg, STORE_WRITE);
+	st = store_new(&cfg, SIDE_WRITE);
 	if (st == NULL) {
 		fprintf(stderr, "circle-command: out of memory\n");
 		return 1;
@@ -65,9 +65,9 @@ main(int argc, char **argv)
 	ctx.store = &events;
 	ctx.new_id = new_id;
 	ctx.now = now;
-	app.side = HTTP_WRITE;
+	app.side = SIDE_WRITE;
 	app.commands = &ctx;
-	handlers_command_register(&app);
+	app.handlers = command_handlers;
 	rc = worker_run(&app);
 	store_free(st);
 	return rc;

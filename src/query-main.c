@@ -22,7 +22,7 @@ main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	store_config_from_env(&cfg, "circle-query");
-	st = store_new(&cfg, STORE_READ);
+	st = store_new(&cfg, SIDE_READ);
 	if (st == NULL) {
 		fprintf(stderr, "circle-query: out of memory\n");
 		return 1;
@@ -32,9 +32,9 @@ main(int argc, char **argv)
 		fprintf(stderr,
 			"circle-query: database unavailable, serving 503 until it returns\n");
 	store_circle_reader(st, &reader);
-	app.side = HTTP_READ;
+	app.side = SIDE_READ;
 	app.reader = &reader;
-	handlers_query_register(&app);
+	app.handlers = query_handlers;
 	rc = worker_run(&app);
 	store_free(st);
 	return rc;

@@ -3,7 +3,7 @@
  * delete with the projection row that marks the circle deleted (which frees
  * its name for others).
  */
-#include "command/load_circle.h"
+#include "command/command_pipeline.h"
 
 enum cerr
 delete_circle(const struct command_ctx *ctx, const char *id, bool has_version,

@@ -2,7 +2,7 @@
  * Update a circle: replay its events, let the domain decide, append the
  * update with its projection. An update that changes nothing appends nothing.
  */
-#include "command/load_circle.h"
+#include "command/command_pipeline.h"
 
 enum cerr
 update_circle(const struct command_ctx *ctx, const char *id, const struct circle_update *cmd,

@@ -10,7 +10,8 @@
 #include "command/commands.h"
 #include "http/circle_json.h"
 #include "http/handlers.h"
-#include "http/headers.h"
+#include "http/request_headers.h"
+#include "http/request_params.h"
 #include "http/json_body.h"
 
 static enum cerr
@@ -131,7 +132,7 @@ static void delete (const struct http_app *app, const struct http_request *req,
 	uint64_t param = 0, version = 0;
 
 	if (path_circle_id(params->id, params->id_len, id, &info) != CE_OK ||
-	    query_version(req->query, &has_param, &param, &info) != CE_OK ||
+	    params_version(req->query, &has_param, &param, &info) != CE_OK ||
 	    expected_version(req, has_param, param, &has_version, &version, &info) != CE_OK ||
 	    delete_circle(app->commands, id, has_version, version, &info) != CE_OK) {
 		http_response_error(resp, &info);
@@ -140,11 +141,6 @@ static void delete (const struct http_app *app, const struct http_request *req,
 	resp->status = 204;
 }
 
-void
-handlers_command_register(struct http_app *app)
-{
-	app->handlers[ROUTE_CREATE] = create;
-	app->handlers[ROUTE_PUT] = update;
-	app->handlers[ROUTE_PATCH] = update;
-	app->handlers[ROUTE_DELETE] = delete;
-}
+#define COMMAND_ROW(name, method, pattern, side, handler) \
+	[ROUTE_##name] = ROUTE_HANDLER(WRITE, side, handler),
+const http_handler command_handlers[ROUTE__MAX] = {CIRCLE_ROUTES(COMMAND_ROW)};

@@ -10,7 +10,8 @@
 #include "codec/json_member.h"
 #include "http/circle_json.h"
 #include "http/handlers.h"
-#include "http/headers.h"
+#include "http/request_headers.h"
+#include "http/request_params.h"
 #include "query/queries.h"
 
 /* A handler that finished with obj (NULL: out of memory) answers 200. */
@@ -87,7 +88,7 @@ list(const struct http_app *app, const struct http_request *req, const struct ht
 	size_t n = 0, i;
 
 	(void)params;
-	if (query_list_params(req->query, &limit, after, &has_after, &info) != CE_OK)
+	if (params_list(req->query, &limit, after, &has_after, &info) != CE_OK)
 		goto fail;
 	page = calloc((size_t)limit + 1, sizeof(*page));
 	if (page == NULL) {
@@ -223,13 +224,6 @@ at_version(const struct http_app *app, const struct http_request *req,
 	http_response_circle(resp, 200, &c);
 }
 
-void
-handlers_query_register(struct http_app *app)
-{
-	app->handlers[ROUTE_VERSION] = get_version;
-	app->handlers[ROUTE_HEALTH] = get_health;
-	app->handlers[ROUTE_LIST] = list;
-	app->handlers[ROUTE_GET] = get_one;
-	app->handlers[ROUTE_EVENTS] = events;
-	app->handlers[ROUTE_AT_VERSION] = at_version;
-}
+#define QUERY_ROW(name, method, pattern, side, handler) \
+	[ROUTE_##name] = ROUTE_HANDLER(READ, side, handler),
+const http_handler query_handlers[ROUTE__MAX] = {CIRCLE_ROUTES(QUERY_ROW)};

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "domain/error.h"
+#include "domain/side.h"
 
 /* The largest body accepted; one byte more is a 413. */
 #define HTTP_BODY_MAX 65536
@@ -20,12 +21,6 @@
 struct json_object;
 struct command_ctx;
 struct circle_reader;
-
-/* Which worker serves a route: queries read, commands write. */
-enum http_side {
-	HTTP_READ = 0,
-	HTTP_WRITE,
-};
 
 /*
  * One request. Every string is borrowed from the caller and outlives the
@@ -60,21 +55,6 @@ struct http_response {
 	bool omit_body; /* HEAD and 304: headers as if sent, no body */
 };
 
-/* Every route of the service; route.c says which path and side each has. */
-enum http_route {
-	ROUTE_VERSION = 0,
-	ROUTE_HEALTH,
-	ROUTE_LIST,
-	ROUTE_CREATE,
-	ROUTE_GET,
-	ROUTE_PUT,
-	ROUTE_PATCH,
-	ROUTE_DELETE,
-	ROUTE_EVENTS,
-	ROUTE_AT_VERSION,
-	ROUTE__MAX
-};
-
 /* The variable path segments of a matched route, borrowed from the path. */
 struct http_params {
 	const char *id; /* {id}, or NULL */
@@ -90,14 +70,15 @@ typedef void (*http_handler)(const struct http_app *app, const struct http_reque
 			     const struct http_params *params, struct http_response *resp);
 
 /*
- * What one worker serves. Each binary registers only the handlers of its own
- * side (handlers.h), so a route of the other side has no handler here.
+ * What one worker serves: its side and that side's handler table
+ * (handlers.h), indexed by enum http_route (route.h), so a route of the
+ * other side has no handler here.
  */
 struct http_app {
-	enum http_side side;
+	enum side side;
 	struct command_ctx *commands; /* the command worker's use-case context */
 	struct circle_reader *reader; /* the query worker's port */
-	http_handler handlers[ROUTE__MAX];
+	const http_handler *handlers; /* ROUTE__MAX entries */
 };
 
 /* route.c: routes req and fills resp; resp must be initialised. */

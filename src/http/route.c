@@ -11,18 +11,10 @@
 
 #include "http/route.h"
 
-static const struct route routes[] = {
-	{"GET", "/version", HTTP_READ, ROUTE_VERSION},
-	{"GET", "/health", HTTP_READ, ROUTE_HEALTH},
-	{"GET", "/circle", HTTP_READ, ROUTE_LIST},
-	{"POST", "/circle", HTTP_WRITE, ROUTE_CREATE},
-	{"GET", "/circle/{id}", HTTP_READ, ROUTE_GET},
-	{"PUT", "/circle/{id}", HTTP_WRITE, ROUTE_PUT},
-	{"PATCH", "/circle/{id}", HTTP_WRITE, ROUTE_PATCH},
-	{"DELETE", "/circle/{id}", HTTP_WRITE, ROUTE_DELETE},
-	{"GET", "/circle/{id}/events", HTTP_READ, ROUTE_EVENTS},
-	{"GET", "/circle/{id}/versions/{n}", HTTP_READ, ROUTE_AT_VERSION},
-};
+#define ROUTE_ROW(name, method, pattern, side, handler) \
+	[ROUTE_##name] = {method, pattern, SIDE_##side, ROUTE_##name},
+static const struct route routes[] = {CIRCLE_ROUTES(ROUTE_ROW)};
+#undef ROUTE_ROW
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -152,7 +144,7 @@ http_dispatch(const struct http_app *app, const struct http_request *req,
 				   "the path does not take this method");
 		return;
 	}
-	if (r->side != app->side || app->handlers[r->id] == NULL) {
+	if (r->side != app->side || app->handlers == NULL || app->handlers[r->id] == NULL) {
 		http_response_fail(resp, CE_INTERNAL, "misrouted");
 		return;
 	}

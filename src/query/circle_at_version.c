@@ -19,7 +19,7 @@ circle_at_version(struct circle_reader *r, const char *id, uint32_t at, struct c
 
 	if (r == NULL || id == NULL || out == NULL)
 		return cerr_set(info, CE_INTERNAL, NULL, "missing argument");
-	if ((rc = lookup_key(id, key, info)) != CE_OK)
+	if ((rc = canonical_circle_id(id, key, info)) != CE_OK)
 		return rc;
 	if (at == 0)
 		return cerr_set(info, CE_INVALID_PARAMETER, "version",

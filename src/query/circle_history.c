@@ -14,7 +14,7 @@ circle_history(struct circle_reader *r, const char *id, struct circle_event **ev
 		return cerr_set(info, CE_INTERNAL, NULL, "missing argument");
 	*evs = NULL;
 	*n = 0;
-	if ((rc = lookup_key(id, key, info)) != CE_OK ||
+	if ((rc = canonical_circle_id(id, key, info)) != CE_OK ||
 	    (rc = lookup_history(r, key, 0, evs, n, info)) != CE_OK)
 		return rc;
 	if (*n == 0)

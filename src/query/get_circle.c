@@ -11,7 +11,7 @@ get_circle(struct circle_reader *r, const char *id, struct circle *out, struct c
 
 	if (r == NULL || out == NULL || id == NULL)
 		return cerr_set(info, CE_INTERNAL, NULL, "missing argument");
-	if ((rc = lookup_key(id, key, info)) != CE_OK)
+	if ((rc = canonical_circle_id(id, key, info)) != CE_OK)
 		return rc;
 
 	rc = r->get(r->self, key, out);

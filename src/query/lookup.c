@@ -5,7 +5,7 @@
 #include "query/lookup.h"
 
 enum cerr
-lookup_key(const char *id, char key[CIRCLE_ID_LEN + 1], struct cerr_info *info)
+canonical_circle_id(const char *id, char key[CIRCLE_ID_LEN + 1], struct cerr_info *info)
 {
 	if (!circle_id_valid(id, strnlen(id, CIRCLE_ID_LEN + 1)))
 		return cerr_set(info, CE_INVALID_CIRCLE_ID, NULL, "the circle id is not a UUID");

@@ -9,7 +9,7 @@
 #include "query/queries.h"
 
 /* Writes id in lower case into key; CE_INVALID_CIRCLE_ID when it is not a UUID. */
-enum cerr lookup_key(const char *id, char key[CIRCLE_ID_LEN + 1], struct cerr_info *info);
+enum cerr canonical_circle_id(const char *id, char key[CIRCLE_ID_LEN + 1], struct cerr_info *info);
 
 /*
  * Reads the events of key up to version upto (0: all) into a new array *evs

@@ -30,8 +30,9 @@
 /* Seconds between two log lines about failing connects. */
 #define CONNECT_LOG_INTERVAL 10
 
-#define SIDE_READ (1u << STORE_READ)
-#define SIDE_WRITE (1u << STORE_WRITE)
+/* which sides prepare a statement: a mask of (1u << enum side) */
+#define ON_READ (1u << SIDE_READ)
+#define ON_WRITE (1u << SIDE_WRITE)
 
 /* Connector/C's own error codes beyond the classic 2000..2999 range. */
 #define CR_MARIADB_MIN 5000
@@ -46,55 +47,55 @@ static const struct stmt_def {
 	[SQ_EVENTS] = {"SELECT id, circle_id, version, event_type, payload, occurred_at"
 		       " FROM circle_events WHERE circle_id = ? AND version > ? AND version <= ?"
 		       " ORDER BY version",
-		       3, 6, SIDE_READ | SIDE_WRITE},
+		       3, 6, ON_READ | ON_WRITE},
 	[SQ_GET] = {"SELECT circle_id, name, capacity, version, deleted"
 		    " FROM circle_projections WHERE circle_id = ?",
-		    1, 5, SIDE_READ},
+		    1, 5, ON_READ},
 	[SQ_LIST] = {"SELECT circle_id, name, capacity, version, deleted"
 		     " FROM circle_projections WHERE deleted = 0 AND circle_id > ?"
 		     " ORDER BY circle_id LIMIT ?",
-		     2, 5, SIDE_READ},
+		     2, 5, ON_READ},
 	/* Ids known to either table, so a projection row without events
 	 * and events without a projection row are both found. */
 	[SQ_CIRCLE_IDS] = {"SELECT circle_id FROM (SELECT circle_id FROM circle_projections"
 			   " UNION SELECT circle_id FROM circle_events) AS ids"
 			   " WHERE circle_id > ? ORDER BY circle_id LIMIT ?",
-			   2, 1, SIDE_READ},
+			   2, 1, ON_READ},
 	[SQ_INSERT_EVENT] = {"INSERT INTO circle_events"
 			     " (id, circle_id, version, event_type, payload, occurred_at)"
 			     " VALUES (?, ?, ?, ?, ?, ?)",
-			     6, 0, SIDE_WRITE},
+			     6, 0, ON_WRITE},
 	[SQ_INSERT_PROJECTION] =
 		{"INSERT INTO circle_projections"
 		 " (circle_id, name, capacity, version, deleted) VALUES (?, ?, ?, ?, ?)",
-		 5, 0, SIDE_WRITE},
+		 5, 0, ON_WRITE},
 	[SQ_UPDATE_PROJECTION] =
 		{"UPDATE circle_projections SET name = ?, capacity = ?, version = ?,"
 		 " deleted = ? WHERE circle_id = ? AND version = ?",
-		 6, 0, SIDE_WRITE},
+		 6, 0, ON_WRITE},
 	/* The server's clock decides a key's age, so every worker agrees. */
 	[SQ_IDEM_FIND] = {"SELECT circle_id, name, capacity FROM idempotency_keys"
 			  " WHERE idem_key = ?"
 			  " AND created_at >= UTC_TIMESTAMP(6) - INTERVAL 24 HOUR",
-			  1, 3, SIDE_WRITE},
+			  1, 3, ON_WRITE},
 	[SQ_IDEM_DROP_EXPIRED] = {"DELETE FROM idempotency_keys WHERE idem_key = ?"
 				  " AND created_at < UTC_TIMESTAMP(6) - INTERVAL 24 HOUR",
-				  1, 0, SIDE_WRITE},
+				  1, 0, ON_WRITE},
 	[SQ_IDEM_INSERT] = {"INSERT INTO idempotency_keys"
 			    " (idem_key, circle_id, name, capacity, created_at)"
 			    " VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6))",
-			    4, 0, SIDE_WRITE},
+			    4, 0, ON_WRITE},
 	/* Bounded, so one purge never holds many locks for long. */
 	[SQ_IDEM_PURGE] = {"DELETE FROM idempotency_keys"
 			   " WHERE created_at < UTC_TIMESTAMP(6) - INTERVAL 24 HOUR LIMIT 1000",
-			   0, 0, SIDE_WRITE},
+			   0, 0, ON_WRITE},
 	[SQ_SNAPSHOT_LATEST] = {"SELECT version, name, capacity, deleted FROM circle_snapshots"
 				" WHERE circle_id = ? ORDER BY version DESC LIMIT 1",
-				1, 4, SIDE_WRITE},
+				1, 4, ON_WRITE},
 	[SQ_INSERT_SNAPSHOT] =
 		{"INSERT INTO circle_snapshots (circle_id, version, name, capacity, deleted)"
 		 " VALUES (?, ?, ?, ?, ?)",
-		 5, 0, SIDE_WRITE},
+		 5, 0, ON_WRITE},
 };
 
 /* Strict, so a value that does not fit is an error instead of being
@@ -132,12 +133,12 @@ dup_or_null(const char *s, bool *oom)
 }
 
 struct store *
-store_new(const struct store_config *cfg, enum store_side side)
+store_new(const struct store_config *cfg, enum side side)
 {
 	struct store *st;
 	bool oom = false;
 
-	if (!cfg || (side != STORE_READ && side != STORE_WRITE))
+	if (!cfg || (side != SIDE_READ && side != SIDE_WRITE))
 		return NULL;
 	if (pthread_once(&library_once, library_init) != 0 || library_rc != 0) {
 		fprintf(stderr, "store: %s:%d: mysql_library_init failed\n", __FILE__, __LINE__);
@@ -316,7 +317,7 @@ session_setup(struct store *st)
 	if (rc != CE_OK)
 		return rc;
 	rc = STORE_CHECK_DB(st, mysql_real_query(st->db, session_sql, strlen(session_sql)));
-	if (rc != CE_OK || st->side != STORE_WRITE)
+	if (rc != CE_OK || st->side != SIDE_WRITE)
 		return rc;
 	rc = STORE_CHECK_DB(
 		st, mysql_real_query(st->db, write_isolation_sql, strlen(write_isolation_sql)));

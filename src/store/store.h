@@ -9,16 +9,12 @@
 #define CIRCLE_STORE_STORE_H
 
 #include "command/event_store.h"
+#include "domain/side.h"
 #include "query/circle_reader.h"
 
 /* A snapshot of a circle's state is written with every event whose version
  * is a multiple of this, so a command replays fewer events than this. */
 #define STORE_SNAPSHOT_EVERY 10
-
-enum store_side {
-	STORE_READ = 0, /* SELECTs only: works for a SELECT-only user */
-	STORE_WRITE,    /* the command side's statements */
-};
 
 /*
  * Where and how to connect. Every string may be NULL: then the option file
@@ -40,7 +36,7 @@ void store_config_from_env(struct store_config *cfg, const char *group);
 
 /* A new store that will connect on first use; NULL when out of memory.
  * Strings in cfg are copied. */
-struct store *store_new(const struct store_config *cfg, enum store_side side);
+struct store *store_new(const struct store_config *cfg, enum side side);
 /* Closes the connection and frees everything; NULL is fine. */
 void store_free(struct store *st);
 

@@ -50,7 +50,7 @@ enum store_stmt {
 #define STORE_EVENT_TYPE_MAX 64
 
 struct store {
-	enum store_side side;
+	enum side side;
 	/* configuration, owned copies (NULL: not set) */
 	char *option_file;
 	char *group;

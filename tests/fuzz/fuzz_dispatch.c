@@ -32,7 +32,8 @@
 #include "fuzz.h"
 #include "command/commands.h"
 #include "http/handlers.h"
-#include "http/headers.h"
+#include "http/request_headers.h"
+#include "http/request_params.h"
 #include "http/problem.h"
 #include "query/circle_reader.h"
 
@@ -460,12 +461,12 @@ apps_init(void)
 	done = true;
 	trace = getenv("FUZZ_TRACE") != NULL;
 	/* as the binaries do: each worker has only its own side's port */
-	cmd_app.side = HTTP_WRITE;
+	cmd_app.side = SIDE_WRITE;
 	cmd_app.commands = &mem.ctx;
-	handlers_command_register(&cmd_app);
-	qry_app.side = HTTP_READ;
+	cmd_app.handlers = command_handlers;
+	qry_app.side = SIDE_READ;
 	qry_app.reader = &mem.reader;
-	handlers_query_register(&qry_app);
+	qry_app.handlers = query_handlers;
 }
 
 static struct memory_world before;

@@ -1,5 +1,5 @@
 /*
- * Fuzzes what a request says outside its body (http/headers.h): If-Match,
+ * Fuzzes what a request says outside its body (http/request_headers.h, http/request_params.h): If-Match,
  * If-None-Match, Idempotency-Key, Content-Type, the query parameters limit,
  * after and version, and the {id} and {n} path segments.
  *
@@ -12,7 +12,8 @@
 #include <strings.h>
 
 #include "fuzz.h"
-#include "http/headers.h"
+#include "http/request_headers.h"
+#include "http/request_params.h"
 #include "query/queries.h"
 
 /* The contract's "positive decimal without leading zeros", saturating. */
@@ -167,7 +168,7 @@ fuzz_query(const char *q)
 	enum cerr rc;
 	size_t i;
 
-	rc = query_list_params(q, &limit, after, &has_after, &info);
+	rc = params_list(q, &limit, after, &has_after, &info);
 	if (rc == CE_OK) {
 		FUZZ_CHECK(limit >= 1 && limit <= LIST_LIMIT_MAX);
 		if (has_after)
@@ -178,7 +179,7 @@ fuzz_query(const char *q)
 			(strcmp(info.subject, "limit") == 0 || strcmp(info.subject, "after") == 0));
 	}
 	memset(&info, 0, sizeof(info));
-	rc = query_version(q, &has, &version, &info);
+	rc = params_version(q, &has, &version, &info);
 	if (rc == CE_OK)
 		FUZZ_CHECK(!has || version >= 1);
 	else
@@ -192,7 +193,7 @@ fuzz_query(const char *q)
 
 		if (out == NULL)
 			return;
-		r = query_param(q, "limit", out, sizes[i]);
+		r = params_get(q, "limit", out, sizes[i]);
 		FUZZ_CHECK(r >= -1 && r <= 1);
 		if (r == 1)
 			FUZZ_CHECK(strlen(out) < sizes[i]);

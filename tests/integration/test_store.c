@@ -76,7 +76,7 @@ make_event(enum circle_event_type type, const char *circle_id, uint32_t version,
 }
 
 static struct store *
-open_store(const char *group, enum store_side side)
+open_store(const char *group, enum side side)
 {
 	struct store_config cfg;
 
@@ -218,8 +218,8 @@ setup(void **state)
 		return -1;
 	}
 	mysql_close(db);
-	f.w = open_store(CMD_GROUP, STORE_WRITE);
-	f.r = open_store(QRY_GROUP, STORE_READ);
+	f.w = open_store(CMD_GROUP, SIDE_WRITE);
+	f.r = open_store(QRY_GROUP, SIDE_READ);
 	if (!f.w || !f.r)
 		return -1;
 	*state = &f;
@@ -389,7 +389,7 @@ static void *
 version_racer(void *arg)
 {
 	struct racer *r = arg;
-	struct store *w = open_store(CMD_GROUP, STORE_WRITE);
+	struct store *w = open_store(CMD_GROUP, SIDE_WRITE);
 	int round;
 
 	for (round = 0; round < RACE_ROUNDS; round++) {
@@ -424,7 +424,7 @@ static void *
 key_racer(void *arg)
 {
 	struct racer *r = arg;
-	struct store *w = open_store(CMD_GROUP, STORE_WRITE);
+	struct store *w = open_store(CMD_GROUP, SIDE_WRITE);
 	int round;
 
 	for (round = 0; round < RACE_ROUNDS; round++) {
@@ -648,7 +648,7 @@ test_idempotency_keys(void **state)
 		     "INTERVAL 25 HOUR)");
 	assert_int_equal(raw_count(db, "SELECT COUNT(*) FROM idempotency_keys"), 3);
 	{
-		struct store *w2 = open_store(CMD_GROUP, STORE_WRITE);
+		struct store *w2 = open_store(CMD_GROUP, SIDE_WRITE);
 		struct circle e;
 
 		assert_non_null(w2);
@@ -697,7 +697,7 @@ test_query_user(void **state)
 	mysql_close(db);
 
 	/* ... so a write store run as the query user cannot even prepare. */
-	wrong = open_store(QRY_GROUP, STORE_WRITE);
+	wrong = open_store(QRY_GROUP, SIDE_WRITE);
 	assert_non_null(wrong);
 	assert_int_equal(store_ensure(wrong), CE_UNAVAILABLE);
 	store_free(wrong);

@@ -32,12 +32,12 @@ setup(void **state)
 	memory_ports_init(&mem);
 	memset(&cmd_app, 0, sizeof(cmd_app));
 	memset(&qry_app, 0, sizeof(qry_app));
-	cmd_app.side = HTTP_WRITE;
+	cmd_app.side = SIDE_WRITE;
 	cmd_app.commands = &mem.ctx;
-	handlers_command_register(&cmd_app);
-	qry_app.side = HTTP_READ;
+	cmd_app.handlers = command_handlers;
+	qry_app.side = SIDE_READ;
 	qry_app.reader = &mem.reader;
-	handlers_query_register(&qry_app);
+	qry_app.handlers = query_handlers;
 	return 0;
 }
 

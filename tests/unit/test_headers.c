@@ -10,7 +10,8 @@
 
 #include <cmocka.h>
 
-#include "http/headers.h"
+#include "http/request_headers.h"
+#include "http/request_params.h"
 
 static void
 test_parse_positive(void **state)
@@ -177,33 +178,33 @@ test_query_param(void **state)
 	char out[16];
 
 	(void)state;
-	assert_int_equal(query_param("", "limit", out, sizeof(out)), 0);
-	assert_int_equal(query_param(NULL, "limit", out, sizeof(out)), 0);
-	assert_int_equal(query_param("limit=5", "limit", out, sizeof(out)), 1);
+	assert_int_equal(params_get("", "limit", out, sizeof(out)), 0);
+	assert_int_equal(params_get(NULL, "limit", out, sizeof(out)), 0);
+	assert_int_equal(params_get("limit=5", "limit", out, sizeof(out)), 1);
 	assert_string_equal(out, "5");
-	assert_int_equal(query_param("a=1&limit=%35%30&b", "limit", out, sizeof(out)), 1);
+	assert_int_equal(params_get("a=1&limit=%35%30&b", "limit", out, sizeof(out)), 1);
 	assert_string_equal(out, "50");
-	assert_int_equal(query_param("%6cimit=7", "limit", out, sizeof(out)), 1);
+	assert_int_equal(params_get("%6cimit=7", "limit", out, sizeof(out)), 1);
 	assert_string_equal(out, "7");
-	assert_int_equal(query_param("limits=5&xlimit=3", "limit", out, sizeof(out)), 0);
-	assert_int_equal(query_param("limit=", "limit", out, sizeof(out)), 1);
+	assert_int_equal(params_get("limits=5&xlimit=3", "limit", out, sizeof(out)), 0);
+	assert_int_equal(params_get("limit=", "limit", out, sizeof(out)), 1);
 	assert_string_equal(out, "");
-	assert_int_equal(query_param("limit", "limit", out, sizeof(out)), -1);
-	assert_int_equal(query_param("limit=1&limit=1", "limit", out, sizeof(out)), -1);
-	assert_int_equal(query_param("limit=%4", "limit", out, sizeof(out)), -1);
-	assert_int_equal(query_param("limit=%zz", "limit", out, sizeof(out)), -1);
-	assert_int_equal(query_param("limit=%00", "limit", out, sizeof(out)), -1);
-	assert_int_equal(query_param("limit=123456789012345678", "limit", out, sizeof(out)), -1);
-	assert_int_equal(query_param("&&limit=2&&", "limit", out, sizeof(out)), 1);
+	assert_int_equal(params_get("limit", "limit", out, sizeof(out)), -1);
+	assert_int_equal(params_get("limit=1&limit=1", "limit", out, sizeof(out)), -1);
+	assert_int_equal(params_get("limit=%4", "limit", out, sizeof(out)), -1);
+	assert_int_equal(params_get("limit=%zz", "limit", out, sizeof(out)), -1);
+	assert_int_equal(params_get("limit=%00", "limit", out, sizeof(out)), -1);
+	assert_int_equal(params_get("limit=123456789012345678", "limit", out, sizeof(out)), -1);
+	assert_int_equal(params_get("&&limit=2&&", "limit", out, sizeof(out)), 1);
 	assert_string_equal(out, "2");
-	assert_int_equal(query_param("x=%zz&limit=2", "limit", out, sizeof(out)), 1);
+	assert_int_equal(params_get("x=%zz&limit=2", "limit", out, sizeof(out)), 1);
 }
 
 static enum cerr
 list_params(const char *q, unsigned *limit, char *after, bool *has_after, struct cerr_info *info)
 {
 	memset(info, 0, sizeof(*info));
-	return query_list_params(q, limit, after, has_after, info);
+	return params_list(q, limit, after, has_after, info);
 }
 
 static void
@@ -276,23 +277,23 @@ test_version_param(void **state)
 	bool has = true;
 
 	(void)state;
-	assert_int_equal(query_version("", &has, &v, &info), CE_OK);
+	assert_int_equal(params_version("", &has, &v, &info), CE_OK);
 	assert_false(has);
-	assert_int_equal(query_version("other=1", &has, &v, &info), CE_OK);
+	assert_int_equal(params_version("other=1", &has, &v, &info), CE_OK);
 	assert_false(has);
-	assert_int_equal(query_version("version=7", &has, &v, &info), CE_OK);
+	assert_int_equal(params_version("version=7", &has, &v, &info), CE_OK);
 	assert_true(has);
 	assert_true(v == 7);
-	assert_int_equal(query_version("version=99999999999999999999999", &has, &v, &info), CE_OK);
+	assert_int_equal(params_version("version=99999999999999999999999", &has, &v, &info), CE_OK);
 	assert_true(v == UINT64_MAX);
-	assert_int_equal(query_version("version=0", &has, &v, &info), CE_INVALID_PARAMETER);
+	assert_int_equal(params_version("version=0", &has, &v, &info), CE_INVALID_PARAMETER);
 	assert_string_equal(info.subject, "version");
-	assert_int_equal(query_version("version=01", &has, &v, &info), CE_INVALID_PARAMETER);
-	assert_int_equal(query_version("version=%221%22", &has, &v, &info), CE_INVALID_PARAMETER);
-	assert_int_equal(query_version("version=", &has, &v, &info), CE_INVALID_PARAMETER);
-	assert_int_equal(query_version("version", &has, &v, &info), CE_INVALID_PARAMETER);
-	assert_int_equal(query_version("version=-1", &has, &v, &info), CE_INVALID_PARAMETER);
-	assert_int_equal(query_version("version=1&version=1", &has, &v, &info),
+	assert_int_equal(params_version("version=01", &has, &v, &info), CE_INVALID_PARAMETER);
+	assert_int_equal(params_version("version=%221%22", &has, &v, &info), CE_INVALID_PARAMETER);
+	assert_int_equal(params_version("version=", &has, &v, &info), CE_INVALID_PARAMETER);
+	assert_int_equal(params_version("version", &has, &v, &info), CE_INVALID_PARAMETER);
+	assert_int_equal(params_version("version=-1", &has, &v, &info), CE_INVALID_PARAMETER);
+	assert_int_equal(params_version("version=1&version=1", &has, &v, &info),
 			 CE_INVALID_PARAMETER);
 }
 

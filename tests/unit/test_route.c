@@ -203,7 +203,7 @@ test_table_sides(void **state)
 	for (i = 0; i < n; i++) {
 		bool read = strcmp(t[i].method, "GET") == 0;
 
-		assert_int_equal(t[i].side, read ? HTTP_READ : HTTP_WRITE);
+		assert_int_equal(t[i].side, read ? SIDE_READ : SIDE_WRITE);
 	}
 }
 
@@ -257,17 +257,20 @@ static void
 test_dispatch_sides(void **state)
 {
 	struct http_app query = {0}, command = {0};
+	http_handler query_table[ROUTE__MAX] = {0}, command_table[ROUTE__MAX] = {0};
 	struct http_response resp;
 	struct http_request req;
 
 	(void)state;
 	memset(calls, 0, sizeof(calls));
-	query.side = HTTP_READ;
-	query.handlers[ROUTE_VERSION] = h_version;
-	query.handlers[ROUTE_GET] = h_get;
-	command.side = HTTP_WRITE;
-	command.handlers[ROUTE_CREATE] = h_create;
-	command.handlers[ROUTE_DELETE] = h_delete;
+	query.side = SIDE_READ;
+	query_table[ROUTE_VERSION] = h_version;
+	query_table[ROUTE_GET] = h_get;
+	query.handlers = query_table;
+	command.side = SIDE_WRITE;
+	command_table[ROUTE_CREATE] = h_create;
+	command_table[ROUTE_DELETE] = h_delete;
+	command.handlers = command_table;
 
 	req = request("GET", "/version");
 	assert_int_equal(dispatch(&query, &req, &resp), 200);
@@ -310,12 +313,14 @@ static void
 test_dispatch_errors(void **state)
 {
 	struct http_app app = {0};
+	http_handler table[ROUTE__MAX] = {0};
 	struct http_response resp;
 	struct http_request req;
 
 	(void)state;
-	app.side = HTTP_READ;
-	app.handlers[ROUTE_GET] = h_get;
+	app.side = SIDE_READ;
+	table[ROUTE_GET] = h_get;
+	app.handlers = table;
 
 	req = request("GET", "/nope");
 	assert_int_equal(dispatch(&app, &req, &resp), 404);

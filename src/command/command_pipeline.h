@@ -4,8 +4,8 @@
  * event, and the answer to a command that lost a race. Private to the
  * command layer.
  */
-#ifndef CIRCLE_COMMAND_LOAD_CIRCLE_H
-#define CIRCLE_COMMAND_LOAD_CIRCLE_H
+#ifndef CIRCLE_COMMAND_COMMAND_PIPELINE_H
+#define CIRCLE_COMMAND_COMMAND_PIPELINE_H
 
 #include "command/commands.h"
 

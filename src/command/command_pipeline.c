@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "command/load_circle.h"
+#include "command/command_pipeline.h"
 
 enum cerr
 load_circle(const struct command_ctx *ctx, const char *id, struct circle *state,

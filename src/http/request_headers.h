@@ -1,0 +1,48 @@
+/*
+ * Parsing the request headers: the conditional headers, Idempotency-Key and
+ * Content-Type (request_params.h parses the query string and the path).
+ * Every input is hostile: nothing here trusts a length, a digit count or a
+ * terminator, and nothing allocates.
+ */
+#ifndef CIRCLE_HTTP_REQUEST_HEADERS_H
+#define CIRCLE_HTTP_REQUEST_HEADERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domain/circle.h"
+
+#define IDEMPOTENCY_KEY_MAX 255
+
+/*
+ * A positive decimal integer without sign or leading zeros, s[0..len).
+ * Returns 0 and *out (saturated at UINT64_MAX), or -1 when malformed.
+ */
+int parse_positive(const char *s, size_t len, uint64_t *out);
+
+/*
+ * If-Match: exactly one strong entity tag "V", V as parse_positive(), with
+ * optional spaces or tabs around. CE_OK with *version, or CE_INVALID_HEADER
+ * (subject "If-Match").
+ */
+enum cerr headers_if_match(const char *value, uint64_t *version, struct cerr_info *info);
+
+/*
+ * If-None-Match against the current ETag "version": true when it matches
+ * ("*", or a listed tag whose opaque part equals, weak or strong). A
+ * malformed header matches nothing, so the full response is sent.
+ */
+bool headers_none_match(const char *value, uint32_t version);
+
+/* Idempotency-Key: 1..255 characters from 0x21 to 0x7E; CE_OK or
+ * CE_INVALID_HEADER (subject "Idempotency-Key"). NULL is CE_OK. */
+enum cerr headers_idempotency_key(const char *value, struct cerr_info *info);
+
+/*
+ * True when Content-Type is application/json (case-insensitive), with any
+ * parameters, provided a charset parameter, if any, says UTF-8.
+ */
+bool headers_is_json(const char *value);
+
+#endif

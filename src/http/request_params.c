@@ -1,0 +1,151 @@
+/*
+ * Query-string and path-segment parsing: percent-decoding of the
+ * '&'-separated parameters, the list parameters, DELETE's version, and the
+ * {id} and {n} segments, each to the letter of the contract.
+ */
+#include <string.h>
+
+#include "http/request_headers.h"
+#include "http/request_params.h"
+#include "query/queries.h"
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes s[0..len) into out[size] with a NUL; -1 when malformed,
+ * too long, or when it decodes to a NUL byte. */
+static int
+unescape(const char *s, size_t len, char *out, size_t size)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (len - i < 3)
+				return -1;
+			hi = hexval(s[i + 1]);
+			lo = hexval(s[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				return -1;
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (o + 1 >= size)
+			return -1;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int
+params_get(const char *query, const char *name, char *out, size_t out_size)
+{
+	const char *p = query != NULL ? query : "";
+	int found = 0;
+
+	while (*p != '\0') {
+		const char *amp = strchr(p, '&');
+		size_t plen = amp != NULL ? (size_t)(amp - p) : strlen(p);
+		const char *eq = memchr(p, '=', plen);
+		size_t nlen = eq != NULL ? (size_t)(eq - p) : plen;
+		char key[32];
+
+		if (unescape(p, nlen, key, sizeof(key)) == 0 && strcmp(key, name) == 0) {
+			if (found)
+				return -1;
+			found = 1;
+			if (eq == NULL)
+				return -1;
+			if (unescape(eq + 1, plen - nlen - 1, out, out_size) != 0)
+				return -1;
+		}
+		p += plen;
+		if (*p == '&')
+			p++;
+	}
+	return found;
+}
+
+enum cerr
+params_list(const char *query, unsigned *limit, char after[CIRCLE_ID_LEN + 1], bool *has_after,
+	    struct cerr_info *info)
+{
+	char val[64];
+	uint64_t n;
+	int rc;
+
+	*limit = LIST_LIMIT_DEFAULT;
+	*has_after = false;
+	rc = params_get(query, "limit", val, sizeof(val));
+	if (rc < 0 ||
+	    (rc == 1 && (parse_positive(val, strlen(val), &n) != 0 || n > LIST_LIMIT_MAX)))
+		return cerr_set(info, CE_INVALID_PARAMETER, "limit",
+				"limit must be an integer from 1 to 1000");
+	if (rc == 1)
+		*limit = (unsigned)n;
+	rc = params_get(query, "after", val, sizeof(val));
+	if (rc < 0 || (rc == 1 && !circle_id_valid(val, strlen(val))))
+		return cerr_set(info, CE_INVALID_PARAMETER, "after", "after must be a circle id");
+	if (rc == 1) {
+		circle_id_normalize(val, after);
+		*has_after = true;
+	}
+	return CE_OK;
+}
+
+enum cerr
+params_version(const char *query, bool *has, uint64_t *version, struct cerr_info *info)
+{
+	char val[1024]; /* a long valid number saturates, as in If-Match */
+	int rc = params_get(query, "version", val, sizeof(val));
+
+	*has = false;
+	if (rc == 0)
+		return CE_OK;
+	if (rc < 0 || parse_positive(val, strlen(val), version) != 0)
+		return cerr_set(info, CE_INVALID_PARAMETER, "version",
+				"version must be a positive integer without leading zeros");
+	*has = true;
+	return CE_OK;
+}
+
+enum cerr
+path_circle_id(const char *seg, size_t len, char out[CIRCLE_ID_LEN + 1], struct cerr_info *info)
+{
+	if (seg == NULL || !circle_id_valid(seg, len))
+		return cerr_set(
+			info, CE_INVALID_CIRCLE_ID, NULL,
+			"the circle id must be a UUID like 0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a10");
+	circle_id_normalize(seg, out);
+	return CE_OK;
+}
+
+enum cerr
+path_version(const char *seg, size_t len, uint32_t *n, struct cerr_info *info)
+{
+	uint64_t v;
+
+	if (seg == NULL || parse_positive(seg, len, &v) != 0)
+		return cerr_set(info, CE_INVALID_PARAMETER, "n",
+				"the version must be a positive integer without leading zeros");
+	if (v > UINT32_MAX)
+		return cerr_set(info, CE_NOT_FOUND, NULL, "the circle has no such version");
+	*n = (uint32_t)v;
+	return CE_OK;
+}
