@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "codec/event_json.h"
+#include "domain/text.h"
 #include "codec/json_member.h"
 
 /* An object holding only scalars needs depth 1; 2 lets nesting fail on type. */
@@ -82,25 +83,11 @@ out:
 static long
 escape_value(const char *s, size_t left)
 {
-	long v = 0;
-	size_t i;
+	uint32_t v;
 
-	if (left < 6 || s[1] != 'u')
+	if (left < 6 || s[1] != 'u' || text_hex(s + 2, 4, &v) != 0)
 		return -1;
-	for (i = 2; i < 6; i++) {
-		char c = s[i];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
-			return -1;
-	}
-	return v;
+	return (long)v;
 }
 
 /*

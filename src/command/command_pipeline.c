@@ -65,10 +65,9 @@ circle_command_begin(const struct command_ctx *ctx, const char *id, struct circl
 	if (ctx == NULL || ctx->store == NULL || ctx->new_id == NULL || ctx->now == NULL ||
 	    id == NULL)
 		return cerr_set(info, CE_INTERNAL, NULL, "missing argument");
-	if (!circle_id_valid(id, strnlen(id, CIRCLE_ID_LEN + 1)))
-		return cerr_set(info, CE_INVALID_CIRCLE_ID, NULL, "the circle id is not a UUID");
 	memset(cmd, 0, sizeof *cmd);
-	circle_id_normalize(id, cmd->circle_id);
+	if (!text_uuid_lower(id, strnlen(id, CIRCLE_ID_LEN + 1), cmd->circle_id))
+		return cerr_set(info, CE_INVALID_CIRCLE_ID, NULL, "the circle id is not a UUID");
 	if ((rc = load_circle(ctx, cmd->circle_id, &cmd->state, info)) != CE_OK)
 		return rc;
 	ctx->new_id(cmd->event_id);

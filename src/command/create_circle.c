@@ -18,10 +18,9 @@ answer_repeat(struct idem_record *rec, const char *name, int capacity, struct ci
 	if (strcmp(rec->name, name) != 0 || rec->capacity != capacity)
 		return cerr_set(info, CE_IDEMPOTENCY_KEY_REUSED, "Idempotency-Key",
 				"this Idempotency-Key was used with another body");
-	if (!circle_id_valid(rec->circle_id, strlen(rec->circle_id)))
-		return cerr_set(info, CE_INTERNAL, NULL, "remembered circle id is malformed");
 	memset(out, 0, sizeof *out);
-	circle_id_normalize(rec->circle_id, out->id);
+	if (!text_uuid_lower(rec->circle_id, strlen(rec->circle_id), out->id))
+		return cerr_set(info, CE_INTERNAL, NULL, "remembered circle id is malformed");
 	memcpy(out->name, rec->name, sizeof out->name);
 	out->capacity = rec->capacity;
 	out->version = 1;

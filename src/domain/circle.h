@@ -12,10 +12,11 @@
 #include <stdint.h>
 
 #include "domain/error.h"
+#include "domain/text.h"
 
-#define CIRCLE_ID_LEN 36          /* canonical UUID text */
-#define CIRCLE_NAME_MAX_CHARS 100 /* Unicode code points */
-#define CIRCLE_NAME_MAX_BYTES 400 /* 100 code points of at most 4 bytes */
+#define CIRCLE_ID_LEN TEXT_UUID_LEN /* canonical UUID text */
+#define CIRCLE_NAME_MAX_CHARS 100   /* Unicode code points */
+#define CIRCLE_NAME_MAX_BYTES 400   /* 100 code points of at most 4 bytes */
 #define CIRCLE_CAPACITY_MIN 3
 #define CIRCLE_CAPACITY_MAX 32767
 #define CIRCLE_TIME_LEN 27 /* 2026-11-26T08:35:48.123456Z */
@@ -76,11 +77,6 @@ int circle_event_type_parse(const char *s);
 enum cerr circle_check_name(const char *s, size_t len, const char **detail);
 /* Capacity rule: 3 <= capacity <= 32767. */
 enum cerr circle_check_capacity(long long capacity, const char **detail);
-
-/* True when s is a canonical UUID (8-4-4-4-12 hex digits, any case). */
-bool circle_id_valid(const char *s, size_t len);
-/* Copies a valid id in lower case into out[CIRCLE_ID_LEN + 1]. */
-void circle_id_normalize(const char *s, char *out);
 
 /* Folds ev into *state. Returns CE_INTERNAL when ev cannot follow state
  * (wrong version, update before create, anything after a delete). */

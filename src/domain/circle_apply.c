@@ -55,9 +55,8 @@ event_id_fits(const struct circle *state, const struct circle_event *ev, char *n
 	norm[0] = '\0';
 	if (len == 0)
 		return true;
-	if (!circle_id_valid(ev->circle_id, len))
+	if (!text_uuid_lower(ev->circle_id, len, norm))
 		return false;
-	circle_id_normalize(ev->circle_id, norm);
 	return state->id[0] == '\0' || strcmp(state->id, norm) == 0;
 }
 
@@ -120,7 +119,7 @@ circle_replay(struct circle *state, const struct circle_event *evs, size_t n)
 static bool
 snapshot_valid(const struct circle *s)
 {
-	return circle_id_valid(s->id, strnlen(s->id, sizeof s->id)) &&
+	return text_uuid_valid(s->id, strnlen(s->id, sizeof s->id)) &&
 	       circle_check_name(s->name, strnlen(s->name, sizeof s->name), NULL) == CE_OK &&
 	       circle_check_capacity(s->capacity, NULL) == CE_OK;
 }

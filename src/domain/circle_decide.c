@@ -21,13 +21,13 @@ new_event(struct circle_event *ev, enum circle_event_type type, const char *circ
 		return cerr_set(info, CE_INTERNAL, NULL, "event id or time missing");
 	id_len = strnlen(meta->event_id, CIRCLE_ID_LEN + 1);
 	time_len = strnlen(meta->occurred_at, CIRCLE_TIME_LEN + 1);
-	if (!circle_id_valid(meta->event_id, id_len) || time_len == 0 || time_len > CIRCLE_TIME_LEN)
-		return cerr_set(info, CE_INTERNAL, NULL, "malformed event id or time");
 	memset(ev, 0, sizeof *ev);
+	if (!text_uuid_lower(meta->event_id, id_len, ev->event_id) || time_len == 0 ||
+	    time_len > CIRCLE_TIME_LEN)
+		return cerr_set(info, CE_INTERNAL, NULL, "malformed event id or time");
 	ev->type = type;
 	memcpy(ev->circle_id, circle_id, sizeof ev->circle_id);
 	ev->version = version;
-	circle_id_normalize(meta->event_id, ev->event_id);
 	memcpy(ev->occurred_at, meta->occurred_at, time_len);
 	ev->occurred_at[time_len] = '\0';
 	return CE_OK;
@@ -91,10 +91,9 @@ circle_decide_create(const char *circle_id, const char *name, int capacity,
 		return rc;
 	if ((rc = check_capacity(capacity, info)) != CE_OK)
 		return rc;
-	if (circle_id == NULL || !circle_id_valid(circle_id, strnlen(circle_id, CIRCLE_ID_LEN + 1)))
+	if (circle_id == NULL ||
+	    !text_uuid_lower(circle_id, strnlen(circle_id, CIRCLE_ID_LEN + 1), id))
 		return cerr_set(info, CE_INTERNAL, NULL, "malformed new circle id");
-
-	circle_id_normalize(circle_id, id);
 	if ((rc = new_event(&ev, CIRCLE_CREATED, id, 1, meta, info)) != CE_OK)
 		return rc;
 	ev.has_name = true;

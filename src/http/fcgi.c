@@ -12,6 +12,7 @@
 
 #include <fcgiapp.h>
 
+#include "domain/text.h"
 #include "http/fcgi.h"
 
 static volatile sig_atomic_t stopping;
@@ -37,17 +38,11 @@ param(FCGX_Request *fr, const char *name)
 static bool
 declared_too_large(const char *cl)
 {
-	uint64_t v = 0;
-	const char *p;
+	uint64_t v;
 
-	if (cl == NULL)
-		return false;
-	for (p = cl; *p >= '0' && *p <= '9'; p++) {
-		v = v * 10 + (uint64_t)(*p - '0');
-		if (v > HTTP_BODY_MAX)
-			return true;
-	}
-	return false;
+	/* the leading digits count, as before any check of what follows */
+	return cl != NULL && text_decimal(cl, strspn(cl, "0123456789"), UINT64_MAX, &v) == 0 &&
+	       v > HTTP_BODY_MAX;
 }
 
 /*

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/text.h"
 #include "http/json_body.h"
 
 struct name_ref {
@@ -50,66 +51,6 @@ skip_ws(struct scan *sc)
 			break;
 		sc->pos++;
 	}
-}
-
-/* Length of one well-formed UTF-8 sequence at s[0..n), else 0 (RFC 3629). */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xBF;
-	size_t need, i;
-
-	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-		need = 2;
-	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-		need = 3;
-		if (s[0] == 0xE0)
-			lo = 0xA0; /* overlong below */
-		else if (s[0] == 0xED)
-			hi = 0x9F; /* UTF-16 surrogates above */
-	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-		need = 4;
-		if (s[0] == 0xF0)
-			lo = 0x90; /* overlong below */
-		else if (s[0] == 0xF4)
-			hi = 0x8F; /* beyond U+10FFFF above */
-	} else {
-		return 0;
-	}
-	if (n < need)
-		return 0;
-	for (i = 1; i < need; i++) {
-		if (s[i] < lo || s[i] > hi)
-			return 0;
-		lo = 0x80;
-		hi = 0xBF;
-	}
-	return need;
-}
-
-static int
-hex4(const unsigned char *s, size_t n, unsigned *out)
-{
-	unsigned v = 0;
-	size_t i;
-
-	if (n < 4)
-		return -1;
-	for (i = 0; i < 4; i++) {
-		unsigned char c = s[i];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	*out = v;
-	return 0;
 }
 
 static size_t
@@ -161,7 +102,7 @@ scan_string(struct scan *sc, unsigned char *out, size_t *out_len)
 			return fail(sc, "a string holds an unescaped control character");
 		if (c == '\\') {
 			unsigned char e;
-			unsigned cp;
+			uint32_t cp;
 
 			if (i + 1 >= n)
 				return fail(sc, "a string is not terminated");
@@ -177,7 +118,7 @@ scan_string(struct scan *sc, unsigned char *out, size_t *out_len)
 			case 'r': cp = '\r'; break;
 			case 't': cp = '\t'; break;
 			case 'u':
-				if (hex4(s + i, n - i, &cp) != 0)
+				if (n - i < 4 || text_hex((const char *)s + i, 4, &cp) != 0)
 					return fail(sc, "a \\u escape needs four hex digits");
 				i += 4;
 				/*
@@ -189,11 +130,11 @@ scan_string(struct scan *sc, unsigned char *out, size_t *out_len)
 				 * whole body.
 				 */
 				if (cp >= 0xD800 && cp <= 0xDBFF) {
-					unsigned lo;
+					uint32_t lo;
 
-					if (i + 1 < n && s[i] == '\\' && s[i + 1] == 'u' &&
-					    hex4(s + i + 2, n - i - 2, &lo) == 0 && lo >= 0xDC00 &&
-					    lo <= 0xDFFF) {
+					if (n - i >= 6 && s[i] == '\\' && s[i + 1] == 'u' &&
+					    text_hex((const char *)s + i + 2, 4, &lo) == 0 &&
+					    lo >= 0xDC00 && lo <= 0xDFFF) {
 						i += 6;
 						cp = 0x10000 + ((cp - 0xD800) << 10) +
 						     (lo - 0xDC00);
@@ -213,7 +154,7 @@ scan_string(struct scan *sc, unsigned char *out, size_t *out_len)
 			continue;
 		}
 		{
-			size_t k = utf8_len(s + i, n - i);
+			size_t k = text_utf8_decode(s + i, n - i, NULL);
 
 			if (k == 0)
 				return fail(sc, "the body is not valid UTF-8");
@@ -511,9 +452,10 @@ echo_name(char *echo, const char *name, size_t len)
 	size_t i = 0;
 
 	while (i < len && name[i] != '\0') {
-		size_t k = (unsigned char)name[i] < 0x80
-				   ? 1
-				   : utf8_len((const unsigned char *)name + i, len - i);
+		size_t k =
+			(unsigned char)name[i] < 0x80
+				? 1
+				: text_utf8_decode((const unsigned char *)name + i, len - i, NULL);
 
 		if (k == 0 || i + k > JSON_BODY_NAME_ECHO)
 			break;
@@ -570,20 +512,14 @@ is_integer_token(const char *tok, size_t len)
 	return true;
 }
 
-/* The digits of an integer token, saturated at max. */
+/* The digits of an integer token (all digits, as the scanner checked),
+ * saturated at max. */
 static uint64_t
 digits_value(const char *d, size_t len, uint64_t max)
 {
 	uint64_t v = 0;
-	size_t i;
 
-	for (i = 0; i < len; i++) {
-		unsigned dig = (unsigned)(d[i] - '0');
-
-		if (v > (max - dig) / 10)
-			return max;
-		v = v * 10 + dig;
-	}
+	(void)text_decimal(d, len, max, &v);
 	return v;
 }
 

@@ -9,30 +9,6 @@
 
 #include "http/request_headers.h"
 
-int
-parse_positive(const char *s, size_t len, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (len == 0 || s[0] < '1' || s[0] > '9')
-		return -1;
-	for (i = 0; i < len; i++) {
-		unsigned d;
-
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		d = (unsigned)(s[i] - '0');
-		/* keep reading digits after saturating: a letter later still fails */
-		if (v > (UINT64_MAX - d) / 10)
-			v = UINT64_MAX;
-		else
-			v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
-
 static bool
 is_ows(char c)
 {
@@ -67,7 +43,7 @@ headers_if_match(const char *value, uint64_t *version, struct cerr_info *info)
 	s = trim(value, &len);
 	if (len < 3 || s[0] != '"' || s[len - 1] != '"')
 		goto bad;
-	if (parse_positive(s + 1, len - 2, version) != 0)
+	if (text_positive(s + 1, len - 2, version) != 0)
 		goto bad;
 	return CE_OK;
 bad:
@@ -130,20 +106,8 @@ headers_none_match(const char *value, uint32_t version)
 enum cerr
 headers_idempotency_key(const char *value, struct cerr_info *info)
 {
-	size_t i;
-
-	if (value == NULL)
+	if (value == NULL || text_idempotency_key_valid(value))
 		return CE_OK;
-	for (i = 0; value[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)value[i];
-
-		if (c < 0x21 || c > 0x7E || i >= IDEMPOTENCY_KEY_MAX)
-			goto bad;
-	}
-	if (i == 0)
-		goto bad;
-	return CE_OK;
-bad:
 	return cerr_set(info, CE_INVALID_HEADER, "Idempotency-Key",
 			"Idempotency-Key must be 1 to 255 characters from '!' to '~'");
 }

@@ -13,16 +13,8 @@
 
 #include "domain/circle.h"
 
-#define IDEMPOTENCY_KEY_MAX 255
-
 /*
- * A positive decimal integer without sign or leading zeros, s[0..len).
- * Returns 0 and *out (saturated at UINT64_MAX), or -1 when malformed.
- */
-int parse_positive(const char *s, size_t len, uint64_t *out);
-
-/*
- * If-Match: exactly one strong entity tag "V", V as parse_positive(), with
+ * If-Match: exactly one strong entity tag "V", V as text_positive(), with
  * optional spaces or tabs around. CE_OK with *version, or CE_INVALID_HEADER
  * (subject "If-Match").
  */
@@ -35,7 +27,7 @@ enum cerr headers_if_match(const char *value, uint64_t *version, struct cerr_inf
  */
 bool headers_none_match(const char *value, uint32_t version);
 
-/* Idempotency-Key: 1..255 characters from 0x21 to 0x7E; CE_OK or
+/* Idempotency-Key as text_idempotency_key_valid() says; CE_OK or
  * CE_INVALID_HEADER (subject "Idempotency-Key"). NULL is CE_OK. */
 enum cerr headers_idempotency_key(const char *value, struct cerr_info *info);
 

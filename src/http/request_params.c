@@ -9,18 +9,6 @@
 #include "http/request_params.h"
 #include "query/queries.h"
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes s[0..len) into out[size] with a NUL; -1 when malformed,
  * too long, or when it decodes to a NUL byte. */
 static int
@@ -36,8 +24,8 @@ unescape(const char *s, size_t len, char *out, size_t size)
 
 			if (len - i < 3)
 				return -1;
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
+			hi = text_hex_digit(s[i + 1]);
+			lo = text_hex_digit(s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return -1;
 			c = (char)(hi * 16 + lo);
@@ -93,19 +81,15 @@ params_list(const char *query, unsigned *limit, char after[CIRCLE_ID_LEN + 1], b
 	*limit = LIST_LIMIT_DEFAULT;
 	*has_after = false;
 	rc = params_get(query, "limit", val, sizeof(val));
-	if (rc < 0 ||
-	    (rc == 1 && (parse_positive(val, strlen(val), &n) != 0 || n > LIST_LIMIT_MAX)))
+	if (rc < 0 || (rc == 1 && (text_positive(val, strlen(val), &n) != 0 || n > LIST_LIMIT_MAX)))
 		return cerr_set(info, CE_INVALID_PARAMETER, "limit",
 				"limit must be an integer from 1 to 1000");
 	if (rc == 1)
 		*limit = (unsigned)n;
 	rc = params_get(query, "after", val, sizeof(val));
-	if (rc < 0 || (rc == 1 && !circle_id_valid(val, strlen(val))))
+	if (rc < 0 || (rc == 1 && !text_uuid_lower(val, strlen(val), after)))
 		return cerr_set(info, CE_INVALID_PARAMETER, "after", "after must be a circle id");
-	if (rc == 1) {
-		circle_id_normalize(val, after);
-		*has_after = true;
-	}
+	*has_after = rc == 1;
 	return CE_OK;
 }
 
@@ -118,7 +102,7 @@ params_version(const char *query, bool *has, uint64_t *version, struct cerr_info
 	*has = false;
 	if (rc == 0)
 		return CE_OK;
-	if (rc < 0 || parse_positive(val, strlen(val), version) != 0)
+	if (rc < 0 || text_positive(val, strlen(val), version) != 0)
 		return cerr_set(info, CE_INVALID_PARAMETER, "version",
 				"version must be a positive integer without leading zeros");
 	*has = true;
@@ -128,11 +112,10 @@ params_version(const char *query, bool *has, uint64_t *version, struct cerr_info
 enum cerr
 path_circle_id(const char *seg, size_t len, char out[CIRCLE_ID_LEN + 1], struct cerr_info *info)
 {
-	if (seg == NULL || !circle_id_valid(seg, len))
+	if (!text_uuid_lower(seg, len, out))
 		return cerr_set(
 			info, CE_INVALID_CIRCLE_ID, NULL,
 			"the circle id must be a UUID like 0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a10");
-	circle_id_normalize(seg, out);
 	return CE_OK;
 }
 
@@ -141,7 +124,7 @@ path_version(const char *seg, size_t len, uint32_t *n, struct cerr_info *info)
 {
 	uint64_t v;
 
-	if (seg == NULL || parse_positive(seg, len, &v) != 0)
+	if (seg == NULL || text_positive(seg, len, &v) != 0)
 		return cerr_set(info, CE_INVALID_PARAMETER, "n",
 				"the version must be a positive integer without leading zeros");
 	if (v > UINT32_MAX)

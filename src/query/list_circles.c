@@ -22,11 +22,10 @@ list_circles(struct circle_reader *r, const char *after, unsigned limit, struct 
 		return cerr_set(info, CE_INVALID_PARAMETER, "limit",
 				"limit must be an integer from 1 to 1000");
 	if (after != NULL) {
-		if (!circle_id_valid(after, strnlen(after, CIRCLE_ID_LEN + 1)))
+		/* ids are stored in lower case; compare like with like */
+		if (!text_uuid_lower(after, strnlen(after, CIRCLE_ID_LEN + 1), key))
 			return cerr_set(info, CE_INVALID_PARAMETER, "after",
 					"after must be a circle id");
-		/* ids are stored in lower case; compare like with like */
-		circle_id_normalize(after, key);
 	}
 
 	rc = r->list(r->self, after != NULL ? key : NULL, limit + 1, out, &got);

@@ -7,9 +7,8 @@
 enum cerr
 canonical_circle_id(const char *id, char key[CIRCLE_ID_LEN + 1], struct cerr_info *info)
 {
-	if (!circle_id_valid(id, strnlen(id, CIRCLE_ID_LEN + 1)))
+	if (!text_uuid_lower(id, strnlen(id, CIRCLE_ID_LEN + 1), key))
 		return cerr_set(info, CE_INVALID_CIRCLE_ID, NULL, "the circle id is not a UUID");
-	circle_id_normalize(id, key);
 	return CE_OK;
 }
 

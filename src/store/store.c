@@ -640,13 +640,5 @@ store_text_done(char *buf, size_t size, unsigned long len, const char *column)
 bool
 store_id_lower(const char *in, char out[CIRCLE_ID_LEN + 1])
 {
-	size_t len;
-
-	if (!in)
-		return false;
-	len = strnlen(in, CIRCLE_ID_LEN + 1);
-	if (len != CIRCLE_ID_LEN || !circle_id_valid(in, len))
-		return false;
-	circle_id_normalize(in, out);
-	return true;
+	return in != NULL && text_uuid_lower(in, strnlen(in, CIRCLE_ID_LEN + 1), out);
 }

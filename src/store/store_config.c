@@ -3,12 +3,12 @@
  * top of a MariaDB option file. The strings put into a store_config point
  * into the environment or at static text; store_new() copies them.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "domain/text.h"
 #include "store/store.h"
 
 /* Used when CIRCLE_DB_CONFIG is not set, and only if it exists. */
@@ -27,15 +27,11 @@ static unsigned
 env_port(void)
 {
 	const char *v = env("CIRCLE_DB_PORT");
-	char *end = NULL;
-	unsigned long p;
+	uint64_t p;
 
 	if (!v)
 		return 0;
-	errno = 0;
-	p = strtoul(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || v[0] < '0' || v[0] > '9' || p == 0 ||
-	    p > 65535) {
+	if (text_decimal(v, strlen(v), UINT64_MAX, &p) != 0 || p == 0 || p > 65535) {
 		fprintf(stderr, "store: ignoring CIRCLE_DB_PORT: not a port number\n");
 		return 0;
 	}

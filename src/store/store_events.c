@@ -10,6 +10,7 @@
  * idempotency_keys lets exactly one of two creates with one key commit. A
  * duplicate-key error is told apart by the key it names.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,22 +23,17 @@
 /* A deadlock rolls the whole transaction back; run it again this often. */
 #define DEADLOCK_RETRIES 3
 
-#define IDEM_KEY_MAX 255
-
 /* --- times: RFC 3339 "YYYY-MM-DDTHH:MM:SS.ffffffZ" <-> DATETIME(6) --- */
 
+/* The n digits at s, a fixed-width field of a time. */
 static bool
 digits(const char *s, size_t n, unsigned *out)
 {
-	unsigned v = 0;
-	size_t i;
+	uint64_t v;
 
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	*out = v;
+	if (text_decimal(s, n, UINT_MAX, &v) != 0)
+		return false;
+	*out = (unsigned)v;
 	return true;
 }
 
@@ -506,19 +502,6 @@ append_op(struct store *st, void *arg)
 	return rc;
 }
 
-static bool
-idem_key_valid(const char *key)
-{
-	size_t i, len = strnlen(key, IDEM_KEY_MAX + 1);
-
-	if (len == 0 || len > IDEM_KEY_MAX)
-		return false;
-	for (i = 0; i < len; i++)
-		if (key[i] < 0x21 || key[i] > 0x7e)
-			return false;
-	return true;
-}
-
 /* Refuses what the caller should never hand over: an event and a state that
  * do not belong together. */
 static enum cerr
@@ -549,7 +532,7 @@ append_prepare(struct append_args *a, const struct circle_event *ev, const struc
 	if (!time_parse(ev->occurred_at, &a->occurred))
 		return STORE_BAD("append: occurred_at");
 	if (idem && idem->key) {
-		if (ev->type != CIRCLE_CREATED || !idem_key_valid(idem->key))
+		if (ev->type != CIRCLE_CREATED || !text_idempotency_key_valid(idem->key))
 			return STORE_BAD("append: idempotency key");
 		a->idem_key = idem->key;
 	}
@@ -642,7 +625,7 @@ port_idem_find(void *self, const char *key, struct idem_record *out)
 	if (!key || !out)
 		return STORE_BAD("idem_find: NULL");
 	/* A key that could never have been stored is simply not there. */
-	if (!idem_key_valid(key))
+	if (!text_idempotency_key_valid(key))
 		return CE_NOT_FOUND;
 	return store_run(self, idem_find_op, &a);
 }

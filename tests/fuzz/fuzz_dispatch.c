@@ -58,7 +58,7 @@ check_append(const struct circle_event *ev, const struct circle *after, const st
 static void
 check_list(const char *after)
 {
-	FUZZ_CHECK(after == NULL || circle_id_valid(after, strlen(after)));
+	FUZZ_CHECK(after == NULL || text_uuid_valid(after, strlen(after)));
 }
 
 static void
@@ -360,7 +360,7 @@ check_circle(const struct http_response *resp, json_object *doc)
 	json_object *cap = get(doc, "capacity"), *ver = get(doc, "version");
 	char etag[32];
 
-	FUZZ_CHECK(id != NULL && circle_id_valid(id, strlen(id)));
+	FUZZ_CHECK(id != NULL && text_uuid_valid(id, strlen(id)));
 	FUZZ_CHECK(name != NULL && circle_check_name(name, strlen(name), NULL) == CE_OK);
 	FUZZ_CHECK(cap != NULL && circle_check_capacity(json_object_get_int64(cap), NULL) == CE_OK);
 	FUZZ_CHECK(ver != NULL && json_object_get_int64(ver) >= 1);

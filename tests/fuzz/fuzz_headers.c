@@ -61,7 +61,7 @@ ref_idempotency_key(const char *s)
 {
 	size_t n = strlen(s), i;
 
-	if (n < 1 || n > IDEMPOTENCY_KEY_MAX)
+	if (n < 1 || n > TEXT_IDEMPOTENCY_KEY_MAX)
 		return false;
 	for (i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7E)
@@ -74,7 +74,7 @@ is_lower_id(const char *s)
 {
 	size_t i;
 
-	if (strlen(s) != CIRCLE_ID_LEN || !circle_id_valid(s, CIRCLE_ID_LEN))
+	if (strlen(s) != CIRCLE_ID_LEN || !text_uuid_valid(s, CIRCLE_ID_LEN))
 		return false;
 	for (i = 0; i < CIRCLE_ID_LEN; i++)
 		if (s[i] >= 'A' && s[i] <= 'Z')
@@ -211,7 +211,7 @@ fuzz_segments(const char *seg, size_t len)
 	enum cerr rc;
 
 	rc = path_circle_id(seg, len, id, &info);
-	FUZZ_CHECK((rc == CE_OK) == circle_id_valid(seg, len));
+	FUZZ_CHECK((rc == CE_OK) == text_uuid_valid(seg, len));
 	if (rc == CE_OK) {
 		size_t i;
 
@@ -222,7 +222,7 @@ fuzz_segments(const char *seg, size_t len)
 		FUZZ_CHECK(rc == CE_INVALID_CIRCLE_ID);
 	}
 
-	FUZZ_CHECK((parse_positive(seg, len, &p) == 0) == ref_positive(seg, len, &want));
+	FUZZ_CHECK((text_positive(seg, len, &p) == 0) == ref_positive(seg, len, &want));
 	memset(&info, 0, sizeof(info));
 	rc = path_version(seg, len, &n, &info);
 	if (!ref_positive(seg, len, &want)) {

@@ -1,6 +1,6 @@
 /*
  * Unit tests of the pure domain: the field rules at and beyond their bounds,
- * circle ids, replay, and the decisions with the order of their checks.
+ * replay, and the decisions with the order of their checks.
  * Links libdomain.a alone, so any I/O in the domain fails to link.
  */
 #include <limits.h>
@@ -194,47 +194,6 @@ capacity_bounds(void **state)
 	assert_int_equal(circle_check_capacity(LLONG_MIN, NULL), CE_INVALID_FIELD);
 	assert_int_equal(circle_check_capacity(LLONG_MAX, NULL), CE_INVALID_FIELD);
 	assert_int_equal(circle_check_capacity(4294967299LL, NULL), CE_INVALID_FIELD);
-}
-
-/* --- ids --- */
-
-static bool
-id_ok(const char *s)
-{
-	return circle_id_valid(s, strlen(s));
-}
-
-static void
-id_validation(void **state)
-{
-	char out[CIRCLE_ID_LEN + 1];
-
-	(void)state;
-	assert_true(id_ok(ID_A));
-	assert_true(id_ok("0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10"));
-	assert_true(id_ok("0191f6C4-1c1E-7c4A-9a43-2F0e1d9b5a10"));
-	assert_true(id_ok("00000000-0000-0000-0000-000000000000"));
-	assert_false(id_ok(""));
-	assert_false(circle_id_valid(NULL, 36));
-	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a1"));   /* 35 */
-	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a100")); /* 37 */
-	assert_false(id_ok("0191f6c41-c1e-7c4a-9a43-2f0e1d9b5a10"));  /* hyphen moved */
-	assert_false(id_ok("0191f6c4-1c1e7-c4a-9a43-2f0e1d9b5a10"));
-	assert_false(id_ok("0191f6c4-1c1e-7c4a9-a43-2f0e1d9b5a10"));
-	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a432-f0e1d9b5a10"));
-	assert_false(id_ok("0191f6c4x1c1e-7c4a-9a43-2f0e1d9b5a10")); /* no hyphen */
-	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a1g")); /* not hex */
-	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a-0"));
-	assert_false(id_ok("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a 0"));
-	assert_false(id_ok("{191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a1}"));
-	assert_false(id_ok("0191f6c41c1e7c4a9a432f0e1d9b5a10")); /* 32, no hyphens */
-	/* the length given counts: an embedded NUL is not a hex digit */
-	assert_false(circle_id_valid("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a1\0", 36));
-
-	circle_id_normalize("0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", out);
-	assert_string_equal(out, ID_A);
-	circle_id_normalize(ID_A, out);
-	assert_string_equal(out, ID_A);
 }
 
 /* --- events, apply and replay --- */
@@ -749,7 +708,6 @@ main(void)
 		cmocka_unit_test(name_control_chars),
 		cmocka_unit_test(name_white_space),
 		cmocka_unit_test(capacity_bounds),
-		cmocka_unit_test(id_validation),
 		cmocka_unit_test(event_type_names),
 		cmocka_unit_test(replay_seed_example),
 		cmocka_unit_test(replay_from_snapshot),

@@ -14,34 +14,6 @@
 #include "http/request_params.h"
 
 static void
-test_parse_positive(void **state)
-{
-	uint64_t v = 0;
-
-	(void)state;
-	assert_int_equal(parse_positive("1", 1, &v), 0);
-	assert_true(v == 1);
-	assert_int_equal(parse_positive("4294967295", 10, &v), 0);
-	assert_true(v == 4294967295ULL);
-	assert_int_equal(parse_positive("18446744073709551615", 20, &v), 0);
-	assert_true(v == UINT64_MAX);
-	assert_int_equal(parse_positive("18446744073709551616", 20, &v), 0);
-	assert_true(v == UINT64_MAX);
-	assert_int_equal(parse_positive("999999999999999999999999999999", 30, &v), 0);
-	assert_true(v == UINT64_MAX);
-	assert_int_equal(parse_positive("0", 1, &v), -1);
-	assert_int_equal(parse_positive("01", 2, &v), -1);
-	assert_int_equal(parse_positive("", 0, &v), -1);
-	assert_int_equal(parse_positive("-1", 2, &v), -1);
-	assert_int_equal(parse_positive("+1", 2, &v), -1);
-	assert_int_equal(parse_positive("1a", 2, &v), -1);
-	assert_int_equal(parse_positive("1 ", 2, &v), -1);
-	assert_int_equal(parse_positive("99999999999999999999999x", 24, &v), -1);
-	assert_int_equal(parse_positive("12", 1, &v), 0); /* only len bytes count */
-	assert_true(v == 1);
-}
-
-static void
 test_if_match(void **state)
 {
 	static const char *const bad[] = {
@@ -333,11 +305,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_positive), cmocka_unit_test(test_if_match),
-		cmocka_unit_test(test_if_none_match),  cmocka_unit_test(test_idempotency_key),
-		cmocka_unit_test(test_content_type),   cmocka_unit_test(test_query_param),
-		cmocka_unit_test(test_list_params),    cmocka_unit_test(test_version_param),
-		cmocka_unit_test(test_path_segments),
+		cmocka_unit_test(test_if_match),        cmocka_unit_test(test_if_none_match),
+		cmocka_unit_test(test_idempotency_key), cmocka_unit_test(test_content_type),
+		cmocka_unit_test(test_query_param),     cmocka_unit_test(test_list_params),
+		cmocka_unit_test(test_version_param),   cmocka_unit_test(test_path_segments),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

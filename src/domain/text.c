@@ -1,0 +1,171 @@
+/* See text.h. */
+#include <string.h>
+
+#include "domain/text.h"
+
+size_t
+text_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	unsigned char b0 = s[0];
+	unsigned char lo = 0x80, hi = 0xBF;
+	size_t n, i;
+	uint32_t v;
+
+	if (b0 < 0x80) {
+		n = 1;
+		v = b0;
+		goto done;
+	}
+	if (b0 >= 0xC2 && b0 <= 0xDF) {
+		n = 2;
+		v = b0 & 0x1Fu;
+	} else if (b0 >= 0xE0 && b0 <= 0xEF) {
+		n = 3;
+		v = b0 & 0x0Fu;
+		if (b0 == 0xE0)
+			lo = 0xA0; /* below is an overlong form */
+		else if (b0 == 0xED)
+			hi = 0x9F; /* above is a surrogate, U+D800-DFFF */
+	} else if (b0 >= 0xF0 && b0 <= 0xF4) {
+		n = 4;
+		v = b0 & 0x07u;
+		if (b0 == 0xF0)
+			lo = 0x90; /* below is an overlong form */
+		else if (b0 == 0xF4)
+			hi = 0x8F; /* above is beyond U+10FFFF */
+	} else {
+		return 0; /* continuation byte, C0/C1, F5-FF */
+	}
+	if (len < n)
+		return 0;
+	/* the second byte's range alone refuses overlongs, surrogates and
+	 * code points beyond U+10FFFF */
+	for (i = 1; i < n; i++) {
+		unsigned char b = s[i];
+
+		if (b < lo || b > hi)
+			return 0;
+		lo = 0x80;
+		hi = 0xBF;
+		v = (v << 6) | (b & 0x3Fu);
+	}
+done:
+	if (cp != NULL)
+		*cp = v;
+	return n;
+}
+
+int
+text_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+text_hex(const char *s, size_t n, uint32_t *out)
+{
+	uint32_t v = 0;
+	size_t i;
+
+	if (n > 8)
+		return -1;
+	for (i = 0; i < n; i++) {
+		int d = text_hex_digit(s[i]);
+
+		if (d < 0)
+			return -1;
+		v = (v << 4) | (uint32_t)d;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+text_decimal(const char *s, size_t len, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (len == 0)
+		return -1;
+	for (i = 0; i < len; i++) {
+		unsigned d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		d = (unsigned)(s[i] - '0');
+		/* keep reading digits after saturating: a letter later still fails */
+		if (d > max || v > (max - d) / 10)
+			v = max;
+		else
+			v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+text_positive(const char *s, size_t len, uint64_t *out)
+{
+	if (len == 0 || s[0] == '0')
+		return -1;
+	return text_decimal(s, len, UINT64_MAX, out);
+}
+
+bool
+text_uuid_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (s == NULL || len != TEXT_UUID_LEN)
+		return false;
+	for (i = 0; i < TEXT_UUID_LEN; i++) {
+		bool dash_here = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash_here ? s[i] != '-' : text_hex_digit(s[i]) < 0)
+			return false;
+	}
+	return true;
+}
+
+bool
+text_uuid_lower(const char *s, size_t len, char out[TEXT_UUID_LEN + 1])
+{
+	size_t i;
+
+	if (!text_uuid_valid(s, len))
+		return false;
+	/* ASCII only on purpose: tolower() would depend on the locale */
+	for (i = 0; i < TEXT_UUID_LEN; i++) {
+		char c = s[i];
+
+		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	}
+	out[TEXT_UUID_LEN] = '\0';
+	return true;
+}
+
+bool
+text_idempotency_key_valid(const char *s)
+{
+	size_t i, len;
+
+	if (s == NULL)
+		return false;
+	len = strnlen(s, TEXT_IDEMPOTENCY_KEY_MAX + 1);
+	if (len == 0 || len > TEXT_IDEMPOTENCY_KEY_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x21 || c > 0x7E)
+			return false;
+	}
+	return true;
+}
