@@ -106,6 +106,29 @@ void http_response_etag(struct http_response *resp, uint64_t version);
  * buf[size]; returns its length, or 0 when it does not fit.
  */
 size_t http_response_head(const struct http_response *resp, char *buf, size_t size);
+/*
+ * The reason phrase of every status circle answers, written once: the status
+ * line (http_status_reason) and the problem titles (problem.c) both take it
+ * from here.
+ */
+#define HTTP_REASON_200 "OK"
+#define HTTP_REASON_201 "Created"
+#define HTTP_REASON_204 "No Content"
+#define HTTP_REASON_304 "Not Modified"
+#define HTTP_REASON_400 "Bad Request"
+#define HTTP_REASON_404 "Not Found"
+#define HTTP_REASON_405 "Method Not Allowed"
+#define HTTP_REASON_409 "Conflict"
+#define HTTP_REASON_410 "Gone"
+#define HTTP_REASON_413 "Content Too Large"
+#define HTTP_REASON_415 "Unsupported Media Type"
+#define HTTP_REASON_422 "Unprocessable Content"
+#define HTTP_REASON_428 "Precondition Required"
+#define HTTP_REASON_500 "Internal Server Error"
+#define HTTP_REASON_503 "Service Unavailable"
+/* A status and its reason phrase, as two initialisers: HTTP_STATUS(404). */
+#define HTTP_STATUS(n) n, HTTP_REASON_##n
+
 /* The reason phrase of a status ("Not Found"); "Unknown" when unknown. */
 const char *http_status_reason(int status);
 

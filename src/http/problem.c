@@ -4,34 +4,34 @@
  */
 #include <json-c/json.h>
 
+#include "codec/json_member.h"
+#include "http/http.h"
 #include "http/problem.h"
 
 static const struct problem_kind kinds[CE__MAX] = {
 	/* CE_OK never reaches a problem body; if it does it is a bug */
-	[CE_OK] = {500, "Internal Server Error", "internal", NULL},
-	[CE_INVALID_JSON] = {400, "Bad Request", "invalid_json", NULL},
-	[CE_UNKNOWN_FIELD] = {400, "Bad Request", "unknown_field", "field"},
-	[CE_MISSING_FIELD] = {400, "Bad Request", "missing_field", "field"},
-	[CE_INVALID_FIELD] = {400, "Bad Request", "invalid_field", "field"},
-	[CE_INVALID_CIRCLE_ID] = {400, "Bad Request", "invalid_circle_id", NULL},
-	[CE_INVALID_PARAMETER] = {400, "Bad Request", "invalid_parameter", "parameter"},
-	[CE_INVALID_HEADER] = {400, "Bad Request", "invalid_header", "header"},
-	[CE_NOTHING_TO_UPDATE] = {400, "Bad Request", "nothing_to_update", NULL},
-	[CE_NOT_FOUND] = {404, "Not Found", "not_found", NULL},
-	[CE_GONE] = {410, "Gone", "gone", NULL},
-	[CE_METHOD_NOT_ALLOWED] = {405, "Method Not Allowed", "method_not_allowed", NULL},
-	[CE_PRECONDITION_REQUIRED] = {428, "Precondition Required", "precondition_required", NULL},
-	[CE_VERSION_MISMATCH] = {409, "Conflict", "version_mismatch", NULL},
-	[CE_DUPLICATE_NAME] = {409, "Conflict", "duplicate_name", NULL},
-	[CE_IDEMPOTENCY_KEY_REUSED] = {422, "Unprocessable Content", "idempotency_key_reused",
-				       NULL},
+	[CE_OK] = {HTTP_STATUS(500), "internal", NULL},
+	[CE_INVALID_JSON] = {HTTP_STATUS(400), "invalid_json", NULL},
+	[CE_UNKNOWN_FIELD] = {HTTP_STATUS(400), "unknown_field", "field"},
+	[CE_MISSING_FIELD] = {HTTP_STATUS(400), "missing_field", "field"},
+	[CE_INVALID_FIELD] = {HTTP_STATUS(400), "invalid_field", "field"},
+	[CE_INVALID_CIRCLE_ID] = {HTTP_STATUS(400), "invalid_circle_id", NULL},
+	[CE_INVALID_PARAMETER] = {HTTP_STATUS(400), "invalid_parameter", "parameter"},
+	[CE_INVALID_HEADER] = {HTTP_STATUS(400), "invalid_header", "header"},
+	[CE_NOTHING_TO_UPDATE] = {HTTP_STATUS(400), "nothing_to_update", NULL},
+	[CE_NOT_FOUND] = {HTTP_STATUS(404), "not_found", NULL},
+	[CE_GONE] = {HTTP_STATUS(410), "gone", NULL},
+	[CE_METHOD_NOT_ALLOWED] = {HTTP_STATUS(405), "method_not_allowed", NULL},
+	[CE_PRECONDITION_REQUIRED] = {HTTP_STATUS(428), "precondition_required", NULL},
+	[CE_VERSION_MISMATCH] = {HTTP_STATUS(409), "version_mismatch", NULL},
+	[CE_DUPLICATE_NAME] = {HTTP_STATUS(409), "duplicate_name", NULL},
+	[CE_IDEMPOTENCY_KEY_REUSED] = {HTTP_STATUS(422), "idempotency_key_reused", NULL},
 	/* the use case resolves a held key itself; seeing it here is a bug */
-	[CE_IDEMPOTENCY_KEY_TAKEN] = {500, "Internal Server Error", "internal", NULL},
-	[CE_PAYLOAD_TOO_LARGE] = {413, "Content Too Large", "payload_too_large", NULL},
-	[CE_UNSUPPORTED_MEDIA_TYPE] = {415, "Unsupported Media Type", "unsupported_media_type",
-				       NULL},
-	[CE_UNAVAILABLE] = {503, "Service Unavailable", "service_unavailable", NULL},
-	[CE_INTERNAL] = {500, "Internal Server Error", "internal", NULL},
+	[CE_IDEMPOTENCY_KEY_TAKEN] = {HTTP_STATUS(500), "internal", NULL},
+	[CE_PAYLOAD_TOO_LARGE] = {HTTP_STATUS(413), "payload_too_large", NULL},
+	[CE_UNSUPPORTED_MEDIA_TYPE] = {HTTP_STATUS(415), "unsupported_media_type", NULL},
+	[CE_UNAVAILABLE] = {HTTP_STATUS(503), "service_unavailable", NULL},
+	[CE_INTERNAL] = {HTTP_STATUS(500), "internal", NULL},
 };
 
 const struct problem_kind *
@@ -40,35 +40,6 @@ problem_kind(enum cerr code)
 	if ((unsigned)code >= CE__MAX)
 		return &kinds[CE_INTERNAL];
 	return &kinds[code];
-}
-
-/* Adds key: string; returns -1 when out of memory. */
-static int
-add_string(json_object *obj, const char *key, const char *val)
-{
-	json_object *s = json_object_new_string(val);
-
-	if (s == NULL)
-		return -1;
-	if (json_object_object_add(obj, key, s) != 0) {
-		json_object_put(s);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-add_int(json_object *obj, const char *key, int64_t val)
-{
-	json_object *n = json_object_new_int64(val);
-
-	if (n == NULL)
-		return -1;
-	if (json_object_object_add(obj, key, n) != 0) {
-		json_object_put(n);
-		return -1;
-	}
-	return 0;
 }
 
 json_object *
@@ -81,14 +52,17 @@ problem_json_new(const struct cerr_info *info)
 
 	if (obj == NULL)
 		return NULL;
-	if (add_int(obj, "status", k->status) != 0 || add_string(obj, "title", k->title) != 0 ||
-	    add_string(obj, "code", k->code) != 0 || add_string(obj, "detail", detail) != 0)
+	if (json_member_add(obj, "status", json_object_new_int64(k->status)) != 0 ||
+	    json_member_add(obj, "title", json_object_new_string(k->title)) != 0 ||
+	    json_member_add(obj, "code", json_object_new_string(k->code)) != 0 ||
+	    json_member_add(obj, "detail", json_object_new_string(detail)) != 0)
 		goto fail;
 	if (k->member != NULL && info != NULL && info->subject != NULL &&
-	    add_string(obj, k->member, info->subject) != 0)
+	    json_member_add(obj, k->member, json_object_new_string(info->subject)) != 0)
 		goto fail;
 	if (code == CE_VERSION_MISMATCH && info != NULL &&
-	    add_int(obj, "current_version", info->current_version) != 0)
+	    json_member_add(obj, "current_version", json_object_new_int64(info->current_version)) !=
+		    0)
 		goto fail;
 	return obj;
 fail:

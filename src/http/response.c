@@ -113,25 +113,28 @@ http_response_etag(struct http_response *resp, uint64_t version)
 	snprintf(resp->etag, sizeof(resp->etag), "\"%" PRIu64 "\"", version);
 }
 
+#define REASON_CASE(n) \
+	case n: return HTTP_REASON_##n;
+
 const char *
 http_status_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 410: return "Gone";
-	case 413: return "Content Too Large";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Content";
-	case 428: return "Precondition Required";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
+		REASON_CASE(200)
+		REASON_CASE(201)
+		REASON_CASE(204)
+		REASON_CASE(304)
+		REASON_CASE(400)
+		REASON_CASE(404)
+		REASON_CASE(405)
+		REASON_CASE(409)
+		REASON_CASE(410)
+		REASON_CASE(413)
+		REASON_CASE(415)
+		REASON_CASE(422)
+		REASON_CASE(428)
+		REASON_CASE(500)
+		REASON_CASE(503)
 	default: return "Unknown";
 	}
 }
