@@ -1,7 +1,8 @@
 /*
  * The in-memory event store and circle reader: each call looks at the one
  * world of its struct memory_ports, and an append, like the database's
- * transaction, writes all it should or nothing.
+ * transaction, writes all it should or nothing. Injected failures answer
+ * before the world is looked at.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +11,9 @@
 
 #include "memory_ports.h"
 
-/* the ids drawn so far; ctx.new_id takes no self, so it lives here */
+/* ctx.new_id takes no self: the ids drawn so far and the ports drawing them */
 static unsigned next_id;
+static const struct memory_ports *drawing;
 
 struct circle *
 memory_row(struct memory_world *w, const char *id)
@@ -45,17 +47,25 @@ memory_events(const struct memory_world *w, const char *id, struct circle_event 
 	return CE_OK;
 }
 
-/* No snapshots here: a command replays the whole history. */
+/*
+ * The events of id, and with snapshot_every the fold of those up to the
+ * highest multiple of it into *from, as the store keeps its snapshots.
+ */
 static enum cerr
 fake_load(void *self, const char *id, struct circle *from, struct circle_event **evs, size_t *n)
 {
 	struct memory_ports *m = self;
+	uint32_t snap = 0;
+	size_t i, k = 0;
 	enum cerr rc;
 
+	m->loads++;
 	memset(from, 0, sizeof(*from));
 	*evs = NULL;
 	*n = 0;
-	if (m->world.down)
+	if (m->fail_load != CE_OK)
+		return m->fail_load;
+	if (m->world.down || (m->fail_load_from != 0 && m->loads >= m->fail_load_from))
 		return CE_UNAVAILABLE;
 	rc = memory_events(&m->world, id, evs, n);
 	if (rc == CE_OK && m->stale > 0 && *n > 0) {
@@ -65,7 +75,52 @@ fake_load(void *self, const char *id, struct circle *from, struct circle_event *
 			*evs = NULL;
 		}
 	}
-	return rc;
+	if (rc != CE_OK || m->snapshot_every == 0 || *n == 0)
+		return rc;
+	snap = (uint32_t)*n / m->snapshot_every * m->snapshot_every;
+	for (i = 0; i < *n; i++) {
+		if ((*evs)[i].version <= snap) {
+			if (circle_apply(from, &(*evs)[i]) != CE_OK)
+				return CE_INTERNAL;
+		} else {
+			(*evs)[k++] = (*evs)[i];
+		}
+	}
+	*n = k;
+	return CE_OK;
+}
+
+/* Commits ev as another writer would have: the event and its row. */
+static enum cerr
+commit_other(struct memory_world *w, const struct circle_event *ev)
+{
+	struct circle *r = memory_row(w, ev->circle_id);
+
+	if (w->nevents == MEMORY_MAX_EVENTS || (r == NULL && w->nrows == MEMORY_MAX_CIRCLES))
+		return CE_INTERNAL;
+	if (r == NULL) {
+		r = &w->rows[w->nrows++];
+		memset(r, 0, sizeof(*r));
+	}
+	w->events[w->nevents++] = *ev;
+	return circle_apply(r, ev);
+}
+
+/* Remembers key for the circle rec, as a committed keyed create does. */
+static void
+remember_key(struct memory_world *w, const char *key, const struct idem_record *rec)
+{
+	snprintf(w->keys[w->nkeys], sizeof(w->keys[0]), "%s", key);
+	w->recs[w->nkeys++] = *rec;
+}
+
+/* Every byte of both states but padding. */
+static bool
+same_circle(const struct circle *a, const struct circle *b)
+{
+	return memcmp(a->id, b->id, sizeof(a->id)) == 0 &&
+	       memcmp(a->name, b->name, sizeof(a->name)) == 0 && a->capacity == b->capacity &&
+	       a->version == b->version && a->deleted == b->deleted;
 }
 
 /* Like the store: the unique keys refuse, and nothing is half written. */
@@ -75,11 +130,25 @@ fake_append(void *self, const struct circle_event *ev, const struct circle *afte
 {
 	struct memory_ports *m = self;
 	struct memory_world *w = &m->world;
-	struct circle *r;
+	struct circle *r, expect;
 	size_t i;
 
+	m->appends++;
+	if (m->fail_append != CE_OK)
+		return m->fail_append;
 	if (w->down)
 		return CE_UNAVAILABLE;
+	if (m->race_version) {
+		m->race_version = false;
+		return commit_other(w, &m->race_event) == CE_OK ? CE_VERSION_MISMATCH : CE_INTERNAL;
+	}
+	if (idem != NULL && m->race_key) {
+		m->race_key = false;
+		if (w->nkeys == MEMORY_MAX_KEYS)
+			return CE_INTERNAL;
+		remember_key(w, idem->key, &m->race_record);
+		return CE_IDEMPOTENCY_KEY_TAKEN;
+	}
 	if (m->on_append != NULL)
 		m->on_append(ev, after, idem);
 	/* the key first, as the store takes it first: a racing repeat of a
@@ -98,6 +167,15 @@ fake_append(void *self, const struct circle_event *ev, const struct circle *afte
 		    strcasecmp(w->rows[i].name, after->name) == 0)
 			return CE_DUPLICATE_NAME;
 	r = memory_row(w, after->id);
+	/* the projection handed in must be the event folded onto the row: a
+	 * caller that breaks this gets what a broken store would answer */
+	if (r != NULL)
+		expect = *r;
+	else
+		memset(&expect, 0, sizeof(expect));
+	if (strcmp(ev->circle_id, after->id) != 0 || circle_apply(&expect, ev) != CE_OK ||
+	    !same_circle(&expect, after))
+		return CE_INTERNAL;
 	/* a full world is a database that cannot take more */
 	if (w->nevents == MEMORY_MAX_EVENTS || (r == NULL && w->nrows == MEMORY_MAX_CIRCLES) ||
 	    (idem != NULL && w->nkeys == MEMORY_MAX_KEYS))
@@ -107,11 +185,13 @@ fake_append(void *self, const struct circle_event *ev, const struct circle *afte
 		r = &w->rows[w->nrows++];
 	*r = *after;
 	if (idem != NULL) {
-		snprintf(w->keys[w->nkeys], sizeof(w->keys[0]), "%s", idem->key);
-		memcpy(w->recs[w->nkeys].circle_id, after->id, sizeof(after->id));
-		memcpy(w->recs[w->nkeys].name, after->name, sizeof(after->name));
-		w->recs[w->nkeys].capacity = after->capacity;
-		w->nkeys++;
+		struct idem_record rec;
+
+		memset(&rec, 0, sizeof(rec));
+		memcpy(rec.circle_id, after->id, sizeof(after->id));
+		memcpy(rec.name, after->name, sizeof(after->name));
+		rec.capacity = after->capacity;
+		remember_key(w, idem->key, &rec);
 	}
 	return CE_OK;
 }
@@ -122,6 +202,9 @@ fake_idem_find(void *self, const char *key, struct idem_record *out)
 	struct memory_ports *m = self;
 	size_t i;
 
+	m->finds++;
+	if (m->fail_idem != CE_OK)
+		return m->fail_idem;
 	if (m->world.down)
 		return CE_UNAVAILABLE;
 	if (m->stale > 0) {
@@ -137,12 +220,19 @@ fake_idem_find(void *self, const char *key, struct idem_record *out)
 	return CE_NOT_FOUND;
 }
 
+/* What every reader call answers before it looks at the world. */
+static enum cerr
+read_failure(const struct memory_ports *m)
+{
+	if (m->fail_read != CE_OK)
+		return m->fail_read;
+	return m->world.down ? CE_UNAVAILABLE : CE_OK;
+}
+
 static enum cerr
 fake_ping(void *self)
 {
-	const struct memory_ports *m = self;
-
-	return m->world.down ? CE_UNAVAILABLE : CE_OK;
+	return read_failure(self);
 }
 
 static enum cerr
@@ -150,9 +240,11 @@ fake_get(void *self, const char *id, struct circle *out)
 {
 	struct memory_ports *m = self;
 	const struct circle *r;
+	enum cerr rc;
 
-	if (m->world.down)
-		return CE_UNAVAILABLE;
+	snprintf(m->last_id, sizeof(m->last_id), "%s", id);
+	if ((rc = read_failure(m)) != CE_OK)
+		return rc;
 	r = memory_row(&m->world, id);
 	if (r == NULL)
 		return CE_NOT_FOUND;
@@ -169,14 +261,19 @@ by_id(const void *a, const void *b)
 static enum cerr
 fake_list(void *self, const char *after, unsigned limit, struct circle *out, size_t *n)
 {
-	const struct memory_ports *m = self;
+	struct memory_ports *m = self;
 	const struct memory_world *w = &m->world;
 	struct circle sorted[MEMORY_MAX_CIRCLES];
 	size_t i;
+	enum cerr rc;
 
 	*n = 0;
-	if (w->down)
-		return CE_UNAVAILABLE;
+	m->last_limit = limit;
+	m->last_after_null = after == NULL;
+	if (after != NULL)
+		snprintf(m->last_id, sizeof(m->last_id), "%s", after);
+	if ((rc = read_failure(m)) != CE_OK)
+		return rc;
 	if (m->on_list != NULL)
 		m->on_list(after);
 	memcpy(sorted, w->rows, w->nrows * sizeof(sorted[0]));
@@ -184,21 +281,25 @@ fake_list(void *self, const char *after, unsigned limit, struct circle *out, siz
 	for (i = 0; i < w->nrows && *n < limit; i++)
 		if (!sorted[i].deleted && (after == NULL || strcmp(sorted[i].id, after) > 0))
 			out[(*n)++] = sorted[i];
+	*n += m->list_extra; /* a broken reader claims more than it had room for */
 	return CE_OK;
 }
 
 static enum cerr
 fake_history(void *self, const char *id, uint32_t upto, struct circle_event **evs, size_t *n)
 {
-	const struct memory_ports *m = self;
+	struct memory_ports *m = self;
 	enum cerr rc;
 
 	*evs = NULL;
 	*n = 0;
-	if (m->world.down)
-		return CE_UNAVAILABLE;
+	snprintf(m->last_id, sizeof(m->last_id), "%s", id);
+	m->last_upto = upto;
+	if ((rc = read_failure(m)) != CE_OK)
+		return rc;
 	rc = memory_events(&m->world, id, evs, n);
-	while (rc == CE_OK && upto != 0 && *n > 0 && (*evs)[*n - 1].version > upto)
+	while (rc == CE_OK && upto != 0 && !m->history_ignores_upto && *n > 0 &&
+	       (*evs)[*n - 1].version > upto)
 		(*n)--;
 	return rc;
 }
@@ -206,7 +307,11 @@ fake_history(void *self, const char *id, uint32_t upto, struct circle_event **ev
 static void
 fake_new_id(char out[CIRCLE_ID_LEN + 1])
 {
-	snprintf(out, CIRCLE_ID_LEN + 1, "abcdef00-0000-4000-8000-%012x", ++next_id);
+	const char *prefix = drawing != NULL && drawing->id_prefix != NULL
+				     ? drawing->id_prefix
+				     : "abcdef00-0000-4000-8000-";
+
+	snprintf(out, CIRCLE_ID_LEN + 1, "%.24s%012x", prefix, ++next_id);
 }
 
 static void
@@ -232,4 +337,5 @@ memory_ports_init(struct memory_ports *m)
 	m->ctx.new_id = fake_new_id;
 	m->ctx.now = fake_now;
 	next_id = 0;
+	drawing = m;
 }

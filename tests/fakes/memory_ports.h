@@ -3,7 +3,9 @@
  * and handlers without a database: the event store (command side) and the
  * circle reader (query side) share one world of events, projection rows and
  * remembered Idempotency-Keys, and the command context draws predictable
- * ids and a fixed time.
+ * ids and a fixed time. Failures, races, snapshots and readers that break
+ * their contract can be injected; each port call is counted, and what the
+ * reader was asked for is kept.
  *
  * The caller owns the struct memory_ports and may read or write its world
  * directly (to seed it, to compare it before and after a request, or to
@@ -15,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "command/commands.h"
 #include "command/event_store.h"
@@ -52,14 +55,42 @@ struct memory_ports {
 	void (*on_append)(const struct circle_event *ev, const struct circle *after,
 			  const struct idem_key *idem);
 	void (*on_list)(const char *after);
+
+	/* --- injected failures and races (zero: none) --- */
+	enum cerr fail_load, fail_append, fail_idem; /* what the next calls answer */
+	unsigned fail_load_from; /* the loads from this one on (counted from 1) are
+				  * CE_UNAVAILABLE */
+	enum cerr fail_read;     /* what every reader call answers */
+	/* load answers a snapshot at the highest multiple of this version */
+	uint32_t snapshot_every;
+	/* the next append loses a race: race_event is committed first */
+	bool race_version;
+	struct circle_event race_event;
+	/* the next append with a key loses a race to race_record */
+	bool race_key;
+	struct idem_record race_record;
+	size_t list_extra;         /* list claims this many rows beyond what it had */
+	bool history_ignores_upto; /* history returns every event */
+
+	/* --- what the ports were asked --- */
+	unsigned loads, appends, finds;
+	char last_id[64];     /* of get, history, or list's after */
+	unsigned last_limit;  /* of list */
+	uint32_t last_upto;   /* of history */
+	bool last_after_null; /* list was called without after */
+	/* the ids ctx draws start with this (24 characters; NULL: the default) */
+	const char *id_prefix;
+
 	struct event_store store;    /* self: this struct */
 	struct circle_reader reader; /* self: this struct */
 	struct command_ctx ctx;      /* uses store */
 };
 
 /*
- * Empties m (world, stale reads, hooks), wires its ports to it and restarts
- * the ids ctx draws: abcdef00-0000-4000-8000-000000000001, then ...02.
+ * Empties m (world, stale reads, hooks, injections, counters), wires its
+ * ports to it and restarts the ids ctx draws:
+ * abcdef00-0000-4000-8000-000000000001, then ...02 (m->id_prefix, when set
+ * later, replaces the "abcdef00-0000-4000-8000-").
  */
 void memory_ports_init(struct memory_ports *m);
 

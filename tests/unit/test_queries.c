@@ -1,6 +1,7 @@
 /*
- * Unit tests of the query use cases against an in-memory circle_reader:
- * a projection table and an event log, with injected failures.
+ * Unit tests of the query use cases against the in-memory circle_reader
+ * (tests/fakes/memory_ports.h): a projection table and an event log, with
+ * injected failures.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,104 +14,17 @@
 #include <cmocka.h>
 
 #include "query/queries.h"
+#include "../fakes/memory_ports.h"
 
-#define MAX_ROWS 8
-#define MAX_EVENTS 16
 #define ID_SEED "0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a10"
 #define ID_NONE "ffffffff-ffff-4fff-8fff-ffffffffffff"
 
-struct fake {
-	struct circle rows[MAX_ROWS]; /* ascending by id */
-	size_t n_rows;
-	struct circle_event events[MAX_EVENTS];
-	size_t n_events;
-	enum cerr fail;    /* every call answers it, CE_OK: none */
-	size_t list_extra; /* rows list returns beyond its limit */
-	bool history_ignores_upto;
-	/* what the use cases asked for */
-	char last_id[64];
-	unsigned last_limit;
-	uint32_t last_upto;
-	bool last_after_null;
-};
-
-static struct fake fake;
-static struct circle_reader reader;
-
-static enum cerr
-fake_ping(void *self)
-{
-	struct fake *f = self;
-
-	return f->fail;
-}
-
-static enum cerr
-fake_get(void *self, const char *id, struct circle *out)
-{
-	struct fake *f = self;
-	size_t i;
-
-	snprintf(f->last_id, sizeof f->last_id, "%s", id);
-	if (f->fail != CE_OK)
-		return f->fail;
-	for (i = 0; i < f->n_rows; i++) {
-		if (strcmp(f->rows[i].id, id) == 0) {
-			*out = f->rows[i];
-			return CE_OK;
-		}
-	}
-	return CE_NOT_FOUND;
-}
-
-static enum cerr
-fake_list(void *self, const char *after, unsigned limit, struct circle *out, size_t *n)
-{
-	struct fake *f = self;
-	size_t i;
-
-	f->last_limit = limit;
-	f->last_after_null = after == NULL;
-	if (after != NULL)
-		snprintf(f->last_id, sizeof f->last_id, "%s", after);
-	if (f->fail != CE_OK)
-		return f->fail;
-	*n = 0;
-	for (i = 0; i < f->n_rows && *n < limit; i++)
-		if (!f->rows[i].deleted && (after == NULL || strcmp(f->rows[i].id, after) > 0))
-			out[(*n)++] = f->rows[i];
-	*n += f->list_extra; /* a broken reader claims more than it had room for */
-	return CE_OK;
-}
-
-static enum cerr
-fake_history(void *self, const char *id, uint32_t upto, struct circle_event **evs, size_t *n)
-{
-	struct fake *f = self;
-	size_t i;
-
-	snprintf(f->last_id, sizeof f->last_id, "%s", id);
-	f->last_upto = upto;
-	if (f->fail != CE_OK)
-		return f->fail;
-	*n = 0;
-	*evs = calloc(MAX_EVENTS, sizeof **evs);
-	assert_non_null(*evs);
-	for (i = 0; i < f->n_events; i++)
-		if (strcmp(f->events[i].circle_id, id) == 0 &&
-		    (upto == 0 || f->history_ignores_upto || f->events[i].version <= upto))
-			(*evs)[(*n)++] = f->events[i];
-	if (*n == 0) {
-		free(*evs);
-		*evs = NULL;
-	}
-	return CE_OK;
-}
+static struct memory_ports mem;
 
 static void
 add_row(const char *id, const char *name, int capacity, uint32_t version, bool deleted)
 {
-	struct circle *c = &fake.rows[fake.n_rows++];
+	struct circle *c = &mem.world.rows[mem.world.nrows++];
 
 	memset(c, 0, sizeof *c);
 	strcpy(c->id, id);
@@ -123,7 +37,7 @@ add_row(const char *id, const char *name, int capacity, uint32_t version, bool d
 static void
 add_event(enum circle_event_type t, uint32_t version, const char *name, int capacity)
 {
-	struct circle_event *ev = &fake.events[fake.n_events++];
+	struct circle_event *ev = &mem.world.events[mem.world.nevents++];
 
 	memset(ev, 0, sizeof *ev);
 	ev->type = t;
@@ -146,12 +60,7 @@ static int
 setup(void **state)
 {
 	(void)state;
-	memset(&fake, 0, sizeof fake);
-	reader.self = &fake;
-	reader.ping = fake_ping;
-	reader.get = fake_get;
-	reader.list = fake_list;
-	reader.history = fake_history;
+	memory_ports_init(&mem);
 	add_row("10000000-0000-4000-8000-000000000000", "a", 3, 1, false);
 	add_row("20000000-0000-4000-8000-000000000000", "b", 4, 2, true);
 	add_row("30000000-0000-4000-8000-000000000000", "c", 5, 1, false);
@@ -171,13 +80,13 @@ health(void **state)
 	struct cerr_info info;
 
 	(void)state;
-	assert_int_equal(check_health(&reader, &info), CE_OK);
-	fake.fail = CE_UNAVAILABLE;
-	assert_int_equal(check_health(&reader, &info), CE_UNAVAILABLE);
+	assert_int_equal(check_health(&mem.reader, &info), CE_OK);
+	mem.fail_read = CE_UNAVAILABLE;
+	assert_int_equal(check_health(&mem.reader, &info), CE_UNAVAILABLE);
 	assert_int_equal(info.code, CE_UNAVAILABLE);
 	assert_non_null(info.detail);
-	fake.fail = CE_INTERNAL;
-	assert_int_equal(check_health(&reader, &info), CE_UNAVAILABLE);
+	mem.fail_read = CE_INTERNAL;
+	assert_int_equal(check_health(&mem.reader, &info), CE_UNAVAILABLE);
 	assert_int_equal(check_health(NULL, &info), CE_UNAVAILABLE);
 }
 
@@ -188,27 +97,27 @@ get_one(void **state)
 	struct cerr_info info;
 
 	(void)state;
-	assert_int_equal(get_circle(&reader, "10000000-0000-4000-8000-000000000000", &c, &info),
+	assert_int_equal(get_circle(&mem.reader, "10000000-0000-4000-8000-000000000000", &c, &info),
 			 CE_OK);
 	assert_string_equal(c.name, "a");
 	assert_int_equal(c.capacity, 3);
 	assert_int_equal(c.version, 1);
 	/* looked up in lower case whatever the case asked */
-	assert_int_equal(get_circle(&reader, "4000000A-0000-4000-8000-000000000000", &c, &info),
+	assert_int_equal(get_circle(&mem.reader, "4000000A-0000-4000-8000-000000000000", &c, &info),
 			 CE_OK);
-	assert_string_equal(fake.last_id, "4000000a-0000-4000-8000-000000000000");
+	assert_string_equal(mem.last_id, "4000000a-0000-4000-8000-000000000000");
 	assert_string_equal(c.name, "d");
-	assert_int_equal(get_circle(&reader, "20000000-0000-4000-8000-000000000000", &c, &info),
+	assert_int_equal(get_circle(&mem.reader, "20000000-0000-4000-8000-000000000000", &c, &info),
 			 CE_GONE);
 	assert_int_equal(info.code, CE_GONE);
-	assert_int_equal(get_circle(&reader, ID_NONE, &c, &info), CE_NOT_FOUND);
-	assert_int_equal(get_circle(&reader, "10000000-0000-4000-8000-00000000000", &c, &info),
+	assert_int_equal(get_circle(&mem.reader, ID_NONE, &c, &info), CE_NOT_FOUND);
+	assert_int_equal(get_circle(&mem.reader, "10000000-0000-4000-8000-00000000000", &c, &info),
 			 CE_INVALID_CIRCLE_ID);
-	assert_int_equal(get_circle(&reader, "", &c, &info), CE_INVALID_CIRCLE_ID);
-	fake.fail = CE_UNAVAILABLE;
-	assert_int_equal(get_circle(&reader, ID_NONE, &c, &info), CE_UNAVAILABLE);
-	fake.fail = CE_INTERNAL;
-	assert_int_equal(get_circle(&reader, ID_NONE, &c, &info), CE_INTERNAL);
+	assert_int_equal(get_circle(&mem.reader, "", &c, &info), CE_INVALID_CIRCLE_ID);
+	mem.fail_read = CE_UNAVAILABLE;
+	assert_int_equal(get_circle(&mem.reader, ID_NONE, &c, &info), CE_UNAVAILABLE);
+	mem.fail_read = CE_INTERNAL;
+	assert_int_equal(get_circle(&mem.reader, ID_NONE, &c, &info), CE_INTERNAL);
 }
 
 static void
@@ -221,34 +130,35 @@ list_pages(void **state)
 
 	(void)state;
 	/* four live circles, pages of two */
-	assert_int_equal(list_circles(&reader, NULL, 2, out, &n, &more, &info), CE_OK);
-	assert_int_equal(fake.last_limit, 3);
-	assert_true(fake.last_after_null);
+	assert_int_equal(list_circles(&mem.reader, NULL, 2, out, &n, &more, &info), CE_OK);
+	assert_int_equal(mem.last_limit, 3);
+	assert_true(mem.last_after_null);
 	assert_int_equal(n, 2);
 	assert_true(more);
 	assert_string_equal(out[0].name, "a");
 	assert_string_equal(out[1].name, "c"); /* b is deleted */
-	assert_int_equal(list_circles(&reader, out[1].id, 2, out, &n, &more, &info), CE_OK);
+	assert_int_equal(list_circles(&mem.reader, out[1].id, 2, out, &n, &more, &info), CE_OK);
 	assert_int_equal(n, 2);
 	assert_false(more); /* exactly a full last page */
 	assert_string_equal(out[0].name, "d");
 	assert_string_equal(out[1].name, "e");
-	assert_int_equal(list_circles(&reader, out[1].id, 2, out, &n, &more, &info), CE_OK);
+	assert_int_equal(list_circles(&mem.reader, out[1].id, 2, out, &n, &more, &info), CE_OK);
 	assert_int_equal(n, 0);
 	assert_false(more);
 	/* one page holds all */
-	assert_int_equal(list_circles(&reader, NULL, LIST_LIMIT_MAX, out, &n, &more, &info), CE_OK);
-	assert_int_equal(fake.last_limit, LIST_LIMIT_MAX + 1);
+	assert_int_equal(list_circles(&mem.reader, NULL, LIST_LIMIT_MAX, out, &n, &more, &info),
+			 CE_OK);
+	assert_int_equal(mem.last_limit, LIST_LIMIT_MAX + 1);
 	assert_int_equal(n, 4);
 	assert_false(more);
-	assert_int_equal(list_circles(&reader, NULL, 1, out, &n, &more, &info), CE_OK);
+	assert_int_equal(list_circles(&mem.reader, NULL, 1, out, &n, &more, &info), CE_OK);
 	assert_int_equal(n, 1);
 	assert_true(more);
 	/* after is compared in lower case */
-	assert_int_equal(list_circles(&reader, "4000000A-0000-4000-8000-000000000000", 5, out, &n,
-				      &more, &info),
+	assert_int_equal(list_circles(&mem.reader, "4000000A-0000-4000-8000-000000000000", 5, out,
+				      &n, &more, &info),
 			 CE_OK);
-	assert_string_equal(fake.last_id, "4000000a-0000-4000-8000-000000000000");
+	assert_string_equal(mem.last_id, "4000000a-0000-4000-8000-000000000000");
 	assert_int_equal(n, 1);
 	assert_string_equal(out[0].name, "e");
 }
@@ -262,22 +172,22 @@ list_errors(void **state)
 	bool more;
 
 	(void)state;
-	assert_int_equal(list_circles(&reader, NULL, 0, out, &n, &more, &info),
+	assert_int_equal(list_circles(&mem.reader, NULL, 0, out, &n, &more, &info),
 			 CE_INVALID_PARAMETER);
 	assert_string_equal(info.subject, "limit");
-	assert_int_equal(list_circles(&reader, NULL, LIST_LIMIT_MAX + 1, out, &n, &more, &info),
+	assert_int_equal(list_circles(&mem.reader, NULL, LIST_LIMIT_MAX + 1, out, &n, &more, &info),
 			 CE_INVALID_PARAMETER);
-	assert_int_equal(list_circles(&reader, "zz", 2, out, &n, &more, &info),
+	assert_int_equal(list_circles(&mem.reader, "zz", 2, out, &n, &more, &info),
 			 CE_INVALID_PARAMETER);
 	assert_string_equal(info.subject, "after");
-	fake.list_extra = 1; /* 2 asked + 1 spare + 1 too many */
-	assert_int_equal(list_circles(&reader, NULL, 2, out, &n, &more, &info), CE_INTERNAL);
+	mem.list_extra = 1; /* 2 asked + 1 spare + 1 too many */
+	assert_int_equal(list_circles(&mem.reader, NULL, 2, out, &n, &more, &info), CE_INTERNAL);
 	assert_int_equal(n, 0);
-	fake.list_extra = 0;
-	fake.fail = CE_UNAVAILABLE;
-	assert_int_equal(list_circles(&reader, NULL, 2, out, &n, &more, &info), CE_UNAVAILABLE);
-	fake.fail = CE_NOT_FOUND;
-	assert_int_equal(list_circles(&reader, NULL, 2, out, &n, &more, &info), CE_INTERNAL);
+	mem.list_extra = 0;
+	mem.fail_read = CE_UNAVAILABLE;
+	assert_int_equal(list_circles(&mem.reader, NULL, 2, out, &n, &more, &info), CE_UNAVAILABLE);
+	mem.fail_read = CE_NOT_FOUND;
+	assert_int_equal(list_circles(&mem.reader, NULL, 2, out, &n, &more, &info), CE_INTERNAL);
 }
 
 static void
@@ -288,11 +198,11 @@ history_all(void **state)
 	size_t n = 0, i;
 
 	(void)state;
-	assert_int_equal(
-		circle_history(&reader, "0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", &evs, &n, &info),
-		CE_OK);
-	assert_int_equal(fake.last_upto, 0);
-	assert_string_equal(fake.last_id, ID_SEED);
+	assert_int_equal(circle_history(&mem.reader, "0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", &evs,
+					&n, &info),
+			 CE_OK);
+	assert_int_equal(mem.last_upto, 0);
+	assert_string_equal(mem.last_id, ID_SEED);
 	/* a deleted circle's history is whole, delete included */
 	assert_int_equal(n, 4);
 	for (i = 0; i < n; i++)
@@ -301,15 +211,15 @@ history_all(void **state)
 	free(evs);
 
 	evs = (struct circle_event *)&info; /* must be reset */
-	assert_int_equal(circle_history(&reader, ID_NONE, &evs, &n, &info), CE_NOT_FOUND);
+	assert_int_equal(circle_history(&mem.reader, ID_NONE, &evs, &n, &info), CE_NOT_FOUND);
 	assert_null(evs);
 	assert_int_equal(n, 0);
-	assert_int_equal(circle_history(&reader, "x", &evs, &n, &info), CE_INVALID_CIRCLE_ID);
-	fake.fail = CE_UNAVAILABLE;
-	assert_int_equal(circle_history(&reader, ID_SEED, &evs, &n, &info), CE_UNAVAILABLE);
+	assert_int_equal(circle_history(&mem.reader, "x", &evs, &n, &info), CE_INVALID_CIRCLE_ID);
+	mem.fail_read = CE_UNAVAILABLE;
+	assert_int_equal(circle_history(&mem.reader, ID_SEED, &evs, &n, &info), CE_UNAVAILABLE);
 	assert_null(evs);
-	fake.fail = CE_INTERNAL;
-	assert_int_equal(circle_history(&reader, ID_SEED, &evs, &n, &info), CE_INTERNAL);
+	mem.fail_read = CE_INTERNAL;
+	assert_int_equal(circle_history(&mem.reader, ID_SEED, &evs, &n, &info), CE_INTERNAL);
 }
 
 static void
@@ -319,28 +229,31 @@ at_version(void **state)
 	struct cerr_info info;
 
 	(void)state;
-	assert_int_equal(circle_at_version(&reader, ID_SEED, 1, &c, &info), CE_OK);
-	assert_int_equal(fake.last_upto, 1);
+	assert_int_equal(circle_at_version(&mem.reader, ID_SEED, 1, &c, &info), CE_OK);
+	assert_int_equal(mem.last_upto, 1);
 	assert_string_equal(c.id, ID_SEED);
 	assert_string_equal(c.name, "football");
 	assert_int_equal(c.capacity, 20);
 	assert_int_equal(c.version, 1);
-	assert_int_equal(circle_at_version(&reader, ID_SEED, 2, &c, &info), CE_OK);
+	assert_int_equal(circle_at_version(&mem.reader, ID_SEED, 2, &c, &info), CE_OK);
 	assert_string_equal(c.name, "football");
 	assert_int_equal(c.capacity, 30);
-	assert_int_equal(
-		circle_at_version(&reader, "0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", 3, &c, &info),
-		CE_OK);
+	assert_int_equal(circle_at_version(&mem.reader, "0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", 3,
+					   &c, &info),
+			 CE_OK);
 	assert_string_equal(c.name, "baseball");
 	assert_int_equal(c.capacity, 40);
 	assert_int_equal(c.version, 3);
 	/* the version of the delete, and beyond */
-	assert_int_equal(circle_at_version(&reader, ID_SEED, 4, &c, &info), CE_GONE);
-	assert_int_equal(circle_at_version(&reader, ID_SEED, 5, &c, &info), CE_NOT_FOUND);
-	assert_int_equal(circle_at_version(&reader, ID_SEED, UINT32_MAX, &c, &info), CE_NOT_FOUND);
-	assert_int_equal(circle_at_version(&reader, ID_NONE, 1, &c, &info), CE_NOT_FOUND);
-	assert_int_equal(circle_at_version(&reader, ID_SEED, 0, &c, &info), CE_INVALID_PARAMETER);
-	assert_int_equal(circle_at_version(&reader, "nope", 1, &c, &info), CE_INVALID_CIRCLE_ID);
+	assert_int_equal(circle_at_version(&mem.reader, ID_SEED, 4, &c, &info), CE_GONE);
+	assert_int_equal(circle_at_version(&mem.reader, ID_SEED, 5, &c, &info), CE_NOT_FOUND);
+	assert_int_equal(circle_at_version(&mem.reader, ID_SEED, UINT32_MAX, &c, &info),
+			 CE_NOT_FOUND);
+	assert_int_equal(circle_at_version(&mem.reader, ID_NONE, 1, &c, &info), CE_NOT_FOUND);
+	assert_int_equal(circle_at_version(&mem.reader, ID_SEED, 0, &c, &info),
+			 CE_INVALID_PARAMETER);
+	assert_int_equal(circle_at_version(&mem.reader, "nope", 1, &c, &info),
+			 CE_INVALID_CIRCLE_ID);
 }
 
 static void
@@ -351,17 +264,17 @@ at_version_bad_history(void **state)
 
 	(void)state;
 	/* a reader that returns more than asked for */
-	fake.history_ignores_upto = true;
-	assert_int_equal(circle_at_version(&reader, ID_SEED, 2, &c, &info), CE_INTERNAL);
-	fake.history_ignores_upto = false;
+	mem.history_ignores_upto = true;
+	assert_int_equal(circle_at_version(&mem.reader, ID_SEED, 2, &c, &info), CE_INTERNAL);
+	mem.history_ignores_upto = false;
 	/* a gap in the log */
-	fake.events[2].version = 4;
-	fake.events[3].version = 5;
-	assert_int_equal(circle_at_version(&reader, ID_SEED, 5, &c, &info), CE_INTERNAL);
-	fake.fail = CE_UNAVAILABLE;
-	assert_int_equal(circle_at_version(&reader, ID_SEED, 1, &c, &info), CE_UNAVAILABLE);
-	fake.fail = CE_INTERNAL;
-	assert_int_equal(circle_at_version(&reader, ID_SEED, 1, &c, &info), CE_INTERNAL);
+	mem.world.events[2].version = 4;
+	mem.world.events[3].version = 5;
+	assert_int_equal(circle_at_version(&mem.reader, ID_SEED, 5, &c, &info), CE_INTERNAL);
+	mem.fail_read = CE_UNAVAILABLE;
+	assert_int_equal(circle_at_version(&mem.reader, ID_SEED, 1, &c, &info), CE_UNAVAILABLE);
+	mem.fail_read = CE_INTERNAL;
+	assert_int_equal(circle_at_version(&mem.reader, ID_SEED, 1, &c, &info), CE_INTERNAL);
 }
 
 static void
@@ -371,9 +284,10 @@ verify_expect(const char *why_part, bool want_agree)
 	size_t events;
 	bool agree;
 
-	assert_int_equal(verify_circle(&reader, ID_SEED, &agree, &events, why, sizeof why), CE_OK);
+	assert_int_equal(verify_circle(&mem.reader, ID_SEED, &agree, &events, why, sizeof why),
+			 CE_OK);
 	assert_int_equal(agree, want_agree);
-	assert_int_equal(events, fake.n_events);
+	assert_int_equal(events, mem.world.nevents);
 	if (why_part != NULL)
 		assert_non_null(strstr(why, why_part));
 }
@@ -390,34 +304,34 @@ verify(void **state)
 	add_row(ID_SEED, "baseball", 40, 4, true);
 	verify_expect(NULL, true);
 	/* each way the projection can drift from the events */
-	fake.rows[fake.n_rows - 1].version = 3;
+	mem.world.rows[mem.world.nrows - 1].version = 3;
 	verify_expect("version", false);
-	fake.rows[fake.n_rows - 1].version = 4;
-	fake.rows[fake.n_rows - 1].deleted = false;
+	mem.world.rows[mem.world.nrows - 1].version = 4;
+	mem.world.rows[mem.world.nrows - 1].deleted = false;
 	verify_expect("deletion", false);
-	fake.rows[fake.n_rows - 1].deleted = true;
-	strcpy(fake.rows[fake.n_rows - 1].name, "football");
+	mem.world.rows[mem.world.nrows - 1].deleted = true;
+	strcpy(mem.world.rows[mem.world.nrows - 1].name, "football");
 	verify_expect("name", false);
-	strcpy(fake.rows[fake.n_rows - 1].name, "baseball");
-	fake.rows[fake.n_rows - 1].capacity = 30;
+	strcpy(mem.world.rows[mem.world.nrows - 1].name, "baseball");
+	mem.world.rows[mem.world.nrows - 1].capacity = 30;
 	verify_expect("capacity", false);
-	fake.rows[fake.n_rows - 1].capacity = 40;
-	fake.events[2].version = 7;
+	mem.world.rows[mem.world.nrows - 1].capacity = 40;
+	mem.world.events[2].version = 7;
 	verify_expect("replay", false);
-	fake.events[2].version = 3;
+	mem.world.events[2].version = 3;
 	/* events without a row, a row without events, neither */
-	fake.n_rows--;
+	mem.world.nrows--;
 	verify_expect("without a projection", false);
-	assert_int_equal(verify_circle(&reader, "10000000-0000-4000-8000-000000000000", &agree,
+	assert_int_equal(verify_circle(&mem.reader, "10000000-0000-4000-8000-000000000000", &agree,
 				       &events, why, sizeof why),
 			 CE_OK);
 	assert_false(agree);
 	assert_int_equal(events, 0);
 	assert_non_null(strstr(why, "without events"));
-	assert_int_equal(verify_circle(&reader, ID_NONE, &agree, &events, why, sizeof why),
+	assert_int_equal(verify_circle(&mem.reader, ID_NONE, &agree, &events, why, sizeof why),
 			 CE_NOT_FOUND);
-	fake.fail = CE_UNAVAILABLE;
-	assert_int_equal(verify_circle(&reader, ID_SEED, &agree, &events, why, sizeof why),
+	mem.fail_read = CE_UNAVAILABLE;
+	assert_int_equal(verify_circle(&mem.reader, ID_SEED, &agree, &events, why, sizeof why),
 			 CE_UNAVAILABLE);
 	assert_false(agree);
 }
