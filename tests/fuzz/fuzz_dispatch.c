@@ -37,6 +37,7 @@
 #include "http/problem.h"
 #include "query/circle_reader.h"
 
+#include "../fakes/memory_apps.h"
 #include "../fakes/memory_ports.h"
 
 #define MAX_REQUESTS 8
@@ -461,12 +462,7 @@ apps_init(void)
 	done = true;
 	trace = getenv("FUZZ_TRACE") != NULL;
 	/* as the binaries do: each worker has only its own side's port */
-	cmd_app.side = SIDE_WRITE;
-	cmd_app.commands = &mem.ctx;
-	cmd_app.handlers = command_handlers;
-	qry_app.side = SIDE_READ;
-	qry_app.reader = &mem.reader;
-	qry_app.handlers = query_handlers;
+	memory_apps_init(&mem, &cmd_app, &qry_app);
 }
 
 static struct memory_world before;

@@ -18,6 +18,7 @@
 #include "http/handlers.h"
 #include "query/circle_reader.h"
 
+#include "../fakes/memory_apps.h"
 #include "../fakes/memory_ports.h"
 
 /* ---- one in-memory world behind both ports ---- */
@@ -30,14 +31,7 @@ setup(void **state)
 {
 	(void)state;
 	memory_ports_init(&mem);
-	memset(&cmd_app, 0, sizeof(cmd_app));
-	memset(&qry_app, 0, sizeof(qry_app));
-	cmd_app.side = SIDE_WRITE;
-	cmd_app.commands = &mem.ctx;
-	cmd_app.handlers = command_handlers;
-	qry_app.side = SIDE_READ;
-	qry_app.reader = &mem.reader;
-	qry_app.handlers = query_handlers;
+	memory_apps_init(&mem, &cmd_app, &qry_app);
 	return 0;
 }
 
