@@ -20,7 +20,7 @@ load_circle(const struct command_ctx *ctx, const char *id, struct circle *state,
 	memset(&from, 0, sizeof from);
 	rc = ctx->store->load(ctx->store->self, id, &from, &evs, &n);
 	if (rc == CE_UNAVAILABLE) {
-		cerr_set(info, rc, NULL, "the database cannot be reached");
+		cerr_unavailable(info);
 		goto out;
 	}
 	if (rc != CE_OK) {
@@ -96,7 +96,7 @@ circle_command_append(const struct command_ctx *ctx, const struct circle_command
 			return cerr_set(info, rc, "circle_name",
 					"a live circle already has this name");
 		break;
-	case CE_UNAVAILABLE: return cerr_set(info, rc, NULL, "the database cannot be reached");
+	case CE_UNAVAILABLE: return cerr_unavailable(info);
 	default: break;
 	}
 	return cerr_set(info, CE_INTERNAL, NULL, "appending the event failed");

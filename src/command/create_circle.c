@@ -41,7 +41,7 @@ find_repeat(const struct command_ctx *ctx, const char *key, const char *name, in
 	switch (rc) {
 	case CE_OK: return answer_repeat(&rec, name, capacity, out, replayed, info);
 	case CE_NOT_FOUND: return CE_NOT_FOUND;
-	case CE_UNAVAILABLE: return cerr_set(info, rc, NULL, "the database cannot be reached");
+	case CE_UNAVAILABLE: return cerr_unavailable(info);
 	default: return cerr_set(info, CE_INTERNAL, NULL, "idempotency lookup failed");
 	}
 }
@@ -95,7 +95,7 @@ create_circle(const struct command_ctx *ctx, const char *name, int capacity, con
 		return rc;
 	case CE_DUPLICATE_NAME:
 		return cerr_set(info, rc, "circle_name", "a live circle already has this name");
-	case CE_UNAVAILABLE: return cerr_set(info, rc, NULL, "the database cannot be reached");
+	case CE_UNAVAILABLE: return cerr_unavailable(info);
 	default: break;
 	}
 	return cerr_set(info, CE_INTERNAL, NULL, "appending the create event failed");

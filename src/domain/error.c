@@ -18,3 +18,9 @@ cerr_set(struct cerr_info *info, enum cerr code, const char *subject, const char
 	}
 	return code;
 }
+
+enum cerr
+cerr_unavailable(struct cerr_info *info)
+{
+	return cerr_set(info, CE_UNAVAILABLE, NULL, "the database cannot be reached");
+}

@@ -48,4 +48,8 @@ struct cerr_info {
  * `return cerr_set(info, CE_INVALID_FIELD, "capacity", "…");`. */
 enum cerr cerr_set(struct cerr_info *info, enum cerr code, const char *subject, const char *detail);
 
+/* cerr_set() for CE_UNAVAILABLE, the one thing every use case says when a
+ * port cannot reach the database. */
+enum cerr cerr_unavailable(struct cerr_info *info);
+
 #endif

@@ -9,6 +9,6 @@ enum cerr
 check_health(struct circle_reader *r, struct cerr_info *info)
 {
 	if (r == NULL || r->ping == NULL || r->ping(r->self) != CE_OK)
-		return cerr_set(info, CE_UNAVAILABLE, NULL, "the database cannot be reached");
+		return cerr_unavailable(info);
 	return cerr_set(info, CE_OK, NULL, NULL);
 }

@@ -18,7 +18,7 @@ get_circle(struct circle_reader *r, const char *id, struct circle *out, struct c
 	switch (rc) {
 	case CE_OK: break;
 	case CE_NOT_FOUND: return cerr_set(info, rc, NULL, "no circle has this id");
-	case CE_UNAVAILABLE: return cerr_set(info, rc, NULL, "the database cannot be reached");
+	case CE_UNAVAILABLE: return cerr_unavailable(info);
 	default: return cerr_set(info, CE_INTERNAL, NULL, "reading the circle failed");
 	}
 	if (out->deleted)

@@ -30,7 +30,7 @@ list_circles(struct circle_reader *r, const char *after, unsigned limit, struct 
 
 	rc = r->list(r->self, after != NULL ? key : NULL, limit + 1, out, &got);
 	if (rc == CE_UNAVAILABLE)
-		return cerr_set(info, rc, NULL, "the database cannot be reached");
+		return cerr_unavailable(info);
 	if (rc != CE_OK || got > (size_t)limit + 1)
 		return cerr_set(info, CE_INTERNAL, NULL, "listing circles failed");
 	*more = got > limit;

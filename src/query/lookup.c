@@ -28,6 +28,6 @@ lookup_history(struct circle_reader *r, const char *key, uint32_t upto, struct c
 	*evs = NULL;
 	*n = 0;
 	if (rc == CE_UNAVAILABLE)
-		return cerr_set(info, rc, NULL, "the database cannot be reached");
+		return cerr_unavailable(info);
 	return cerr_set(info, CE_INTERNAL, NULL, "reading the history failed");
 }
