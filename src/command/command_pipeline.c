@@ -66,8 +66,8 @@ circle_command_begin(const struct command_ctx *ctx, const char *id, struct circl
 	    id == NULL)
 		return cerr_set(info, CE_INTERNAL, NULL, "missing argument");
 	memset(cmd, 0, sizeof *cmd);
-	if (!text_uuid_lower(id, strnlen(id, CIRCLE_ID_LEN + 1), cmd->circle_id))
-		return cerr_set(info, CE_INVALID_CIRCLE_ID, NULL, "the circle id is not a UUID");
+	if ((rc = canonical_circle_id(id, cmd->circle_id, info)) != CE_OK)
+		return rc;
 	if ((rc = load_circle(ctx, cmd->circle_id, &cmd->state, info)) != CE_OK)
 		return rc;
 	ctx->new_id(cmd->event_id);

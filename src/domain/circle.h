@@ -77,6 +77,9 @@ int circle_event_type_parse(const char *s);
 enum cerr circle_check_name(const char *s, size_t len, const char **detail);
 /* Capacity rule: 3 <= capacity <= 32767. */
 enum cerr circle_check_capacity(long long capacity, const char **detail);
+/* A client's circle id (NUL-terminated) in lower case into key, or
+ * CE_INVALID_CIRCLE_ID when it is not a UUID. */
+enum cerr canonical_circle_id(const char *id, char key[CIRCLE_ID_LEN + 1], struct cerr_info *info);
 
 /* Folds ev into *state. Returns CE_INTERNAL when ev cannot follow state
  * (wrong version, update before create, anything after a delete). */

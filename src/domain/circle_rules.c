@@ -1,8 +1,10 @@
 /*
- * The field rules of a circle: name and capacity. Inputs come
- * straight from clients, so nothing here trusts a length, a byte or a NUL.
+ * The field rules of a circle: name, capacity and the id a client gives.
+ * Inputs come straight from clients, so nothing here trusts a length, a byte
+ * or a NUL.
  */
 #include <stdint.h>
+#include <string.h>
 
 #include "domain/circle.h"
 #include "domain/text.h"
@@ -77,4 +79,12 @@ circle_check_capacity(long long capacity, const char **detail)
 	if (detail != NULL)
 		*detail = why;
 	return why == NULL ? CE_OK : CE_INVALID_FIELD;
+}
+
+enum cerr
+canonical_circle_id(const char *id, char key[CIRCLE_ID_LEN + 1], struct cerr_info *info)
+{
+	if (id == NULL || !text_uuid_lower(id, strnlen(id, CIRCLE_ID_LEN + 1), key))
+		return cerr_set(info, CE_INVALID_CIRCLE_ID, NULL, "the circle id is not a UUID");
+	return CE_OK;
 }

@@ -5,14 +5,6 @@
 #include "query/lookup.h"
 
 enum cerr
-canonical_circle_id(const char *id, char key[CIRCLE_ID_LEN + 1], struct cerr_info *info)
-{
-	if (!text_uuid_lower(id, strnlen(id, CIRCLE_ID_LEN + 1), key))
-		return cerr_set(info, CE_INVALID_CIRCLE_ID, NULL, "the circle id is not a UUID");
-	return CE_OK;
-}
-
-enum cerr
 lookup_history(struct circle_reader *r, const char *key, uint32_t upto, struct circle_event **evs,
 	       size_t *n, struct cerr_info *info)
 {

@@ -1,15 +1,11 @@
 /*
- * What the query use cases share: turning a client's circle id into the
- * lower-case key the reader takes, and reading a history through the reader
- * with its failures named. Private to the query layer.
+ * What the query use cases share: reading a history through the reader with
+ * its failures named. Private to the query layer.
  */
 #ifndef CIRCLE_QUERY_LOOKUP_H
 #define CIRCLE_QUERY_LOOKUP_H
 
 #include "query/queries.h"
-
-/* Writes id in lower case into key; CE_INVALID_CIRCLE_ID when it is not a UUID. */
-enum cerr canonical_circle_id(const char *id, char key[CIRCLE_ID_LEN + 1], struct cerr_info *info);
 
 /*
  * Reads the events of key up to version upto (0: all) into a new array *evs

@@ -1,6 +1,6 @@
 /*
  * Unit tests of the pure domain: the field rules at and beyond their bounds,
- * replay, and the decisions with the order of their checks.
+ * client ids, replay, and the decisions with the order of their checks.
  * Links libdomain.a alone, so any I/O in the domain fails to link.
  */
 #include <limits.h>
@@ -194,6 +194,30 @@ capacity_bounds(void **state)
 	assert_int_equal(circle_check_capacity(LLONG_MIN, NULL), CE_INVALID_FIELD);
 	assert_int_equal(circle_check_capacity(LLONG_MAX, NULL), CE_INVALID_FIELD);
 	assert_int_equal(circle_check_capacity(4294967299LL, NULL), CE_INVALID_FIELD);
+}
+
+/* --- ids --- */
+
+static void
+canonical_ids(void **state)
+{
+	char key[CIRCLE_ID_LEN + 1];
+	struct cerr_info info = {0};
+
+	(void)state;
+	assert_int_equal(canonical_circle_id("0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", key, &info),
+			 CE_OK);
+	assert_string_equal(key, ID_A);
+	assert_int_equal(canonical_circle_id(ID_A, key, NULL), CE_OK);
+	assert_string_equal(key, ID_A);
+	assert_int_equal(canonical_circle_id(NULL, key, &info), CE_INVALID_CIRCLE_ID);
+	assert_int_equal(info.code, CE_INVALID_CIRCLE_ID);
+	assert_int_equal(canonical_circle_id("", key, &info), CE_INVALID_CIRCLE_ID);
+	assert_int_equal(canonical_circle_id(ID_A "0", key, &info), CE_INVALID_CIRCLE_ID);
+	assert_int_equal(canonical_circle_id("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a1", key, &info),
+			 CE_INVALID_CIRCLE_ID);
+	assert_int_equal(canonical_circle_id("0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a1g", key, &info),
+			 CE_INVALID_CIRCLE_ID);
 }
 
 /* --- events, apply and replay --- */
@@ -708,6 +732,7 @@ main(void)
 		cmocka_unit_test(name_control_chars),
 		cmocka_unit_test(name_white_space),
 		cmocka_unit_test(capacity_bounds),
+		cmocka_unit_test(canonical_ids),
 		cmocka_unit_test(event_type_names),
 		cmocka_unit_test(replay_seed_example),
 		cmocka_unit_test(replay_from_snapshot),
