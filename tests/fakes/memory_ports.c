@@ -68,6 +68,24 @@ fake_load(void *self, const char *id, struct circle *from, struct circle_event *
 	return rc;
 }
 
+/* Remembers idem with its answer, the circle `after`; w has room. */
+static void
+remember(struct memory_world *w, const struct idem_key *idem, const struct circle *after)
+{
+	struct idem_record *rec = &w->recs[w->nkeys];
+
+	snprintf(w->keys[w->nkeys], sizeof(w->keys[0]), "%s", idem->key);
+	memset(rec, 0, sizeof *rec);
+	snprintf(rec->request, sizeof rec->request, "%s", idem->request);
+	rec->status = idem->status;
+	memcpy(rec->circle_id, after->id, sizeof(after->id));
+	memcpy(rec->name, after->name, sizeof(after->name));
+	rec->capacity = after->capacity;
+	rec->version = after->version;
+	rec->deleted = after->deleted;
+	w->nkeys++;
+}
+
 /* Like the store: the unique keys refuse, and nothing is half written. */
 static enum cerr
 fake_append(void *self, const struct circle_event *ev, const struct circle *after,
@@ -106,13 +124,26 @@ fake_append(void *self, const struct circle_event *ev, const struct circle *afte
 	if (r == NULL)
 		r = &w->rows[w->nrows++];
 	*r = *after;
-	if (idem != NULL) {
-		snprintf(w->keys[w->nkeys], sizeof(w->keys[0]), "%s", idem->key);
-		memcpy(w->recs[w->nkeys].circle_id, after->id, sizeof(after->id));
-		memcpy(w->recs[w->nkeys].name, after->name, sizeof(after->name));
-		w->recs[w->nkeys].capacity = after->capacity;
-		w->nkeys++;
-	}
+	if (idem != NULL)
+		remember(w, idem, after);
+	return CE_OK;
+}
+
+static enum cerr
+fake_idem_remember(void *self, const struct idem_key *idem, const struct circle *state)
+{
+	struct memory_ports *m = self;
+	struct memory_world *w = &m->world;
+	size_t i;
+
+	if (w->down)
+		return CE_UNAVAILABLE;
+	for (i = 0; i < w->nkeys; i++)
+		if (strcmp(w->keys[i], idem->key) == 0)
+			return CE_IDEMPOTENCY_KEY_TAKEN;
+	if (w->nkeys == MEMORY_MAX_KEYS)
+		return CE_UNAVAILABLE;
+	remember(w, idem, state);
 	return CE_OK;
 }
 
@@ -223,6 +254,7 @@ memory_ports_init(struct memory_ports *m)
 	m->store.load = fake_load;
 	m->store.append = fake_append;
 	m->store.idem_find = fake_idem_find;
+	m->store.idem_remember = fake_idem_remember;
 	m->reader.self = m;
 	m->reader.ping = fake_ping;
 	m->reader.get = fake_get;

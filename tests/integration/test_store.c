@@ -168,7 +168,7 @@ append_ev(struct store *w, struct circle *state, const struct circle_event *ev, 
 {
 	struct event_store es;
 	struct circle after = *state;
-	struct idem_key key = {idem};
+	struct idem_key key = {idem, "POST /circle\nkeyed", 201};
 	enum cerr rc;
 
 	if (circle_apply(&after, ev) != CE_OK)
@@ -639,8 +639,8 @@ test_idempotency_keys(void **state)
 	assert_int_equal(es.idem_find(es.self, "k-1", &rec), CE_OK);
 	assert_string_equal(rec.circle_id, d.id);
 
-	/* The hourly purge: a fresh connection purges expired keys on its
-	 * first append, and leaves young ones. */
+	/* The purge: never on a request's path (an append leaves expired
+	 * keys alone), only by store_purge_keys(), which leaves young ones. */
 	raw_exec(db, "INSERT INTO idempotency_keys (idem_key, circle_id, name, capacity, "
 		     "created_at) VALUES ('old-1', '00000000-0000-4000-8000-000000000001', "
 		     "'x', 3, UTC_TIMESTAMP(6) - INTERVAL 2 DAY), ('old-2', "
@@ -651,8 +651,15 @@ test_idempotency_keys(void **state)
 		struct store *w2 = open_store(CMD_GROUP, SIDE_WRITE);
 		struct circle e;
 
+		unsigned long purged = 0;
+
 		assert_non_null(w2);
 		assert_int_equal(create(w2, &e, "Purger", 3), CE_OK);
+		assert_int_equal(raw_count(db, "SELECT COUNT(*) FROM idempotency_keys"), 3);
+		assert_int_equal(store_purge_keys(w2, &purged), CE_OK);
+		assert_int_equal(purged, 2);
+		assert_int_equal(store_purge_keys(w2, &purged), CE_OK);
+		assert_int_equal(purged, 0);
 		store_free(w2);
 	}
 	assert_int_equal(raw_count(db, "SELECT COUNT(*) FROM idempotency_keys"), 1);

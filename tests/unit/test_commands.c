@@ -49,6 +49,9 @@ struct fake {
 };
 
 static struct fake fake;
+
+/* An Idempotency-Key with nothing else to tell about the request. */
+#define KEY(k) (&(struct write_key){.key = (k)})
 static struct event_store store;
 static unsigned next_id;
 
@@ -116,6 +119,26 @@ fake_load(void *self, const char *circle_id, struct circle *from, struct circle_
 	return CE_OK;
 }
 
+/* Remembers idem with its answer, the circle `after`. */
+static void
+remember(struct fake *f, const struct idem_key *idem, const struct circle *after)
+{
+	struct idem_record *rec = &f->keys[f->n_keys].rec;
+
+	assert_true(f->n_keys < MAX_KEYS);
+	strcpy(f->keys[f->n_keys].key, idem->key);
+	memset(rec, 0, sizeof *rec);
+	assert_true(strlen(idem->request) <= IDEM_REQUEST_MAX);
+	strcpy(rec->request, idem->request);
+	rec->status = idem->status;
+	strcpy(rec->circle_id, after->id);
+	strcpy(rec->name, after->name);
+	rec->capacity = after->capacity;
+	rec->version = after->version;
+	rec->deleted = after->deleted;
+	f->n_keys++;
+}
+
 static enum cerr
 fake_append(void *self, const struct circle_event *ev, const struct circle *after,
 	    const struct idem_key *idem)
@@ -162,13 +185,23 @@ fake_append(void *self, const struct circle_event *ev, const struct circle *afte
 	assert_memory_equal(&expect, after, sizeof expect);
 
 	raw_append(f, ev);
-	if (idem != NULL) {
-		assert_true(f->n_keys < MAX_KEYS);
-		strcpy(f->keys[f->n_keys].key, idem->key);
-		strcpy(f->keys[f->n_keys].rec.circle_id, after->id);
-		strcpy(f->keys[f->n_keys].rec.name, after->name);
-		f->keys[f->n_keys++].rec.capacity = after->capacity;
-	}
+	if (idem != NULL)
+		remember(f, idem, after);
+	return CE_OK;
+}
+
+static enum cerr
+fake_idem_remember(void *self, const struct idem_key *idem, const struct circle *state)
+{
+	struct fake *f = self;
+	size_t i;
+
+	if (f->fail_append != CE_OK)
+		return f->fail_append;
+	for (i = 0; i < f->n_keys; i++)
+		if (strcmp(f->keys[i].key, idem->key) == 0)
+			return CE_IDEMPOTENCY_KEY_TAKEN;
+	remember(f, idem, state);
 	return CE_OK;
 }
 
@@ -213,6 +246,7 @@ setup(void **state)
 	store.load = fake_load;
 	store.append = fake_append;
 	store.idem_find = fake_idem_find;
+	store.idem_remember = fake_idem_remember;
 	next_id = 0;
 	return 0;
 }
@@ -280,9 +314,11 @@ create_invalid_never_reaches_store(void **state)
 	bool replayed;
 
 	(void)state;
-	assert_int_equal(create_circle(&ctx, "", 20, "k", &c, &replayed, &info), CE_INVALID_FIELD);
+	assert_int_equal(create_circle(&ctx, "", 20, KEY("k"), &c, &replayed, &info),
+			 CE_INVALID_FIELD);
 	assert_string_equal(info.subject, "circle_name");
-	assert_int_equal(create_circle(&ctx, "ok", 2, "k", &c, &replayed, &info), CE_INVALID_FIELD);
+	assert_int_equal(create_circle(&ctx, "ok", 2, KEY("k"), &c, &replayed, &info),
+			 CE_INVALID_FIELD);
 	assert_string_equal(info.subject, "capacity");
 	assert_int_equal(create_circle(&ctx, " \xe3\x80\x80", 20, NULL, &c, &replayed, &info),
 			 CE_INVALID_FIELD);
@@ -305,7 +341,7 @@ create_duplicate_name(void **state)
 	assert_string_equal(info.subject, "circle_name");
 	assert_int_equal(fake.n_events, 1);
 	/* a deleted circle's name is free again */
-	assert_int_equal(delete_circle(&ctx, first.id, true, 1, &info), CE_OK);
+	assert_int_equal(delete_circle(&ctx, first.id, true, 1, NULL, &info), CE_OK);
 	c = must_create("Football", 10);
 	assert_int_equal(c.version, 1);
 	assert_int_equal(fake.n_events, 3);
@@ -320,20 +356,21 @@ create_idempotent_repeat(void **state)
 	bool replayed = true;
 
 	(void)state;
-	assert_int_equal(create_circle(&ctx, "football", 20, "key-1", &c, &replayed, &info), CE_OK);
+	assert_int_equal(create_circle(&ctx, "football", 20, KEY("key-1"), &c, &replayed, &info),
+			 CE_OK);
 	assert_false(replayed);
 	assert_int_equal(fake.n_keys, 1);
-	assert_int_equal(create_circle(&ctx, "football", 20, "key-1", &again, &replayed, &info),
-			 CE_OK);
+	assert_int_equal(
+		create_circle(&ctx, "football", 20, KEY("key-1"), &again, &replayed, &info), CE_OK);
 	assert_true(replayed);
 	assert_memory_equal(&again, &c, sizeof c);
 	assert_int_equal(fake.n_events, 1);
 	assert_int_equal(fake.appends, 1);
 
 	/* the first response, even once the circle has moved on */
-	assert_int_equal(update_circle(&ctx, c.id, &u, &again, &info), CE_OK);
-	assert_int_equal(create_circle(&ctx, "football", 20, "key-1", &again, &replayed, &info),
-			 CE_OK);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &again, &info), CE_OK);
+	assert_int_equal(
+		create_circle(&ctx, "football", 20, KEY("key-1"), &again, &replayed, &info), CE_OK);
 	assert_true(replayed);
 	assert_int_equal(again.version, 1);
 	assert_int_equal(again.capacity, 20);
@@ -341,8 +378,8 @@ create_idempotent_repeat(void **state)
 	assert_int_equal(fake.n_events, 2);
 
 	/* another key is another create */
-	assert_int_equal(create_circle(&ctx, "baseball", 20, "key-2", &again, &replayed, &info),
-			 CE_OK);
+	assert_int_equal(
+		create_circle(&ctx, "baseball", 20, KEY("key-2"), &again, &replayed, &info), CE_OK);
 	assert_false(replayed);
 	assert_string_not_equal(again.id, c.id);
 }
@@ -355,15 +392,16 @@ create_idempotency_key_reused(void **state)
 	bool replayed = true;
 
 	(void)state;
-	assert_int_equal(create_circle(&ctx, "football", 20, "k", &c, &replayed, &info), CE_OK);
-	assert_int_equal(create_circle(&ctx, "football", 21, "k", &c, &replayed, &info),
+	assert_int_equal(create_circle(&ctx, "football", 20, KEY("k"), &c, &replayed, &info),
+			 CE_OK);
+	assert_int_equal(create_circle(&ctx, "football", 21, KEY("k"), &c, &replayed, &info),
 			 CE_IDEMPOTENCY_KEY_REUSED);
 	assert_string_equal(info.subject, "Idempotency-Key");
 	assert_false(replayed);
 	/* byte for byte: another case is another body */
-	assert_int_equal(create_circle(&ctx, "Football", 20, "k", &c, &replayed, &info),
+	assert_int_equal(create_circle(&ctx, "Football", 20, KEY("k"), &c, &replayed, &info),
 			 CE_IDEMPOTENCY_KEY_REUSED);
-	assert_int_equal(create_circle(&ctx, "football ", 20, "k", &c, &replayed, &info),
+	assert_int_equal(create_circle(&ctx, "football ", 20, KEY("k"), &c, &replayed, &info),
 			 CE_IDEMPOTENCY_KEY_REUSED);
 	assert_int_equal(fake.n_events, 1);
 }
@@ -377,10 +415,10 @@ create_refused_is_not_remembered(void **state)
 
 	(void)state;
 	must_create("football", 20);
-	assert_int_equal(create_circle(&ctx, "football", 20, "k", &c, &replayed, &info),
+	assert_int_equal(create_circle(&ctx, "football", 20, KEY("k"), &c, &replayed, &info),
 			 CE_DUPLICATE_NAME);
 	assert_int_equal(fake.n_keys, 0);
-	assert_int_equal(create_circle(&ctx, "tennis", 8, "k", &c, &replayed, &info), CE_OK);
+	assert_int_equal(create_circle(&ctx, "tennis", 8, KEY("k"), &c, &replayed, &info), CE_OK);
 	assert_false(replayed);
 	assert_string_equal(c.name, "tennis");
 }
@@ -398,7 +436,8 @@ create_idempotency_race(void **state)
 	strcpy(fake.race_record.circle_id, OTHER_ID);
 	strcpy(fake.race_record.name, "football");
 	fake.race_record.capacity = 20;
-	assert_int_equal(create_circle(&ctx, "football", 20, "k", &c, &replayed, &info), CE_OK);
+	assert_int_equal(create_circle(&ctx, "football", 20, KEY("k"), &c, &replayed, &info),
+			 CE_OK);
 	assert_true(replayed);
 	assert_string_equal(c.id, OTHER_ID);
 	assert_int_equal(c.version, 1);
@@ -411,13 +450,13 @@ create_idempotency_race(void **state)
 	strcpy(fake.race_record.circle_id, OTHER_ID);
 	strcpy(fake.race_record.name, "baseball");
 	fake.race_record.capacity = 20;
-	assert_int_equal(create_circle(&ctx, "football", 20, "k", &c, &replayed, &info),
+	assert_int_equal(create_circle(&ctx, "football", 20, KEY("k"), &c, &replayed, &info),
 			 CE_IDEMPOTENCY_KEY_REUSED);
 
 	/* a key taken yet not found cannot be answered */
 	setup(NULL);
 	fake.fail_append = CE_IDEMPOTENCY_KEY_TAKEN;
-	assert_int_equal(create_circle(&ctx, "football", 20, "k", &c, &replayed, &info),
+	assert_int_equal(create_circle(&ctx, "football", 20, KEY("k"), &c, &replayed, &info),
 			 CE_INTERNAL);
 	/* without a key, the store has no business answering so */
 	assert_int_equal(create_circle(&ctx, "football", 20, NULL, &c, &replayed, &info),
@@ -441,16 +480,17 @@ create_store_failures(void **state)
 			 CE_INTERNAL);
 	fake.fail_append = CE_OK;
 	fake.fail_idem = CE_UNAVAILABLE;
-	assert_int_equal(create_circle(&ctx, "football", 20, "k", &c, &replayed, &info),
+	assert_int_equal(create_circle(&ctx, "football", 20, KEY("k"), &c, &replayed, &info),
 			 CE_UNAVAILABLE);
 	fake.fail_idem = CE_INTERNAL;
-	assert_int_equal(create_circle(&ctx, "football", 20, "k", &c, &replayed, &info),
+	assert_int_equal(create_circle(&ctx, "football", 20, KEY("k"), &c, &replayed, &info),
 			 CE_INTERNAL);
 	assert_int_equal(fake.appends, 2);
 	assert_int_equal(fake.n_events, 0);
 	/* the store is back: the same request goes through */
 	fake.fail_idem = CE_OK;
-	assert_int_equal(create_circle(&ctx, "football", 20, "k", &c, &replayed, &info), CE_OK);
+	assert_int_equal(create_circle(&ctx, "football", 20, KEY("k"), &c, &replayed, &info),
+			 CE_OK);
 }
 
 /* --- update --- */
@@ -465,7 +505,7 @@ update_ok(void **state)
 	(void)state;
 	c = must_create("football", 20);
 	u = upd(NULL, 30, true, 1);
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_OK);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_OK);
 	assert_int_equal(out.version, 2);
 	assert_int_equal(out.capacity, 30);
 	assert_string_equal(out.name, "football");
@@ -476,10 +516,10 @@ update_ok(void **state)
 
 	/* the name given unchanged is left out of the event */
 	u = upd("football", 40, true, 2);
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_OK);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_OK);
 	assert_false(fake.events[2].has_name);
 	u = upd("baseball", 40, true, 3);
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_OK);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_OK);
 	assert_true(fake.events[3].has_name);
 	assert_false(fake.events[3].has_capacity);
 	assert_int_equal(out.version, 4);
@@ -491,7 +531,7 @@ update_ok(void **state)
 	/* the id matches in any case */
 	u = upd(NULL, 50, true, 4);
 	assert_int_equal(
-		update_circle(&ctx, "AAAAAAAA-0000-4000-8000-000000000001", &u, &out, &info),
+		update_circle(&ctx, "AAAAAAAA-0000-4000-8000-000000000001", &u, NULL, &out, &info),
 		CE_OK);
 	assert_int_equal(out.capacity, 50);
 }
@@ -510,22 +550,22 @@ update_from_snapshot(void **state)
 	c = must_create("snap", 3);
 	for (i = 1; i <= 9; i++) {
 		u = upd(NULL, 3 + i, true, (uint64_t)i);
-		assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_OK);
+		assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_OK);
 		assert_int_equal(out.version, i + 1);
 	}
 	/* at 10 events the load holds a snapshot at 8 and two events */
 	u = upd("snapped", 0, true, 9);
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_VERSION_MISMATCH);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_VERSION_MISMATCH);
 	assert_int_equal(info.current_version, 10);
 	u = upd("snapped", 0, true, 10);
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_OK);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_OK);
 	assert_int_equal(out.version, 11);
 	assert_string_equal(out.name, "snapped");
 	assert_int_equal(out.capacity, 12);
 	assert_int_equal(circle_replay(&replayed_state, fake.events, fake.n_events), CE_OK);
 	assert_memory_equal(&replayed_state, &out, sizeof out);
-	assert_int_equal(delete_circle(&ctx, c.id, true, 11, &info), CE_OK);
-	assert_int_equal(delete_circle(&ctx, c.id, true, 12, &info), CE_GONE);
+	assert_int_equal(delete_circle(&ctx, c.id, true, 11, NULL, &info), CE_OK);
+	assert_int_equal(delete_circle(&ctx, c.id, true, 12, NULL, &info), CE_GONE);
 }
 
 static void
@@ -539,7 +579,7 @@ update_unchanged_appends_nothing(void **state)
 	c = must_create("football", 20);
 	u = upd("football", 20, true, 1);
 	memset(&out, 0, sizeof out);
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_OK);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_OK);
 	assert_memory_equal(&out, &c, sizeof c);
 	assert_int_equal(fake.appends, 1);
 	assert_int_equal(fake.n_events, 1);
@@ -556,28 +596,30 @@ update_errors(void **state)
 	c = must_create("football", 20);
 	must_create("baseball", 20);
 	u = upd(NULL, 30, true, 1);
-	assert_int_equal(update_circle(&ctx, OTHER_ID, &u, &out, &info), CE_NOT_FOUND);
-	assert_int_equal(update_circle(&ctx, "not-a-uuid", &u, &out, &info), CE_INVALID_CIRCLE_ID);
+	assert_int_equal(update_circle(&ctx, OTHER_ID, &u, NULL, &out, &info), CE_NOT_FOUND);
+	assert_int_equal(update_circle(&ctx, "not-a-uuid", &u, NULL, &out, &info),
+			 CE_INVALID_CIRCLE_ID);
 	u = upd(NULL, 30, false, 0);
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_PRECONDITION_REQUIRED);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info),
+			 CE_PRECONDITION_REQUIRED);
 	u = upd(NULL, 30, true, 7);
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_VERSION_MISMATCH);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_VERSION_MISMATCH);
 	assert_int_equal(info.current_version, 1);
 	u = upd(NULL, 0, true, 1);
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_NOTHING_TO_UPDATE);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_NOTHING_TO_UPDATE);
 	u = upd("BASEBALL", 0, true, 1);
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_DUPLICATE_NAME);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_DUPLICATE_NAME);
 	assert_string_equal(info.subject, "circle_name");
 	/* its own name in another case is no clash */
 	u = upd("FOOTBALL", 0, true, 1);
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_OK);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_OK);
 	assert_string_equal(out.name, "FOOTBALL");
 
-	assert_int_equal(delete_circle(&ctx, c.id, true, 2, &info), CE_OK);
+	assert_int_equal(delete_circle(&ctx, c.id, true, 2, NULL, &info), CE_OK);
 	u = upd(NULL, 30, true, 3);
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_GONE);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_GONE);
 	assert_int_equal(fake.n_events, 4);
-	assert_int_equal(update_circle(&ctx, c.id, NULL, &out, &info), CE_INTERNAL);
+	assert_int_equal(update_circle(&ctx, c.id, NULL, NULL, &out, &info), CE_INTERNAL);
 }
 
 static void
@@ -597,7 +639,7 @@ update_loses_race(void **state)
 	fake.race_event.has_capacity = true;
 	fake.race_event.capacity = 50;
 	fake.race_version = true;
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_VERSION_MISMATCH);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_VERSION_MISMATCH);
 	assert_int_equal(info.current_version, 2);
 	assert_int_equal(fake.n_events, 2);
 	assert_int_equal(fake.rows[0].capacity, 50);
@@ -608,7 +650,7 @@ update_loses_race(void **state)
 	fake.race_event.has_capacity = false;
 	fake.race_version = true;
 	u.expected_version = 2;
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_GONE);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_GONE);
 	assert_int_equal(info.current_version, 0);
 
 	/* the reload itself fails */
@@ -622,7 +664,7 @@ update_loses_race(void **state)
 	fake.race_event.capacity = 50;
 	u.expected_version = 1;
 	fake.fail_load_from = 2;
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_UNAVAILABLE);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_UNAVAILABLE);
 	assert_int_equal(fake.loads, 2);
 }
 
@@ -637,16 +679,16 @@ update_store_failures(void **state)
 	(void)state;
 	c = must_create("football", 20);
 	fake.fail_load = CE_UNAVAILABLE;
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_UNAVAILABLE);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_UNAVAILABLE);
 	fake.fail_load = CE_INTERNAL;
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_INTERNAL);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_INTERNAL);
 	fake.fail_load = CE_NOT_FOUND; /* not in the contract: internal */
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_INTERNAL);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_INTERNAL);
 	fake.fail_load = CE_OK;
 	fake.fail_append = CE_UNAVAILABLE;
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_UNAVAILABLE);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_UNAVAILABLE);
 	fake.fail_append = CE_IDEMPOTENCY_KEY_TAKEN;
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_INTERNAL);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_INTERNAL);
 	fake.fail_append = CE_OK;
 
 	/* a history with a gap is refused, not papered over */
@@ -654,7 +696,7 @@ update_store_failures(void **state)
 	gap.type = CIRCLE_UPDATED;
 	gap.version = 3;
 	fake.events[fake.n_events++] = gap;
-	assert_int_equal(update_circle(&ctx, c.id, &u, &out, &info), CE_INTERNAL);
+	assert_int_equal(update_circle(&ctx, c.id, &u, NULL, &out, &info), CE_INTERNAL);
 }
 
 /* --- delete --- */
@@ -667,7 +709,7 @@ delete_ok(void **state)
 
 	(void)state;
 	c = must_create("football", 20);
-	assert_int_equal(delete_circle(&ctx, c.id, true, 1, &info), CE_OK);
+	assert_int_equal(delete_circle(&ctx, c.id, true, 1, NULL, &info), CE_OK);
 	assert_int_equal(fake.n_events, 2);
 	assert_int_equal(fake.events[1].type, CIRCLE_DELETED);
 	assert_int_equal(fake.events[1].version, 2);
@@ -675,8 +717,8 @@ delete_ok(void **state)
 	assert_true(fake.rows[0].deleted);
 	assert_int_equal(fake.rows[0].version, 2);
 	/* once gone, always gone */
-	assert_int_equal(delete_circle(&ctx, c.id, true, 2, &info), CE_GONE);
-	assert_int_equal(delete_circle(&ctx, c.id, false, 0, &info), CE_GONE);
+	assert_int_equal(delete_circle(&ctx, c.id, true, 2, NULL, &info), CE_GONE);
+	assert_int_equal(delete_circle(&ctx, c.id, false, 0, NULL, &info), CE_GONE);
 	assert_int_equal(fake.n_events, 2);
 }
 
@@ -688,19 +730,20 @@ delete_errors(void **state)
 
 	(void)state;
 	c = must_create("football", 20);
-	assert_int_equal(delete_circle(&ctx, OTHER_ID, true, 1, &info), CE_NOT_FOUND);
-	assert_int_equal(delete_circle(&ctx, "0000", true, 1, &info), CE_INVALID_CIRCLE_ID);
-	assert_int_equal(delete_circle(&ctx, NULL, true, 1, &info), CE_INTERNAL);
-	assert_int_equal(delete_circle(&ctx, c.id, false, 0, &info), CE_PRECONDITION_REQUIRED);
-	assert_int_equal(delete_circle(&ctx, c.id, true, 2, &info), CE_VERSION_MISMATCH);
+	assert_int_equal(delete_circle(&ctx, OTHER_ID, true, 1, NULL, &info), CE_NOT_FOUND);
+	assert_int_equal(delete_circle(&ctx, "0000", true, 1, NULL, &info), CE_INVALID_CIRCLE_ID);
+	assert_int_equal(delete_circle(&ctx, NULL, true, 1, NULL, &info), CE_INTERNAL);
+	assert_int_equal(delete_circle(&ctx, c.id, false, 0, NULL, &info),
+			 CE_PRECONDITION_REQUIRED);
+	assert_int_equal(delete_circle(&ctx, c.id, true, 2, NULL, &info), CE_VERSION_MISMATCH);
 	assert_int_equal(info.current_version, 1);
 	fake.fail_load = CE_UNAVAILABLE;
-	assert_int_equal(delete_circle(&ctx, c.id, true, 1, &info), CE_UNAVAILABLE);
+	assert_int_equal(delete_circle(&ctx, c.id, true, 1, NULL, &info), CE_UNAVAILABLE);
 	fake.fail_load = CE_OK;
 	fake.fail_append = CE_UNAVAILABLE;
-	assert_int_equal(delete_circle(&ctx, c.id, true, 1, &info), CE_UNAVAILABLE);
+	assert_int_equal(delete_circle(&ctx, c.id, true, 1, NULL, &info), CE_UNAVAILABLE);
 	fake.fail_append = CE_DUPLICATE_NAME; /* a delete cannot clash */
-	assert_int_equal(delete_circle(&ctx, c.id, true, 1, &info), CE_INTERNAL);
+	assert_int_equal(delete_circle(&ctx, c.id, true, 1, NULL, &info), CE_INTERNAL);
 	fake.fail_append = CE_OK;
 	assert_int_equal(fake.n_events, 1);
 }
@@ -720,7 +763,7 @@ delete_loses_race(void **state)
 	fake.race_event.has_name = true;
 	strcpy(fake.race_event.name, "renamed");
 	fake.race_version = true;
-	assert_int_equal(delete_circle(&ctx, c.id, true, 1, &info), CE_VERSION_MISMATCH);
+	assert_int_equal(delete_circle(&ctx, c.id, true, 1, NULL, &info), CE_VERSION_MISMATCH);
 	assert_int_equal(info.current_version, 2);
 
 	/* two deletes at once: the loser hears 410 */
@@ -728,7 +771,7 @@ delete_loses_race(void **state)
 	fake.race_event.version = 3;
 	fake.race_event.has_name = false;
 	fake.race_version = true;
-	assert_int_equal(delete_circle(&ctx, c.id, true, 2, &info), CE_GONE);
+	assert_int_equal(delete_circle(&ctx, c.id, true, 2, NULL, &info), CE_GONE);
 	assert_int_equal(fake.n_events, 3);
 
 	/* the reload after a lost race fails */
@@ -739,7 +782,7 @@ delete_loses_race(void **state)
 	fake.race_event.version = 2;
 	fake.race_version = true;
 	fake.fail_load_from = 2;
-	assert_int_equal(delete_circle(&ctx, c.id, true, 1, &info), CE_UNAVAILABLE);
+	assert_int_equal(delete_circle(&ctx, c.id, true, 1, NULL, &info), CE_UNAVAILABLE);
 }
 
 int
