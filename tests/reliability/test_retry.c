@@ -11,8 +11,12 @@
  *     clients write under keys: every 503 comes from a worker in its time
  *     budget (none from nginx giving up), every retry learns its outcome,
  *     each circle ends with exactly the writes its client was told of;
+ *   - the answer to a COMMIT lost (the server paused after it took the
+ *     COMMIT, the worker gave up on its answer): 503, and the retry with
+ *     its key answers the committed write's answer, nothing appended again;
  *   - requests queued behind busy workers whose clients left before a
- *     worker was free are never executed.
+ *     worker was free are never executed, and requests that waited past
+ *     their time budget are answered 503 without being started.
  *
  * Environment: see rel.h; CIRCLE_DB_ADMIN_CONFIG names an option file whose
  * [client] group connects as a MariaDB administrator (./dev's var/my.cnf),
@@ -48,6 +52,8 @@
 #define BACKLOG_REQUESTS 6
 
 static pid_t paused_db = -1;
+static pid_t paused_workers[64];
+static size_t npaused_workers;
 static MYSQL *admin;
 static struct dbs *lock;
 
@@ -60,10 +66,19 @@ resume_db(void)
 	}
 }
 
+static void
+resume_workers(void)
+{
+	for (size_t i = 0; i < npaused_workers; i++)
+		kill(paused_workers[i], SIGCONT);
+	npaused_workers = 0;
+}
+
 static int
 teardown(void **state)
 {
 	(void)state;
+	resume_workers();
 	resume_db();
 	if (admin != NULL) {
 		(void)mysql_query(admin, "BACKUP STAGE END");
@@ -226,6 +241,156 @@ test_commit_unanswered(void **state)
 	assert_int_equal(event_count(id), 2);
 	free(key);
 	rel_assert_verify_clean();
+}
+
+/* Runs a keyed PUT in a thread of its own. */
+struct put_call {
+	const char *id, *key;
+	int capacity;
+	int64_t version;
+	struct http_response r;
+	int rc;
+	long long ms;
+};
+
+static void *
+put_main(void *arg)
+{
+	struct put_call *c = arg;
+
+	c->rc = keyed_put(&c->r, c->id, c->key, c->capacity, c->version, 20000, &c->ms);
+	return NULL;
+}
+
+/*
+ * The COMMIT reaches the server and is carried out, but its answer never
+ * reaches the worker in time: the worker is held (SIGSTOP) while the row it
+ * waits for is released, the server is paused before it reads the COMMIT
+ * the worker sends once let go, and resumed only after the worker gave up.
+ */
+static void
+test_commit_reply_lost(void **state)
+{
+	char id[REL_ID_LEN + 1], why[512], *key;
+	struct put_call call;
+	struct http_response again;
+	pthread_t t;
+	pid_t db;
+	long long ms;
+	int64_t v;
+
+	(void)state;
+	db = rel_db_pid();
+	if (db < 0 || rel_env()->db_config == NULL)
+		skip();
+	create_circle("retry-lost-", id);
+	key = rel_unique("lost-");
+	lock = dbs_open(rel_env()->db_config, "circle-command", why, sizeof(why));
+	if (lock == NULL)
+		fail_msg("lock session: %s", why);
+	if (dbs_lock_circle(lock, id, why, sizeof(why)) != 0)
+		fail_msg("lock: %s", why);
+	call = (struct put_call){.id = id, .key = key, .capacity = 12, .version = 1};
+	assert_int_equal(pthread_create(&t, NULL, put_main, &call), 0);
+	/* the worker's transaction now waits on the locked projection row (for
+	 * at most its 2 s lock wait): hold every command worker there */
+	rel_sleep_ms(400);
+	npaused_workers = rel_pool_pids("command", paused_workers, 64);
+	assert_true(npaused_workers >= 1);
+	for (size_t i = 0; i < npaused_workers; i++)
+		assert_int_equal(kill(paused_workers[i], SIGSTOP), 0);
+	/* the row is free: the server finishes the worker's UPDATE and
+	 * answers it into the held worker's socket */
+	assert_int_equal(dbs_rollback(lock, why, sizeof(why)), 0);
+	dbs_close(lock);
+	lock = NULL;
+	rel_sleep_ms(200);
+	assert_int_equal(kill(db, SIGSTOP), 0);
+	paused_db = db;
+	/* the worker reads that answer, sends COMMIT to the paused server and
+	 * waits for its reply in vain */
+	resume_workers();
+	pthread_join(t, NULL);
+	ms = call.ms;
+	assert_int_equal(call.rc, 0);
+	printf("  PUT whose COMMIT reply was lost: %d after %lld ms: %.200s\n", call.r.status, ms,
+	       call.r.body);
+	if (!worker_503(&call.r))
+		fail_msg("a write whose COMMIT reply was lost got %d: %.300s", call.r.status,
+			 call.r.body);
+	http_response_free(&call.r);
+	resume_db();
+
+	/* the server carried the COMMIT out after all: the write is in */
+	v = circle_version(id);
+	printf("  after the server resumed the circle is at version %lld\n", (long long)v);
+	assert_int_equal(v, 2);
+	/* the client retries with its key and learns the outcome: the answer
+	 * the write would have had, and nothing is appended again */
+	assert_int_equal(keyed_put(&again, id, key, 12, 1, 20000, &ms), 0);
+	printf("  the retry with the same key: %d, ETag %s, %.200s\n", again.status,
+	       http_header(&again, "ETag") ? http_header(&again, "ETag") : "(none)", again.body);
+	assert_int_equal(again.status, 200);
+	assert_non_null(http_header(&again, "ETag"));
+	assert_string_equal(http_header(&again, "ETag"), "\"2\"");
+	assert_non_null(strstr(again.body, "\"capacity\":12"));
+	http_response_free(&again);
+	assert_int_equal(event_count(id), 2);
+	free(key);
+	rel_assert_verify_clean();
+}
+
+/*
+ * Requests that waited for a worker longer than their time budget (10 s)
+ * while nginx still holds them (it gives up at 15 s) are answered 503 at
+ * once and not started, so they cannot change anything after nginx's
+ * client gave up; their retries with the same key apply them once.
+ */
+static void
+test_stale_requests_not_started(void **state)
+{
+	char ids[2][REL_ID_LEN + 1], *keys[2];
+	struct put_call calls[2];
+	pthread_t t[2];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		create_circle("retry-stale-", ids[i]);
+		keys[i] = rel_unique("stale-");
+	}
+	npaused_workers = rel_pool_pids("command", paused_workers, 64);
+	assert_true(npaused_workers >= 1);
+	for (size_t w = 0; w < npaused_workers; w++)
+		assert_int_equal(kill(paused_workers[w], SIGSTOP), 0);
+	for (i = 0; i < 2; i++) {
+		calls[i] = (struct put_call){
+			.id = ids[i], .key = keys[i], .capacity = 13, .version = 1};
+		assert_int_equal(pthread_create(&t[i], NULL, put_main, &calls[i]), 0);
+	}
+	rel_sleep_ms(11000);
+	resume_workers();
+	for (i = 0; i < 2; i++) {
+		struct http_response r;
+		long long ms;
+
+		pthread_join(t[i], NULL);
+		assert_int_equal(calls[i].rc, 0);
+		printf("  a write that waited %lld ms for a worker: %d %.200s\n", calls[i].ms,
+		       calls[i].r.status, calls[i].r.body);
+		if (!rel_is_problem(&calls[i].r, 503, "service_unavailable") ||
+		    strstr(calls[i].r.body, "waited too long") == NULL ||
+		    http_header(&calls[i].r, "Retry-After") == NULL)
+			fail_msg("a write past its budget answered %d: %.300s", calls[i].r.status,
+				 calls[i].r.body);
+		http_response_free(&calls[i].r);
+		assert_int_equal(circle_version(ids[i]), 1);
+		assert_int_equal(keyed_put(&r, ids[i], keys[i], 13, 1, 20000, &ms), 0);
+		assert_int_equal(r.status, 200);
+		http_response_free(&r);
+		assert_int_equal(event_count(ids[i]), 2);
+		free(keys[i]);
+	}
 }
 
 /* One client of the paused-database test: keyed updates of its own circle,
@@ -469,7 +634,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_commit_unanswered, teardown),
+		cmocka_unit_test_teardown(test_commit_reply_lost, teardown),
 		cmocka_unit_test_teardown(test_backlog_of_gone_clients, teardown),
+		cmocka_unit_test_teardown(test_stale_requests_not_started, teardown),
 		cmocka_unit_test_teardown(test_database_paused, teardown),
 	};
 
