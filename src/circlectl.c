@@ -82,10 +82,9 @@ static int
 purge_keys(struct store *st)
 {
 	unsigned long n = 0, total = 0, batches;
-	enum cerr rc;
 
 	for (batches = 0; batches < PURGE_BATCHES_MAX; batches++) {
-		rc = store_purge_keys(st, &n);
+		enum cerr rc = store_purge_keys(st, &n);
 		if (rc != CE_OK) {
 			fprintf(stderr, "circlectl: purging keys failed (database %s)\n",
 				rc == CE_UNAVAILABLE ? "unavailable" : "error");
