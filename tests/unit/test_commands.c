@@ -463,6 +463,109 @@ create_idempotency_race(void **state)
 			 CE_INTERNAL);
 }
 
+/* Keyed updates: a repeat answers the first answer, another request 422. */
+static void
+update_idempotency(void **state)
+{
+	struct circle c = must_create("football", 20), out, again;
+	struct circle_update u = {
+		.has_capacity = true, .capacity = 21, .has_version = true, .expected_version = 1};
+	struct write_key k = {
+		.key = "u1", .method = "PUT", .has_body_version = true, .body_version = 1};
+	struct write_key other = k;
+	struct cerr_info info;
+
+	(void)state;
+	assert_int_equal(update_circle(&ctx, c.id, &u, &k, &out, &info), CE_OK);
+	assert_int_equal(out.version, 2);
+	assert_int_equal(fake.n_events, 2);
+	/* the repeat, though version 1 is stale now: the first answer */
+	assert_int_equal(update_circle(&ctx, c.id, &u, &k, &again, &info), CE_OK);
+	assert_memory_equal(&out, &again, sizeof out);
+	assert_int_equal(fake.n_events, 2);
+	/* the same key with another method, body or If-Match */
+	other.method = "PATCH";
+	assert_int_equal(update_circle(&ctx, c.id, &u, &other, &again, &info),
+			 CE_IDEMPOTENCY_KEY_REUSED);
+	assert_string_equal(info.subject, "Idempotency-Key");
+	other = k;
+	other.has_body_version = false;
+	other.has_if_match = true;
+	other.if_match = 1;
+	assert_int_equal(update_circle(&ctx, c.id, &u, &other, &again, &info),
+			 CE_IDEMPOTENCY_KEY_REUSED);
+	u.capacity = 22;
+	assert_int_equal(update_circle(&ctx, c.id, &u, &k, &again, &info),
+			 CE_IDEMPOTENCY_KEY_REUSED);
+	assert_int_equal(delete_circle(&ctx, c.id, true, 2, KEY("u1"), &info),
+			 CE_IDEMPOTENCY_KEY_REUSED);
+	assert_int_equal(fake.n_events, 2);
+
+	/* an update that changes nothing is remembered all the same */
+	u = (struct circle_update){
+		.has_capacity = true, .capacity = 21, .has_version = true, .expected_version = 2};
+	k.key = "u2";
+	k.body_version = 2;
+	assert_int_equal(update_circle(&ctx, c.id, &u, &k, &out, &info), CE_OK);
+	assert_int_equal(out.version, 2);
+	assert_int_equal(fake.n_keys, 2);
+	assert_int_equal(fake.n_events, 2);
+
+	/* a refused update is not: its key stays free */
+	u.expected_version = 1;
+	u.capacity = 30;
+	k.key = "u3";
+	k.body_version = 1;
+	assert_int_equal(update_circle(&ctx, c.id, &u, &k, &out, &info), CE_VERSION_MISMATCH);
+	assert_int_equal(fake.n_keys, 2);
+}
+
+/* A keyed update that loses the race on its key answers the winner's answer. */
+static void
+update_idempotency_race(void **state)
+{
+	struct circle c = must_create("football", 20), out;
+	struct circle_update u = {
+		.has_capacity = true, .capacity = 21, .has_version = true, .expected_version = 1};
+	struct write_key k = {
+		.key = "r", .method = "PUT", .has_body_version = true, .body_version = 1};
+	struct cerr_info info;
+
+	(void)state;
+	fake.race_key = true;
+	strcpy(fake.race_record.request, "PUT /circle/");
+	strcat(fake.race_record.request, c.id);
+	strcat(fake.race_record.request, "\ncapacity 21\nversion 1\n");
+	fake.race_record.status = 200;
+	strcpy(fake.race_record.circle_id, c.id);
+	strcpy(fake.race_record.name, "football");
+	fake.race_record.capacity = 21;
+	fake.race_record.version = 2;
+	assert_int_equal(update_circle(&ctx, c.id, &u, &k, &out, &info), CE_OK);
+	assert_int_equal(out.version, 2);
+	assert_int_equal(out.capacity, 21);
+	assert_int_equal(fake.n_events, 1);
+}
+
+/* Keyed deletes: 204 again, nothing appended; ?version is part of the request. */
+static void
+delete_idempotency(void **state)
+{
+	struct circle c = must_create("football", 20);
+	struct write_key k = {.key = "d", .has_if_match = true, .if_match = 1};
+	struct write_key q = {.key = "d", .has_query_version = true, .query_version = 1};
+	struct cerr_info info;
+
+	(void)state;
+	assert_int_equal(delete_circle(&ctx, c.id, true, 1, &k, &info), CE_OK);
+	assert_int_equal(fake.n_events, 2);
+	assert_int_equal(delete_circle(&ctx, c.id, true, 1, &k, &info), CE_OK);
+	assert_int_equal(fake.n_events, 2);
+	assert_int_equal(delete_circle(&ctx, c.id, true, 1, &q, &info), CE_IDEMPOTENCY_KEY_REUSED);
+	/* without the key the repeat is refused as usual */
+	assert_int_equal(delete_circle(&ctx, c.id, true, 1, NULL, &info), CE_GONE);
+}
+
 static void
 create_store_failures(void **state)
 {
@@ -796,6 +899,9 @@ main(void)
 		cmocka_unit_test_setup(create_idempotency_key_reused, setup),
 		cmocka_unit_test_setup(create_refused_is_not_remembered, setup),
 		cmocka_unit_test_setup(create_idempotency_race, setup),
+		cmocka_unit_test_setup(update_idempotency, setup),
+		cmocka_unit_test_setup(update_idempotency_race, setup),
+		cmocka_unit_test_setup(delete_idempotency, setup),
 		cmocka_unit_test_setup(create_store_failures, setup),
 		cmocka_unit_test_setup(update_ok, setup),
 		cmocka_unit_test_setup(update_from_snapshot, setup),
