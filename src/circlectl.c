@@ -1,13 +1,20 @@
 /*
  * circlectl: operator commands that are not part of the HTTP API.
  *
- *   circlectl verify    replays every circle's events and compares the
- *                       result with its projection row; exit 0 when all
- *                       agree, 1 when any differs, 2 when it cannot tell.
+ *   circlectl verify      replays every circle's events and compares the
+ *                         result with its projection row; exit 0 when all
+ *                         agree, 1 when any differs, 2 when it cannot tell.
+ *   circlectl purge-keys  deletes the Idempotency-Keys past their 24 hours
+ *                         of retention, in small batches; exit 0, or 2 when
+ *                         the database failed. Run it now and then (the
+ *                         systemd timer circle-purge-keys runs it hourly),
+ *                         so no request ever waits on it.
  *
- * It reads the [circle-query] option file group (a SELECT-only user is
- * enough) with the same CIRCLE_DB_* overrides as the workers.
+ * verify reads the [circle-query] option file group (a SELECT-only user is
+ * enough), purge-keys [circle-command]; both with the same CIRCLE_DB_*
+ * overrides as the workers.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,15 +23,20 @@
 #include "store/store.h"
 
 #define IDS_PAGE 500
+/* Batches of 1000 (the statement's LIMIT); a bound on one run all the same. */
+#define PURGE_BATCHES_MAX 100000
 
 static int
 usage(FILE *f)
 {
 	fprintf(f, "usage: circlectl verify [--group GROUP]\n"
-		   "  replays every circle's events and compares them with the projection.\n"
-		   "  Connection: the option file in CIRCLE_DB_CONFIG, group circle-query by\n"
-		   "  default, overridden by CIRCLE_DB_HOST, CIRCLE_DB_PORT, CIRCLE_DB_SOCKET,\n"
-		   "  CIRCLE_DB_USER, CIRCLE_DB_PASSWORD, CIRCLE_DB_NAME.\n");
+		   "       circlectl purge-keys [--group GROUP]\n"
+		   "  verify: replays every circle's events and compares them with the\n"
+		   "  projection. purge-keys: deletes Idempotency-Keys older than 24 hours.\n"
+		   "  Connection: the option file in CIRCLE_DB_CONFIG, group circle-query\n"
+		   "  (verify) or circle-command (purge-keys) by default, overridden by\n"
+		   "  CIRCLE_DB_HOST, CIRCLE_DB_PORT, CIRCLE_DB_SOCKET, CIRCLE_DB_USER,\n"
+		   "  CIRCLE_DB_PASSWORD, CIRCLE_DB_NAME.\n");
 	return f == stdout ? 0 : 2;
 }
 
@@ -66,12 +78,33 @@ verify(struct store *st)
 	return bad == 0 ? 0 : 1;
 }
 
+static int
+purge_keys(struct store *st)
+{
+	unsigned long n = 0, total = 0, batches;
+
+	for (batches = 0; batches < PURGE_BATCHES_MAX; batches++) {
+		enum cerr rc = store_purge_keys(st, &n);
+		if (rc != CE_OK) {
+			fprintf(stderr, "circlectl: purging keys failed (database %s)\n",
+				rc == CE_UNAVAILABLE ? "unavailable" : "error");
+			return 2;
+		}
+		total += n;
+		if (n == 0)
+			break;
+	}
+	printf("purged %lu expired idempotency keys\n", total);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	const char *group = "circle-query";
+	const char *group = NULL;
 	struct store_config cfg;
 	struct store *st;
+	bool purge;
 	int rc;
 
 	if (argc == 2 && strcmp(argv[1], "--help") == 0)
@@ -84,16 +117,19 @@ main(int argc, char **argv)
 		group = argv[3];
 	else if (argc != 2)
 		return usage(stderr);
-	if (strcmp(argv[1], "verify") != 0)
+	purge = strcmp(argv[1], "purge-keys") == 0;
+	if (!purge && strcmp(argv[1], "verify") != 0)
 		return usage(stderr);
+	if (group == NULL)
+		group = purge ? "circle-command" : "circle-query";
 
 	store_config_from_env(&cfg, group);
-	st = store_new(&cfg, SIDE_READ);
+	st = store_new(&cfg, purge ? SIDE_WRITE : SIDE_READ);
 	if (st == NULL) {
 		fprintf(stderr, "circlectl: out of memory\n");
 		return 2;
 	}
-	rc = verify(st);
+	rc = purge ? purge_keys(st) : verify(st);
 	store_free(st);
 	return rc;
 }

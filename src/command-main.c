@@ -38,6 +38,12 @@ now(char out[CIRCLE_TIME_LEN + 1])
 	snprintf(out + n, CIRCLE_TIME_LEN + 1 - n, ".%06ldZ", ts.tv_nsec / 1000);
 }
 
+static void
+set_deadline(void *ctx, int64_t deadline_ms)
+{
+	store_set_deadline(ctx, deadline_ms);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -68,6 +74,8 @@ main(int argc, char **argv)
 	app.side = SIDE_WRITE;
 	app.commands = &ctx;
 	app.handlers = command_handlers;
+	app.set_deadline = set_deadline;
+	app.deadline_ctx = st;
 	rc = worker_run(&app);
 	store_free(st);
 	return rc;

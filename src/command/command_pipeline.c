@@ -79,16 +79,21 @@ circle_command_begin(const struct command_ctx *ctx, const char *id, struct circl
 
 enum cerr
 circle_command_append(const struct command_ctx *ctx, const struct circle_command *cmd,
-		      const struct circle_event *ev, struct circle *after, struct cerr_info *info)
+		      const struct circle_event *ev, const struct idem_key *idem,
+		      struct circle *after, struct cerr_info *info)
 {
 	enum cerr rc;
 
 	*after = cmd->state;
 	if (circle_apply(after, ev) != CE_OK)
 		return cerr_set(info, CE_INTERNAL, NULL, "the decided event does not apply");
-	rc = ctx->store->append(ctx->store->self, ev, after, NULL);
+	rc = ctx->store->append(ctx->store->self, ev, after, idem);
 	switch (rc) {
 	case CE_OK: return cerr_set(info, CE_OK, NULL, NULL);
+	case CE_IDEMPOTENCY_KEY_TAKEN:
+		if (idem != NULL)
+			return rc;
+		break;
 	case CE_VERSION_MISMATCH: return answer_lost_race(ctx, cmd->circle_id, info);
 	case CE_DUPLICATE_NAME:
 		/* only an event that names the circle can clash */

@@ -41,11 +41,49 @@ enum cerr circle_command_begin(const struct command_ctx *ctx, const char *id,
 
 /*
  * Appends ev, decided from cmd->state, with the projection it implies, which
- * it writes to *after. Answers as the store did, a lost race as
- * answer_lost_race() does; what names the failure goes into *info.
+ * it writes to *after, and idem when not NULL. Answers as the store did
+ * (CE_IDEMPOTENCY_KEY_TAKEN included), a lost race as answer_lost_race()
+ * does; what names the failure goes into *info.
  */
 enum cerr circle_command_append(const struct command_ctx *ctx, const struct circle_command *cmd,
-				const struct circle_event *ev, struct circle *after,
-				struct cerr_info *info);
+				const struct circle_event *ev, const struct idem_key *idem,
+				struct circle *after, struct cerr_info *info);
+
+/*
+ * A write under an Idempotency-Key: the canonical request the key is
+ * remembered with, and the status the write answers.
+ */
+struct keyed_write {
+	struct idem_key idem; /* idem.request points at request */
+	char request[IDEM_REQUEST_MAX + 1];
+	const char *create_name; /* a create's name (and capacity), else NULL */
+	int create_capacity;
+};
+
+/*
+ * Fills kw for a write on circle id (NULL: a create) with the request's
+ * members (name NULL: absent; has_capacity false: absent). CE_OK, or
+ * CE_INTERNAL when the canonical request does not fit.
+ */
+enum cerr keyed_write_init(struct keyed_write *kw, const struct write_key *key, const char *method,
+			   const char *id, const char *name, bool has_capacity, int capacity,
+			   int status, struct cerr_info *info);
+
+/*
+ * Looks kw's key up: CE_OK with *out the circle of the first answer when the
+ * same request was answered before, CE_NOT_FOUND when the key is free,
+ * CE_IDEMPOTENCY_KEY_REUSED when another request holds it, or the store's
+ * CE_UNAVAILABLE / CE_INTERNAL.
+ */
+enum cerr keyed_write_find(const struct command_ctx *ctx, const struct keyed_write *kw,
+			   struct circle *out, struct cerr_info *info);
+
+/*
+ * After the store answered CE_IDEMPOTENCY_KEY_TAKEN (a concurrent write with
+ * the key committed first): answers as keyed_write_find() does, a key that
+ * is then not found being CE_INTERNAL.
+ */
+enum cerr keyed_write_taken(const struct command_ctx *ctx, const struct keyed_write *kw,
+			    struct circle *out, struct cerr_info *info);
 
 #endif

@@ -7,17 +7,28 @@
 
 enum cerr
 delete_circle(const struct command_ctx *ctx, const char *id, bool has_version,
-	      uint64_t expected_version, struct cerr_info *info)
+	      uint64_t expected_version, const struct write_key *key, struct cerr_info *info)
 {
 	struct circle_command c;
 	struct circle_event ev;
 	struct circle after;
+	struct keyed_write kw;
 	enum cerr rc;
 
 	if ((rc = circle_command_begin(ctx, id, &c, info)) != CE_OK)
 		return rc;
+	if (key != NULL) {
+		rc = keyed_write_init(&kw, key, "DELETE", c.circle_id, NULL, false, 0, 204, info);
+		if (rc == CE_OK)
+			rc = keyed_write_find(ctx, &kw, &after, info);
+		if (rc != CE_NOT_FOUND)
+			return rc;
+	}
 	rc = circle_decide_delete(&c.state, has_version, expected_version, &c.meta, &ev, info);
 	if (rc != CE_OK)
 		return rc;
-	return circle_command_append(ctx, &c, &ev, &after, info);
+	rc = circle_command_append(ctx, &c, &ev, key != NULL ? &kw.idem : NULL, &after, info);
+	if (rc == CE_IDEMPOTENCY_KEY_TAKEN)
+		return keyed_write_taken(ctx, &kw, &after, info);
+	return rc;
 }

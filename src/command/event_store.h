@@ -6,20 +6,35 @@
 #ifndef CIRCLE_COMMAND_EVENT_STORE_H
 #define CIRCLE_COMMAND_EVENT_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "domain/circle.h"
 
-/* A remembered successful create, found by its Idempotency-Key. */
+/* The longest canonical request an Idempotency-Key remembers, in bytes. */
+#define IDEM_REQUEST_MAX 2000
+
+/*
+ * A remembered successful write, found by its Idempotency-Key: the request
+ * it answered (canonical form, "" for a create remembered before requests
+ * were) and its answer, the status and the circle after the write.
+ */
 struct idem_record {
+	char request[IDEM_REQUEST_MAX + 1];
+	int status;
 	char circle_id[CIRCLE_ID_LEN + 1];
 	char name[CIRCLE_NAME_MAX_BYTES + 1];
 	int capacity;
+	uint32_t version;
+	bool deleted;
 };
 
-/* The key to remember with a create; NULL when the request had none. */
+/* The key to remember with a write; NULL when the request had none. */
 struct idem_key {
-	const char *key; /* 1..255 chars U+0021..U+007E */
+	const char *key;     /* 1..255 chars U+0021..U+007E */
+	const char *request; /* canonical request, at most IDEM_REQUEST_MAX bytes */
+	int status;          /* the answer's status */
 };
 
 struct event_store {
@@ -45,7 +60,14 @@ struct event_store {
 	enum cerr (*append)(void *self, const struct circle_event *ev, const struct circle *after,
 			    const struct idem_key *idem);
 	/*
-	 * Looks up a remembered create younger than the retention period.
+	 * Remembers idem with the circle `state` in a transaction of its own,
+	 * for a write that appends nothing. Returns CE_OK,
+	 * CE_IDEMPOTENCY_KEY_TAKEN, CE_UNAVAILABLE or CE_INTERNAL.
+	 */
+	enum cerr (*idem_remember)(void *self, const struct idem_key *idem,
+				   const struct circle *state);
+	/*
+	 * Looks up a remembered write younger than the retention period.
 	 * Returns CE_OK with *out filled, CE_NOT_FOUND, CE_UNAVAILABLE or
 	 * CE_INTERNAL.
 	 */

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include <fcgiapp.h>
 
@@ -128,6 +130,75 @@ write_response(FCGX_Request *fr, const struct http_response *resp)
 	return 0;
 }
 
+static int64_t
+clock_ms(clockid_t which)
+{
+	struct timespec ts;
+
+	if (clock_gettime(which, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * How long ago nginx received the request, from REQUEST_START ($msec: epoch
+ * seconds with milliseconds, the same clock as ours on the same host); 0
+ * when absent or malformed, so that a request is never refused on a
+ * parameter it does not carry.
+ */
+static int64_t
+request_age_ms(const char *start)
+{
+	uint64_t sec, ms;
+	int64_t age;
+	size_t n;
+
+	if (start == NULL)
+		return 0;
+	n = strspn(start, "0123456789");
+	if (n == 0 || n > 12 || start[n] != '.' || strlen(start + n + 1) != 3 ||
+	    text_decimal(start, n, UINT64_MAX, &sec) != 0 ||
+	    text_decimal(start + n + 1, 3, 999, &ms) != 0)
+		return 0;
+	age = clock_ms(CLOCK_REALTIME) - ((int64_t)sec * 1000 + (int64_t)ms);
+	return age > 0 ? age : 0;
+}
+
+/*
+ * Whether nginx closed the connection of the request: it does when it gave
+ * up waiting (fastcgi_read_timeout) or its client went away, also while the
+ * request still sat in the listening socket's backlog. Only looks, never
+ * reads: whatever nginx sent is libfcgi's.
+ */
+static bool
+client_gone(const FCGX_Request *fr)
+{
+	char c;
+	ssize_t n;
+
+	if (fr->ipcFd < 0)
+		return false;
+	n = recv(fr->ipcFd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0;
+}
+
+/*
+ * Whether the request may still be worked on: a request nobody waits for
+ * any more is not started, so it cannot change anything behind the back of
+ * a client that was already told 503 (or nothing).
+ */
+static bool
+still_wanted(const struct http_app *app, FCGX_Request *fr, int64_t *age)
+{
+	*age = request_age_ms(param(fr, "REQUEST_START"));
+	if (client_gone(fr) || *age >= HTTP_REQUEST_BUDGET_MS)
+		return false;
+	if (app->set_deadline != NULL)
+		app->set_deadline(app->deadline_ctx,
+				  clock_ms(CLOCK_MONOTONIC) + HTTP_REQUEST_BUDGET_MS - *age);
+	return true;
+}
+
 /* Serves the accepted request fr; everything it allocates is freed here. */
 static void
 serve_one(const struct http_app *app, FCGX_Request *fr)
@@ -136,6 +207,7 @@ serve_one(const struct http_app *app, FCGX_Request *fr)
 	struct http_response resp;
 	char *path = NULL, *body = NULL;
 	const char *qs;
+	int64_t age = 0;
 
 	http_response_init(&resp);
 	req.method = param(fr, "REQUEST_METHOD");
@@ -157,6 +229,17 @@ serve_one(const struct http_app *app, FCGX_Request *fr)
 	req.body = body;
 	if (declared_too_large(param(fr, "CONTENT_LENGTH")))
 		req.body_too_large = true;
+	if (!still_wanted(app, fr, &age)) {
+		char m[16], p[128];
+
+		loggable(req.method, m, sizeof(m));
+		loggable(req.path, p, sizeof(p));
+		fprintf(stderr, "circle: %s %s not started: its client left or it waited %lld ms\n",
+			m, p, (long long)age);
+		http_response_fail(&resp, CE_UNAVAILABLE,
+				   "the request waited too long to be served");
+		goto out;
+	}
 	http_dispatch(app, &req, &resp);
 	if (resp.status >= 500) {
 		char m[16], p[128];

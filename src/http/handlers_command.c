@@ -29,7 +29,7 @@ media_type(const struct http_request *req, struct cerr_info *info)
  */
 static enum cerr
 expected_version(const struct http_request *req, bool has_other, uint64_t other, bool *has,
-		 uint64_t *version, struct cerr_info *info)
+		 uint64_t *version, struct write_key *key, struct cerr_info *info)
 {
 	uint64_t tag = 0;
 	enum cerr rc;
@@ -44,8 +44,31 @@ expected_version(const struct http_request *req, bool has_other, uint64_t other,
 	if (has_other && other != tag)
 		return cerr_set(info, CE_INVALID_FIELD, "version",
 				"the version and If-Match disagree");
+	key->has_if_match = true;
+	key->if_match = tag;
 	*has = true;
 	*version = tag;
+	return CE_OK;
+}
+
+/*
+ * The Idempotency-Key of a write with what of the request the command does
+ * not carry; *out_key NULL when the request has no key. The header is
+ * checked here (400 invalid_header) with the other headers.
+ */
+static enum cerr
+write_key(const struct http_request *req, struct write_key *key, const struct write_key **out_key,
+	  struct cerr_info *info)
+{
+	enum cerr rc = headers_idempotency_key(req->idempotency_key, info);
+
+	*out_key = NULL;
+	if (rc != CE_OK)
+		return rc;
+	key->key = req->idempotency_key;
+	key->method = req->method;
+	if (req->idempotency_key != NULL)
+		*out_key = key;
 	return CE_OK;
 }
 
@@ -63,15 +86,17 @@ create(const struct http_app *app, const struct http_request *req, const struct 
 {
 	struct cerr_info info = {0};
 	struct create_body body;
+	struct write_key key = {0};
+	const struct write_key *k;
 	struct circle c;
 	bool replayed = false;
 
 	(void)params;
 	if (media_type(req, &info) != CE_OK ||
 	    json_body_create(req->body, req->body_len, &body, &info) != CE_OK ||
-	    headers_idempotency_key(req->idempotency_key, &info) != CE_OK ||
-	    create_circle(app->commands, body.name, body.capacity, req->idempotency_key, &c,
-			  &replayed, &info) != CE_OK) {
+	    write_key(req, &key, &k, &info) != CE_OK ||
+	    create_circle(app->commands, body.name, body.capacity, k, &c, &replayed, &info) !=
+		    CE_OK) {
 		http_response_error(resp, &info);
 		return;
 	}
@@ -97,19 +122,24 @@ update(const struct http_app *app, const struct http_request *req, const struct 
 	char id[CIRCLE_ID_LEN + 1];
 	struct update_body body;
 	struct circle_update cmd = {0};
+	struct write_key key = {0};
+	const struct write_key *k;
 	struct circle c;
 
 	if (path_circle_id(params->id, params->id_len, id, &info) != CE_OK ||
 	    media_type(req, &info) != CE_OK ||
 	    json_body_update(req->body, req->body_len, &body, &info) != CE_OK ||
 	    expected_version(req, body.has_version, body.version, &cmd.has_version,
-			     &cmd.expected_version, &info) != CE_OK)
+			     &cmd.expected_version, &key, &info) != CE_OK ||
+	    write_key(req, &key, &k, &info) != CE_OK)
 		goto fail;
 	cmd.has_name = body.has_name;
 	cmd.name = body.has_name ? body.name : NULL;
 	cmd.has_capacity = body.has_capacity;
 	cmd.capacity = body.capacity;
-	if (update_circle(app->commands, id, &cmd, &c, &info) != CE_OK)
+	key.has_body_version = body.has_version;
+	key.body_version = body.version;
+	if (update_circle(app->commands, id, &cmd, k, &c, &info) != CE_OK)
 		goto fail;
 	http_response_circle(resp, 200, &c);
 	return;
@@ -121,7 +151,8 @@ fail:
  * DELETE /circle/{id}  with If-Match: "V" or ?version=V
  * 204; 400 invalid_circle_id, invalid_header (If-Match), invalid_parameter
  * (version), invalid_field "version" (the two disagree); 404; 410; 428 no
- * version; 409 version_mismatch; 503 database down.
+ * version; 409 version_mismatch; 422 idempotency_key_reused; 503 database
+ * down. A repeat under the same Idempotency-Key answers 204 again.
  */
 static void delete (const struct http_app *app, const struct http_request *req,
 		    const struct http_params *params, struct http_response *resp)
@@ -130,11 +161,19 @@ static void delete (const struct http_app *app, const struct http_request *req,
 	char id[CIRCLE_ID_LEN + 1];
 	bool has_param, has_version;
 	uint64_t param = 0, version = 0;
+	struct write_key key = {0};
+	const struct write_key *k = NULL;
 
 	if (path_circle_id(params->id, params->id_len, id, &info) != CE_OK ||
 	    params_version(req->query, &has_param, &param, &info) != CE_OK ||
-	    expected_version(req, has_param, param, &has_version, &version, &info) != CE_OK ||
-	    delete_circle(app->commands, id, has_version, version, &info) != CE_OK) {
+	    expected_version(req, has_param, param, &has_version, &version, &key, &info) != CE_OK ||
+	    write_key(req, &key, &k, &info) != CE_OK) {
+		http_response_error(resp, &info);
+		return;
+	}
+	key.has_query_version = has_param;
+	key.query_version = param;
+	if (delete_circle(app->commands, id, has_version, version, k, &info) != CE_OK) {
 		http_response_error(resp, &info);
 		return;
 	}

@@ -18,6 +18,14 @@
 /* The largest body accepted; one byte more is a 413. */
 #define HTTP_BODY_MAX 65536
 
+/*
+ * A request's time budget in milliseconds, counted from when nginx received
+ * it (REQUEST_START): well under nginx's fastcgi_read_timeout (15 s), so the
+ * worker has answered, 2xx, 4xx or 503, before nginx gives up on it. A
+ * request that waited past it for a worker is not started at all.
+ */
+#define HTTP_REQUEST_BUDGET_MS 10000
+
 struct json_object;
 struct command_ctx;
 struct circle_reader;
@@ -79,6 +87,10 @@ struct http_app {
 	struct command_ctx *commands; /* the command worker's use-case context */
 	struct circle_reader *reader; /* the query worker's port */
 	const http_handler *handlers; /* ROUTE__MAX entries */
+	/* Optional: told before each dispatch by when (monotonic ms) the
+	 * request's work must be over. */
+	void (*set_deadline)(void *ctx, int64_t deadline_ms);
+	void *deadline_ctx;
 };
 
 /* route.c: routes req and fills resp; resp must be initialised. */

@@ -21,12 +21,12 @@
 #include "store/store_internal.h"
 
 /* Seconds; the read/write timeout bounds how long a worker can hang on a
- * server that stopped answering. */
+ * server that stopped answering. The write side's is the slowest one
+ * statement may be (STORE_STATEMENT_MAX_MS), so that a request's budget
+ * can count in statements. */
 #define CONNECT_TIMEOUT 2u
 #define READ_WRITE_TIMEOUT 10u
-
-/* How often (seconds) a store purges expired idempotency keys. */
-#define PURGE_INTERVAL 3600
+#define WRITE_READ_TIMEOUT (STORE_STATEMENT_MAX_MS / 1000u)
 /* Seconds between two log lines about failing connects. */
 #define CONNECT_LOG_INTERVAL 10
 
@@ -74,17 +74,20 @@ static const struct stmt_def {
 		 " deleted = ? WHERE circle_id = ? AND version = ?",
 		 6, 0, ON_WRITE},
 	/* The server's clock decides a key's age, so every worker agrees. */
-	[SQ_IDEM_FIND] = {"SELECT circle_id, name, capacity FROM idempotency_keys"
-			  " WHERE idem_key = ?"
+	/* Rows written before requests were remembered are creates: 201 of
+	 * version 1, request NULL. */
+	[SQ_IDEM_FIND] = {"SELECT circle_id, name, capacity, COALESCE(request, ''),"
+			  " COALESCE(status, 201), COALESCE(version, 1), COALESCE(deleted, 0)"
+			  " FROM idempotency_keys WHERE idem_key = ?"
 			  " AND created_at >= UTC_TIMESTAMP(6) - INTERVAL 24 HOUR",
-			  1, 3, ON_WRITE},
+			  1, 7, ON_WRITE},
 	[SQ_IDEM_DROP_EXPIRED] = {"DELETE FROM idempotency_keys WHERE idem_key = ?"
 				  " AND created_at < UTC_TIMESTAMP(6) - INTERVAL 24 HOUR",
 				  1, 0, ON_WRITE},
-	[SQ_IDEM_INSERT] = {"INSERT INTO idempotency_keys"
-			    " (idem_key, circle_id, name, capacity, created_at)"
-			    " VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6))",
-			    4, 0, ON_WRITE},
+	[SQ_IDEM_INSERT] = {"INSERT INTO idempotency_keys (idem_key, circle_id, name, capacity,"
+			    " request, status, version, deleted, created_at)"
+			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))",
+			    8, 0, ON_WRITE},
 	/* Bounded, so one purge never holds many locks for long. */
 	[SQ_IDEM_PURGE] = {"DELETE FROM idempotency_keys"
 			   " WHERE created_at < UTC_TIMESTAMP(6) - INTERVAL 24 HOUR LIMIT 1000",
@@ -105,9 +108,13 @@ static const char session_sql[] = "SET SESSION time_zone = '+00:00', sql_mode = 
 				  "NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'";
 /* READ COMMITTED: the unique keys, not snapshot reads, guard every append,
  * and it takes fewer gap locks. A short lock wait turns a stuck row into a
- * quick 503 instead of a hung worker. */
+ * quick 503 instead of a hung worker, and the server stops any statement
+ * that runs longer than the worker would wait for it: both under
+ * STORE_STATEMENT_MAX_MS, so a request's time budget holds on the server's
+ * side too (see store_budget_left()). */
 static const char write_isolation_sql[] = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
-static const char write_lock_wait_sql[] = "SET SESSION innodb_lock_wait_timeout = 5";
+static const char write_lock_wait_sql[] = "SET SESSION innodb_lock_wait_timeout = 2,"
+					  " max_statement_time = 3";
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 static int library_rc;
@@ -373,7 +380,7 @@ static enum cerr
 store_connect(struct store *st)
 {
 	unsigned connect_timeout = CONNECT_TIMEOUT;
-	unsigned rw_timeout = READ_WRITE_TIMEOUT;
+	unsigned rw_timeout = st->side == SIDE_WRITE ? WRITE_READ_TIMEOUT : READ_WRITE_TIMEOUT;
 	my_bool on = 1;
 	MYSQL *db;
 	enum cerr rc = CE_UNAVAILABLE;
@@ -428,7 +435,26 @@ store_ensure(struct store *st)
 		return CE_UNAVAILABLE;
 	if (st->db)
 		return CE_OK;
+	if (!store_budget_left(st)) {
+		fprintf(stderr, "store: no time left in the request to connect\n");
+		return CE_UNAVAILABLE;
+	}
 	return store_connect(st);
+}
+
+void
+store_set_deadline(struct store *st, int64_t deadline_ms)
+{
+	if (st)
+		st->deadline_ms = deadline_ms;
+}
+
+bool
+store_budget_left(const struct store *st)
+{
+	/* a connect takes up to CONNECT_TIMEOUT, a statement up to the read
+	 * timeout; both fit in STORE_STATEMENT_MAX_MS */
+	return st->deadline_ms == 0 || store_now_ms() + STORE_STATEMENT_MAX_MS <= st->deadline_ms;
 }
 
 void
@@ -458,6 +484,13 @@ store_exec_at(struct store *st, MYSQL_STMT *stmt, MYSQL_BIND *params, MYSQL_BIND
 {
 	if (!stmt)
 		return store_bad_("statement not prepared for this side", file, line);
+	if (!store_budget_left(st)) {
+		/* not sent: the outcome stays known (nothing, once rolled back) */
+		fprintf(stderr, "store: %s:%d: no time left in the request for a statement\n", file,
+			line);
+		st->last_errno = 0;
+		return CE_UNAVAILABLE;
+	}
 	if (params && mysql_stmt_bind_param(stmt, params))
 		return store_fail_(st, stmt, file, line);
 	if (mysql_stmt_execute(stmt))
@@ -493,6 +526,11 @@ store_begin_at(struct store *st, const char *file, int line)
 {
 	static const char sql[] = "START TRANSACTION";
 
+	if (!store_budget_left(st)) {
+		fprintf(stderr, "store: %s:%d: no time left in the request for a transaction\n",
+			file, line);
+		return CE_UNAVAILABLE;
+	}
 	if (mysql_real_query(st->db, sql, strlen(sql)))
 		return store_fail_(st, NULL, file, line);
 	return CE_OK;
@@ -501,6 +539,13 @@ store_begin_at(struct store *st, const char *file, int line)
 enum cerr
 store_commit_at(struct store *st, const char *file, int line)
 {
+	if (!store_budget_left(st)) {
+		/* a COMMIT whose answer might come too late is not sent: the
+		 * caller rolls back, and the client learns "not applied" */
+		fprintf(stderr, "store: %s:%d: no time left in the request to commit\n", file,
+			line);
+		return CE_UNAVAILABLE;
+	}
 	st->commit_sent = true;
 	if (mysql_commit(st->db))
 		return store_fail_(st, NULL, file, line);
@@ -544,22 +589,37 @@ store_now_seconds(void)
 	return (int64_t)ts.tv_sec;
 }
 
-void
-store_purge_idem_maybe(struct store *st)
+int64_t
+store_now_ms(void)
 {
-	int64_t now = store_now_seconds();
-	MYSQL_STMT *s;
+	struct timespec ts;
 
-	if (!st->db || (st->purged && now - st->last_purge < PURGE_INTERVAL))
-		return;
-	s = store_stmt(st, SQ_IDEM_PURGE);
-	if (!s)
-		return;
-	st->purged = true;
-	st->last_purge = now;
-	/* Autocommit: the purge is its own small transaction. A failure is
-	 * logged by the check and tried again an hour later. */
-	(void)store_exec(st, s, NULL, NULL);
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static enum cerr
+purge_op(struct store *st, void *arg)
+{
+	unsigned long *deleted = arg;
+	MYSQL_STMT *s = store_stmt(st, SQ_IDEM_PURGE);
+	enum cerr rc;
+
+	/* autocommit: each batch is its own short transaction */
+	rc = store_exec(st, s, NULL, NULL);
+	if (rc == CE_OK)
+		*deleted = (unsigned long)mysql_stmt_affected_rows(st->stmt[SQ_IDEM_PURGE]);
+	return rc;
+}
+
+enum cerr
+store_purge_keys(struct store *st, unsigned long *deleted)
+{
+	*deleted = 0;
+	if (!st || st->side != SIDE_WRITE)
+		return CE_INTERNAL;
+	return store_run(st, purge_op, deleted);
 }
 
 /* --- binding helpers --- */

@@ -8,6 +8,8 @@
 #ifndef CIRCLE_STORE_STORE_H
 #define CIRCLE_STORE_STORE_H
 
+#include <stdint.h>
+
 #include "command/event_store.h"
 #include "domain/side.h"
 #include "query/circle_reader.h"
@@ -42,6 +44,33 @@ void store_free(struct store *st);
 
 /* Connects (and prepares) when not connected: CE_OK or CE_UNAVAILABLE. */
 enum cerr store_ensure(struct store *st);
+
+/*
+ * Work for one request must be over by deadline_ms (monotonic milliseconds,
+ * store_now_ms()); 0: no deadline. Before each statement, each deadlock
+ * retry and each reconnect the store checks that the slowest a statement can
+ * take (STORE_STATEMENT_MAX_MS) still fits, and answers CE_UNAVAILABLE
+ * otherwise, so that it never sends a COMMIT it could not hear the answer
+ * of in time.
+ */
+void store_set_deadline(struct store *st, int64_t deadline_ms);
+
+/* Monotonic milliseconds. */
+int64_t store_now_ms(void);
+
+/*
+ * The longest one statement of the write side can take before the worker
+ * gives up on it: Connector/C's read timeout. The server itself stops a
+ * statement earlier (max_statement_time, innodb_lock_wait_timeout).
+ */
+#define STORE_STATEMENT_MAX_MS 4000
+
+/*
+ * Deletes up to `batch` idempotency keys older than their 24 hours of
+ * retention (write side), into *deleted. CE_OK, CE_UNAVAILABLE or
+ * CE_INTERNAL. For circlectl purge-keys: no request waits on it.
+ */
+enum cerr store_purge_keys(struct store *st, unsigned long *deleted);
 
 /* Ports backed by st; st must outlive them. */
 void store_event_store(struct store *st, struct event_store *out);

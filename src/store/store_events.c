@@ -7,8 +7,15 @@
  * Concurrency is the database's job: the UNIQUE key on (circle_id, version)
  * lets exactly one of two racing appends of a version commit, the UNIQUE key
  * on the live name refuses look-alike names, and the PRIMARY KEY of
- * idempotency_keys lets exactly one of two creates with one key commit. A
- * duplicate-key error is told apart by the key it names.
+ * idempotency_keys lets exactly one of two writes with one key commit.
+ *
+ * A duplicate-key error is told apart by its number and by the statement
+ * that raised it, never by its message (which the server writes in its own
+ * language, lc_messages): each statement of an append can only clash on one
+ * unique key a correct caller can reach. The idempotency key row has its
+ * primary key; the event, its (circle_id, version) key (its own id is a
+ * fresh random UUID); the projection, only the live name (its circle_id
+ * cannot clash once the event of that version went in).
  */
 #include <limits.h>
 #include <stdio.h>
@@ -307,6 +314,8 @@ struct append_args {
 	const struct circle_event *ev;
 	const struct circle *after;
 	const char *idem_key; /* NULL: none */
+	const char *idem_request;
+	int idem_status;
 	char event_id[CIRCLE_ID_LEN + 1];
 	char circle_id[CIRCLE_ID_LEN + 1];
 	const char *type_name;
@@ -319,19 +328,6 @@ struct append_args {
 };
 
 static bool
-last_key_is(const struct store *st, const char *key)
-{
-	size_t len = strlen(st->last_error), klen = strlen(key);
-
-	if (st->last_errno != ER_DUP_ENTRY && st->last_errno != ER_DUP_ENTRY_WITH_KEY_NAME)
-		return false;
-	/* "... for key 'name'" (or 'table.name'): the entry itself is user
-	 * data and may look like anything, so only the end is trusted. */
-	return len >= klen + 1 && st->last_error[len - 1] == '\'' &&
-	       memcmp(st->last_error + len - 1 - klen, key, klen) == 0;
-}
-
-static bool
 last_is_dup(const struct store *st)
 {
 	return st->last_errno == ER_DUP_ENTRY || st->last_errno == ER_DUP_ENTRY_WITH_KEY_NAME;
@@ -340,9 +336,11 @@ last_is_dup(const struct store *st)
 static enum cerr
 remember_key(struct store *st, const struct append_args *a)
 {
-	MYSQL_BIND p[4];
-	unsigned long key_len, id_len, name_len;
-	int capacity = a->capacity;
+	MYSQL_BIND p[8];
+	unsigned long key_len, id_len, name_len, request_len;
+	int capacity = a->capacity, status = a->idem_status;
+	uint32_t version = a->version;
+	signed char deleted = a->deleted;
 	MYSQL_STMT *s;
 	enum cerr rc;
 
@@ -355,8 +353,13 @@ remember_key(struct store *st, const struct append_args *a)
 	store_bind_text_in(&p[1], a->circle_id, &id_len);
 	store_bind_text_in(&p[2], a->after->name, &name_len);
 	store_bind_int(&p[3], &capacity);
+	store_bind_text_in(&p[4], a->idem_request, &request_len);
+	store_bind_int(&p[5], &status);
+	store_bind_u32(&p[6], &version);
+	store_bind_tiny(&p[7], &deleted);
 	s = store_stmt(st, SQ_IDEM_INSERT);
 	rc = store_exec(st, s, p, NULL);
+	/* the primary key is the table's only unique key */
 	if (rc != CE_OK && last_is_dup(st))
 		return CE_IDEMPOTENCY_KEY_TAKEN;
 	return rc;
@@ -379,13 +382,8 @@ insert_event(struct store *st, struct append_args *a)
 	p[5].buffer_type = MYSQL_TYPE_DATETIME;
 	p[5].buffer = &a->occurred;
 	rc = store_exec(st, s, p, NULL);
-	if (rc != CE_OK && last_is_dup(st)) {
-		if (last_key_is(st, STORE_KEY_CIRCLE_VERSION))
-			return CE_VERSION_MISMATCH;
-		/* A reused event id: the caller's id source is broken. */
-		fprintf(stderr, "store: %s:%d: %s\n", __FILE__, __LINE__, st->last_error);
-		return CE_INTERNAL;
-	}
+	if (rc != CE_OK && last_is_dup(st))
+		return CE_VERSION_MISMATCH;
 	return rc;
 }
 
@@ -417,10 +415,8 @@ project(struct store *st, struct append_args *a)
 	}
 	rc = store_exec(st, s, p, NULL);
 	if (rc != CE_OK) {
-		if (last_key_is(st, STORE_KEY_LIVE_NAME))
+		if (last_is_dup(st))
 			return CE_DUPLICATE_NAME;
-		if (last_is_dup(st)) /* the circle's row exists already */
-			return CE_VERSION_MISMATCH;
 		return rc;
 	}
 	rows = mysql_stmt_affected_rows(s);
@@ -486,19 +482,15 @@ append_op(struct store *st, void *arg)
 		rc = append_once(st, a);
 		if (rc == CE_OK || st->last_errno != ER_LOCK_DEADLOCK || !st->db)
 			break;
-		if (attempt == DEADLOCK_RETRIES)
+		if (attempt == DEADLOCK_RETRIES || !store_budget_left(st))
 			break;
 		/* InnoDB rolled the victim back whole: running it again is
 		 * the documented answer. */
 		st->commit_sent = false;
 	}
-	/* Retention of idempotency keys: they count for 24 hours (idem_find
-	 * ignores older ones, remember_key() replaces an expired one), and
-	 * after a successful append, at most once an hour per connection, up
-	 * to 1000 expired keys are deleted in their own statement, outside the
-	 * transaction that answered the request. */
-	if (rc == CE_OK)
-		store_purge_idem_maybe(st);
+	/* Keys count for 24 hours: idem_find ignores older ones and
+	 * remember_key() replaces an expired one. Deleting them in bulk is
+	 * circlectl purge-keys' job, never a request's. */
 	return rc;
 }
 
@@ -532,9 +524,13 @@ append_prepare(struct append_args *a, const struct circle_event *ev, const struc
 	if (!time_parse(ev->occurred_at, &a->occurred))
 		return STORE_BAD("append: occurred_at");
 	if (idem && idem->key) {
-		if (ev->type != CIRCLE_CREATED || !text_idempotency_key_valid(idem->key))
+		if (!text_idempotency_key_valid(idem->key) || !idem->request ||
+		    strnlen(idem->request, IDEM_REQUEST_MAX + 1) > IDEM_REQUEST_MAX ||
+		    idem->status < 200 || idem->status > 299)
 			return STORE_BAD("append: idempotency key");
 		a->idem_key = idem->key;
+		a->idem_request = idem->request;
+		a->idem_status = idem->status;
 	}
 	a->version = ev->version;
 	a->prev_version = ev->version - 1;
@@ -572,12 +568,14 @@ static enum cerr
 idem_find_op(struct store *st, void *arg)
 {
 	struct idem_args *a = arg;
-	MYSQL_BIND p[1], r[3];
-	my_bool nulls[3];
-	unsigned long key_len, id_len = 0, name_len = 0;
+	MYSQL_BIND p[1], r[7];
+	my_bool nulls[7];
+	unsigned long key_len, id_len = 0, name_len = 0, request_len = 0;
 	char id[CIRCLE_ID_LEN + 2];
 	char name[CIRCLE_NAME_MAX_BYTES + 1];
-	int capacity = 0;
+	int capacity = 0, status = 0;
+	uint32_t version = 0;
+	signed char deleted = 0;
 	MYSQL_STMT *s = store_stmt(st, SQ_IDEM_FIND);
 	bool row;
 	enum cerr rc;
@@ -588,7 +586,11 @@ idem_find_op(struct store *st, void *arg)
 	store_bind_text_out(&r[0], id, sizeof(id), &id_len);
 	store_bind_text_out(&r[1], name, sizeof(name), &name_len);
 	store_bind_int(&r[2], &capacity);
-	store_bind_nulls(r, nulls, 3);
+	store_bind_text_out(&r[3], a->out->request, sizeof(a->out->request), &request_len);
+	store_bind_int(&r[4], &status);
+	store_bind_u32(&r[5], &version);
+	store_bind_tiny(&r[6], &deleted);
+	store_bind_nulls(r, nulls, 7);
 	rc = store_exec(st, s, p, r);
 	if (rc == CE_OK)
 		rc = store_fetch(st, s, &row);
@@ -598,20 +600,27 @@ idem_find_op(struct store *st, void *arg)
 		rc = CE_NOT_FOUND;
 		goto out;
 	}
-	rc = store_check_nulls(nulls, 3);
+	rc = store_check_nulls(nulls, 7);
 	if (rc == CE_OK)
 		rc = store_text_done(id, sizeof(id), id_len, "idempotency circle_id");
 	if (rc == CE_OK)
 		rc = store_text_done(name, sizeof(name), name_len, "idempotency name");
+	if (rc == CE_OK)
+		rc = store_text_done(a->out->request, sizeof(a->out->request), request_len,
+				     "idempotency request");
 	if (rc != CE_OK)
 		goto out;
 	if (!store_id_lower(id, a->out->circle_id) || name[0] == '\0' ||
-	    capacity < CIRCLE_CAPACITY_MIN || capacity > CIRCLE_CAPACITY_MAX) {
+	    capacity < CIRCLE_CAPACITY_MIN || capacity > CIRCLE_CAPACITY_MAX || status < 200 ||
+	    status > 299 || version < 1 || (deleted != 0 && deleted != 1)) {
 		rc = STORE_BAD("idempotency row");
 		goto out;
 	}
 	memcpy(a->out->name, name, name_len + 1);
 	a->out->capacity = capacity;
+	a->out->status = status;
+	a->out->version = version;
+	a->out->deleted = deleted == 1;
 out:
 	store_done(st, SQ_IDEM_FIND);
 	return rc;
@@ -630,6 +639,64 @@ port_idem_find(void *self, const char *key, struct idem_record *out)
 	return store_run(self, idem_find_op, &a);
 }
 
+static enum cerr
+remember_once(struct store *st, struct append_args *a)
+{
+	enum cerr rc = store_begin(st);
+
+	if (rc != CE_OK)
+		return rc;
+	rc = remember_key(st, a);
+	if (rc == CE_OK)
+		rc = store_commit(st);
+	if (rc != CE_OK)
+		store_rollback(st);
+	return rc;
+}
+
+static enum cerr
+remember_op(struct store *st, void *arg)
+{
+	struct append_args *a = arg;
+	enum cerr rc;
+	int attempt;
+
+	for (attempt = 0;; attempt++) {
+		st->last_errno = 0;
+		rc = remember_once(st, a);
+		if (rc == CE_OK || st->last_errno != ER_LOCK_DEADLOCK || !st->db ||
+		    attempt == DEADLOCK_RETRIES || !store_budget_left(st))
+			break;
+		st->commit_sent = false;
+	}
+	return rc;
+}
+
+static enum cerr
+port_idem_remember(void *self, const struct idem_key *idem, const struct circle *state)
+{
+	struct append_args a;
+	size_t name_len;
+
+	if (!idem || !idem->key || !state || !idem->request)
+		return STORE_BAD("idem_remember: NULL");
+	memset(&a, 0, sizeof(a));
+	name_len = strnlen(state->name, sizeof(state->name));
+	if (!text_idempotency_key_valid(idem->key) ||
+	    strnlen(idem->request, IDEM_REQUEST_MAX + 1) > IDEM_REQUEST_MAX || idem->status < 200 ||
+	    idem->status > 299 || !store_id_lower(state->id, a.circle_id) || state->version < 1 ||
+	    name_len == 0 || name_len > CIRCLE_NAME_MAX_BYTES)
+		return STORE_BAD("idem_remember: arguments");
+	a.after = state;
+	a.idem_key = idem->key;
+	a.idem_request = idem->request;
+	a.idem_status = idem->status;
+	a.version = state->version;
+	a.capacity = state->capacity;
+	a.deleted = state->deleted ? 1 : 0;
+	return store_run(self, remember_op, &a);
+}
+
 void
 store_event_store(struct store *st, struct event_store *out)
 {
@@ -637,4 +704,5 @@ store_event_store(struct store *st, struct event_store *out)
 	out->load = port_load;
 	out->append = port_append;
 	out->idem_find = port_idem_find;
+	out->idem_remember = port_idem_remember;
 }

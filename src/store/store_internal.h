@@ -36,15 +36,11 @@ enum store_stmt {
 	SQ_IDEM_FIND,         /* a key younger than the retention period */
 	SQ_IDEM_DROP_EXPIRED, /* one key, only when expired */
 	SQ_IDEM_INSERT,
-	SQ_IDEM_PURGE,      /* a batch of expired keys */
+	SQ_IDEM_PURGE,      /* a batch of expired keys (circlectl purge-keys) */
 	SQ_SNAPSHOT_LATEST, /* a circle's latest snapshot */
 	SQ_INSERT_SNAPSHOT,
 	SQ__MAX
 };
-
-/* Index names of the schema (sql/), to tell duplicate-key errors apart. */
-#define STORE_KEY_CIRCLE_VERSION "uq_circle_events_circle_version"
-#define STORE_KEY_LIVE_NAME "uq_circle_projections_live_name"
 
 /* Buffer size for a circle_events.event_type value. */
 #define STORE_EVENT_TYPE_MAX 64
@@ -75,10 +71,8 @@ struct store {
 	 * every few seconds, not once per request while the server is down. */
 	int64_t connect_failed_at;
 	unsigned long connect_failures;
-	/* The bulk purge of expired idempotency keys: whether this store ran
-	 * it yet, and when (monotonic seconds). */
-	bool purged;
-	int64_t last_purge;
+	/* The request's deadline in monotonic ms; 0: none. */
+	int64_t deadline_ms;
 };
 
 /* --- store.c --- */
@@ -157,13 +151,8 @@ enum cerr store_run(struct store *st, enum cerr (*op)(struct store *st, void *ar
 /* Monotonic seconds. */
 int64_t store_now_seconds(void);
 
-/*
- * Deletes a batch of expired idempotency keys, at most once an hour per
- * store (write side only). Keys count for 24 hours; look-ups ignore older
- * ones and a create that reuses an expired key deletes it first, so this
- * purge only keeps the table from growing. Failures are logged and ignored.
- */
-void store_purge_idem_maybe(struct store *st);
+/* Whether one more statement fits before the request's deadline. */
+bool store_budget_left(const struct store *st);
 
 /* Copies a canonical UUID in lower case into out; false when `in` is NULL
  * or not a canonical UUID. */

@@ -2163,6 +2163,185 @@ test_idempotency_concurrent(void **state)
 	free(n);
 }
 
+/* How many events a circle's history holds. */
+static size_t
+event_count(const char *id)
+{
+	json_object *whole, *ev = history(id, &whole);
+	size_t n = json_object_array_length(ev);
+
+	json_object_put(whole);
+	return n;
+}
+
+/* Sends a keyed write and returns its answer in *r (which the caller frees). */
+static void
+keyed(struct http_response *r, const char *method, const char *target, const char *body,
+      const char *key, const char *extra)
+{
+	char *h = idem_header(key);
+	const char *hs[] = {CT_JSON, h, extra, NULL};
+
+	req(r, method, target, hs, body, body ? strlen(body) : 0);
+	free(h);
+}
+
+/* Two answers are the same answer: status, ETag, body. */
+static void
+assert_same_answer(const struct http_response *a, const struct http_response *b)
+{
+	const char *ea = http_header(a, "ETag"), *eb = http_header(b, "ETag");
+
+	assert_int_equal(a->status, b->status);
+	if ((ea == NULL) != (eb == NULL) || (ea && strcmp(ea, eb) != 0))
+		fail_msg("ETag %s, then %s", ea ? ea : "(none)", eb ? eb : "(none)");
+	assert_int_equal(a->body_len, b->body_len);
+	if (a->body_len > 0)
+		assert_memory_equal(a->body, b->body, a->body_len);
+}
+
+static void
+test_idempotency_put_patch_delete(void **state)
+{
+	struct http_response r1, r2;
+	char id[ID_LEN + 1], *p, *k1 = uniq("put-"), *k2 = uniq("patch-"), *k3 = uniq("same-"),
+				 *k4 = uniq("del-"), *k5 = uniq("refused-"), *im, *nm;
+
+	(void)state;
+	create_named("idemput", 10, id, &nm);
+	free(nm);
+	p = path_of(id);
+
+	/* PUT: the repeat answers the first answer again, nothing appended */
+	keyed(&r1, "PUT", p, "{\"capacity\": 11, \"version\": 1}", k1, NULL);
+	assert_status(&r1, 200);
+	assert_etag(&r1, 2);
+	keyed(&r2, "PUT", p, " {\"version\":1,\n\"capacity\":11} ", k1, NULL);
+	assert_same_answer(&r1, &r2);
+	http_response_free(&r2);
+	assert_int_equal(event_count(id), 2);
+	/* the same key with another request: another body, method, If-Match
+	 * in place of the body's version, another path */
+	keyed(&r2, "PUT", p, "{\"capacity\": 12, \"version\": 1}", k1, NULL);
+	expect_problem(&r2, 422, "idempotency_key_reused");
+	http_response_free(&r2);
+	keyed(&r2, "PATCH", p, "{\"capacity\": 11, \"version\": 1}", k1, NULL);
+	expect_problem(&r2, 422, "idempotency_key_reused");
+	http_response_free(&r2);
+	im = if_match(1);
+	keyed(&r2, "PUT", p, "{\"capacity\": 11}", k1, im);
+	expect_problem(&r2, 422, "idempotency_key_reused");
+	http_response_free(&r2);
+	free(im);
+	keyed(&r2, "DELETE", p, NULL, k1, "If-Match: \"2\"");
+	expect_problem(&r2, 422, "idempotency_key_reused");
+	http_response_free(&r2);
+	keyed(&r2, "POST", "/circle", "{\"circle_name\": \"idem-x\", \"capacity\": 11}", k1, NULL);
+	expect_problem(&r2, 422, "idempotency_key_reused");
+	http_response_free(&r2);
+	http_response_free(&r1);
+	assert_int_equal(circle_version(id), 2);
+
+	/* PATCH, and its repeat after the circle moved on: still the first answer */
+	im = if_match(2);
+	keyed(&r1, "PATCH", p, "{\"capacity\": 13}", k2, im);
+	assert_status(&r1, 200);
+	assert_etag(&r1, 3);
+	update_expect("PUT", id, "{\"capacity\": 14, \"version\": 3}", NULL, 200, &r2);
+	http_response_free(&r2);
+	keyed(&r2, "PATCH", p, "{\"capacity\": 13}", k2, im);
+	assert_same_answer(&r1, &r2);
+	http_response_free(&r2);
+	http_response_free(&r1);
+	free(im);
+	assert_int_equal(event_count(id), 4);
+
+	/* an update that changes nothing is remembered with its answer too */
+	keyed(&r1, "PUT", p, "{\"capacity\": 14, \"version\": 4}", k3, NULL);
+	assert_status(&r1, 200);
+	assert_etag(&r1, 4);
+	keyed(&r2, "PUT", p, "{\"capacity\": 14, \"version\": 4}", k3, NULL);
+	assert_same_answer(&r1, &r2);
+	http_response_free(&r2);
+	http_response_free(&r1);
+	assert_int_equal(event_count(id), 4);
+
+	/* only successes are remembered: a refused write frees its key */
+	keyed(&r1, "PUT", p, "{\"capacity\": 15, \"version\": 1}", k5, NULL);
+	expect_problem(&r1, 409, "version_mismatch");
+	http_response_free(&r1);
+	keyed(&r1, "PUT", p, "{\"capacity\": 15, \"version\": 4}", k5, NULL);
+	assert_status(&r1, 200);
+	assert_etag(&r1, 5);
+	http_response_free(&r1);
+
+	/* DELETE: 204 again, nothing appended; ?version is part of the request */
+	im = if_match(5);
+	keyed(&r1, "DELETE", p, NULL, k4, im);
+	assert_int_equal(r1.status, 204);
+	keyed(&r2, "DELETE", p, NULL, k4, im);
+	assert_same_answer(&r1, &r2);
+	http_response_free(&r2);
+	http_response_free(&r1);
+	free(im);
+	{
+		char *q = xasprintf("%s?version=5", p);
+
+		keyed(&r2, "DELETE", q, NULL, k4, NULL);
+		expect_problem(&r2, 422, "idempotency_key_reused");
+		http_response_free(&r2);
+		free(q);
+	}
+	assert_int_equal(event_count(id), 6);
+
+	free(p);
+	free(k1);
+	free(k2);
+	free(k3);
+	free(k4);
+	free(k5);
+}
+
+/* Keyed PUTs racing with one key: every one answers the one update. */
+static void
+test_idempotency_put_concurrent(void **state)
+{
+	struct racer rs[10];
+	char id[ID_LEN + 1], *p, *key = uniq("putrace-"), *h = idem_header(key);
+	const char *b = "{\"capacity\": 21, \"version\": 1}";
+	char *first = NULL, *nm;
+
+	(void)state;
+	create_named("idemputrace", 20, id, &nm);
+	free(nm);
+	p = path_of(id);
+	memset(rs, 0, sizeof(rs));
+	for (int i = 0; i < 10; i++) {
+		rs[i].method = "PUT";
+		rs[i].target = p;
+		rs[i].body = b;
+		rs[i].headers[0] = CT_JSON;
+		rs[i].headers[1] = h;
+	}
+	race_run(rs, 10);
+	for (int i = 0; i < 10; i++) {
+		if (rs[i].status != 200)
+			fail_msg("racer %d: %d %s", i, rs[i].status, rs[i].body_out);
+		if (first == NULL)
+			first = rs[i].body_out;
+		else
+			assert_string_equal(first, rs[i].body_out);
+	}
+	assert_non_null(strstr(first, "\"version\":2"));
+	assert_int_equal(event_count(id), 2);
+	assert_int_equal(circle_version(id), 2);
+	for (int i = 0; i < 10; i++)
+		free(rs[i].body_out);
+	free(p);
+	free(h);
+	free(key);
+}
+
 /* ------------------------------------------------------------ HEAD */
 
 /* HEAD answers GET's status and headers, with no body. */
@@ -2369,6 +2548,8 @@ main(void)
 		cmocka_unit_test(test_idempotency_refused_then_retried),
 		cmocka_unit_test(test_idempotency_key_syntax),
 		cmocka_unit_test(test_idempotency_concurrent),
+		cmocka_unit_test(test_idempotency_put_patch_delete),
+		cmocka_unit_test(test_idempotency_put_concurrent),
 		cmocka_unit_test(test_head),
 		/* last: it stops the database */
 		cmocka_unit_test(test_database_outage),

@@ -106,7 +106,7 @@ commit_other(struct memory_world *w, const struct circle_event *ev)
 	return circle_apply(r, ev);
 }
 
-/* Remembers key for the circle rec, as a committed keyed create does. */
+/* Remembers key with rec, as a committed keyed write does. */
 static void
 remember_key(struct memory_world *w, const char *key, const struct idem_record *rec)
 {
@@ -121,6 +121,32 @@ same_circle(const struct circle *a, const struct circle *b)
 	return memcmp(a->id, b->id, sizeof(a->id)) == 0 &&
 	       memcmp(a->name, b->name, sizeof(a->name)) == 0 && a->capacity == b->capacity &&
 	       a->version == b->version && a->deleted == b->deleted;
+}
+
+/* Whether idem is one the store could keep, as its contract asks. */
+static bool
+idem_fits(const struct idem_key *idem)
+{
+	return text_idempotency_key_valid(idem->key) && idem->request != NULL &&
+	       strlen(idem->request) <= IDEM_REQUEST_MAX;
+}
+
+/* Remembers idem with its answer, the circle `after`; w has room. */
+static void
+remember(struct memory_world *w, const struct idem_key *idem, const struct circle *after)
+{
+	struct idem_record *rec = &w->recs[w->nkeys];
+
+	snprintf(w->keys[w->nkeys], sizeof(w->keys[0]), "%s", idem->key);
+	memset(rec, 0, sizeof *rec);
+	snprintf(rec->request, sizeof rec->request, "%s", idem->request);
+	rec->status = idem->status;
+	memcpy(rec->circle_id, after->id, sizeof(after->id));
+	memcpy(rec->name, after->name, sizeof(after->name));
+	rec->capacity = after->capacity;
+	rec->version = after->version;
+	rec->deleted = after->deleted;
+	w->nkeys++;
 }
 
 /* Like the store: the unique keys refuse, and nothing is half written. */
@@ -174,7 +200,7 @@ fake_append(void *self, const struct circle_event *ev, const struct circle *afte
 	else
 		memset(&expect, 0, sizeof(expect));
 	if (strcmp(ev->circle_id, after->id) != 0 || circle_apply(&expect, ev) != CE_OK ||
-	    !same_circle(&expect, after))
+	    !same_circle(&expect, after) || (idem != NULL && !idem_fits(idem)))
 		return CE_INTERNAL;
 	/* a full world is a database that cannot take more */
 	if (w->nevents == MEMORY_MAX_EVENTS || (r == NULL && w->nrows == MEMORY_MAX_CIRCLES) ||
@@ -184,15 +210,31 @@ fake_append(void *self, const struct circle_event *ev, const struct circle *afte
 	if (r == NULL)
 		r = &w->rows[w->nrows++];
 	*r = *after;
-	if (idem != NULL) {
-		struct idem_record rec;
+	if (idem != NULL)
+		remember(w, idem, after);
+	return CE_OK;
+}
 
-		memset(&rec, 0, sizeof(rec));
-		memcpy(rec.circle_id, after->id, sizeof(after->id));
-		memcpy(rec.name, after->name, sizeof(after->name));
-		rec.capacity = after->capacity;
-		remember_key(w, idem->key, &rec);
-	}
+static enum cerr
+fake_idem_remember(void *self, const struct idem_key *idem, const struct circle *state)
+{
+	struct memory_ports *m = self;
+	struct memory_world *w = &m->world;
+	size_t i;
+
+	/* a remember is a write of its own: it fails as an append would */
+	if (m->fail_append != CE_OK)
+		return m->fail_append;
+	if (w->down)
+		return CE_UNAVAILABLE;
+	if (!idem_fits(idem))
+		return CE_INTERNAL;
+	for (i = 0; i < w->nkeys; i++)
+		if (strcmp(w->keys[i], idem->key) == 0)
+			return CE_IDEMPOTENCY_KEY_TAKEN;
+	if (w->nkeys == MEMORY_MAX_KEYS)
+		return CE_UNAVAILABLE;
+	remember(w, idem, state);
 	return CE_OK;
 }
 
@@ -328,6 +370,7 @@ memory_ports_init(struct memory_ports *m)
 	m->store.load = fake_load;
 	m->store.append = fake_append;
 	m->store.idem_find = fake_idem_find;
+	m->store.idem_remember = fake_idem_remember;
 	m->reader.self = m;
 	m->reader.ping = fake_ping;
 	m->reader.get = fake_get;

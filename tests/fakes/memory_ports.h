@@ -57,7 +57,8 @@ struct memory_ports {
 	void (*on_list)(const char *after);
 
 	/* --- injected failures and races (zero: none) --- */
-	enum cerr fail_load, fail_append, fail_idem; /* what the next calls answer */
+	/* what the next calls answer (fail_append: appends and idem_remember) */
+	enum cerr fail_load, fail_append, fail_idem;
 	unsigned fail_load_from; /* the loads from this one on (counted from 1) are
 				  * CE_UNAVAILABLE */
 	enum cerr fail_read;     /* what every reader call answers */

@@ -168,7 +168,7 @@ append_ev(struct store *w, struct circle *state, const struct circle_event *ev, 
 {
 	struct event_store es;
 	struct circle after = *state;
-	struct idem_key key = {idem};
+	struct idem_key key = {idem, "POST /circle\nkeyed", 201};
 	enum cerr rc;
 
 	if (circle_apply(&after, ev) != CE_OK)
@@ -344,6 +344,120 @@ test_name_clashes(void **state)
 	assert_int_equal(create(f->w, &c, "Golf  ", 5), CE_OK);
 	assert_int_equal(rd.get(rd.self, c.id, &got), CE_OK);
 	assert_string_equal(got.name, "Golf  ");
+}
+
+/*
+ * A copy of the option file whose command group also sets the session's
+ * lc_messages, so every error message of that store comes in Japanese; the
+ * path goes into path[size]. 0, or -1.
+ */
+static int
+japanese_option_file(char *path, size_t size)
+{
+	const char *src = getenv("CIRCLE_DB_CONFIG");
+	FILE *in, *out;
+	char buf[4096];
+	size_t n;
+	int fd;
+
+	if (src == NULL || snprintf(path, size, "/tmp/circle-ja-XXXXXX") >= (int)size)
+		return -1;
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	out = fdopen(fd, "w");
+	in = fopen(src, "r");
+	if (out == NULL || in == NULL) {
+		if (out != NULL)
+			fclose(out);
+		else
+			close(fd);
+		if (in != NULL)
+			fclose(in);
+		unlink(path);
+		return -1;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		fwrite(buf, 1, n, out);
+	fclose(in);
+	fprintf(out, "\n[" CMD_GROUP "]\ninit-command=SET lc_messages = 'ja_JP'\n");
+	return fclose(out) == 0 ? 0 : -1;
+}
+
+/* Every duplicate-key outcome is told apart with the server speaking
+ * Japanese: by error number and statement, never by the message's words. */
+static void
+test_japanese_server_messages(void **state)
+{
+	struct fixture *f = *state;
+	char path[64], lang[32] = "";
+	struct store_config cfg;
+	struct store *ja;
+	struct circle c, other, stale;
+	struct circle_event ev;
+	MYSQL *db;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	(void)f;
+	assert_int_equal(japanese_option_file(path, sizeof(path)), 0);
+	/* the option file does what it says: the session speaks Japanese */
+	db = mysql_init(NULL);
+	assert_non_null(db);
+	mysql_optionsv(db, MYSQL_READ_DEFAULT_FILE, path);
+	mysql_optionsv(db, MYSQL_READ_DEFAULT_GROUP, CMD_GROUP);
+	assert_non_null(mysql_real_connect(db, NULL, NULL, NULL, NULL, 0, NULL, 0));
+	assert_int_equal(mysql_query(db, "SELECT @@SESSION.lc_messages"), 0);
+	res = mysql_store_result(db);
+	assert_non_null(res);
+	row = mysql_fetch_row(res);
+	assert_non_null(row);
+	snprintf(lang, sizeof(lang), "%s", row[0] ? row[0] : "");
+	mysql_free_result(res);
+	assert_string_equal(lang, "ja_JP");
+
+	store_config_from_env(&cfg, CMD_GROUP);
+	cfg.option_file = path; /* read at connect time: kept until the end */
+	ja = store_new(&cfg, SIDE_WRITE);
+	assert_non_null(ja);
+
+	assert_int_equal(create(ja, &c, "Judo", 10), CE_OK);
+	/* the live name's unique key */
+	assert_int_equal(create(ja, &other, "JUDO", 10), CE_DUPLICATE_NAME);
+	/* the (circle_id, version) key: a version taken by another writer */
+	stale = c;
+	ev = make_event(CIRCLE_UPDATED, c.id, 2, NULL, 11);
+	assert_int_equal(append_ev(ja, &c, &ev, NULL), CE_OK);
+	ev = make_event(CIRCLE_UPDATED, c.id, 2, NULL, 12);
+	assert_int_equal(append_ev(ja, &stale, &ev, NULL), CE_VERSION_MISMATCH);
+	/* a rename onto a live name */
+	assert_int_equal(create(ja, &other, "Karate", 10), CE_OK);
+	ev = make_event(CIRCLE_UPDATED, other.id, 2, "judo", 10);
+	assert_int_equal(append_ev(ja, &other, &ev, NULL), CE_DUPLICATE_NAME);
+	/* the Idempotency-Key's primary key */
+	memset(&other, 0, sizeof(other));
+	new_id(other.id);
+	ev = make_event(CIRCLE_CREATED, other.id, 1, "Aikido", 10);
+	memset(&other, 0, sizeof(other));
+	assert_int_equal(append_ev(ja, &other, &ev, "ja-key"), CE_OK);
+	memset(&stale, 0, sizeof(stale));
+	new_id(stale.id);
+	ev = make_event(CIRCLE_CREATED, stale.id, 1, "Kendo", 10);
+	memset(&stale, 0, sizeof(stale));
+	assert_int_equal(append_ev(ja, &stale, &ev, "ja-key"), CE_IDEMPOTENCY_KEY_TAKEN);
+	store_free(ja);
+
+	/* and the server's duplicate-key message is indeed not in English */
+	assert_int_not_equal(mysql_query(db, "INSERT INTO idempotency_keys (idem_key, circle_id,"
+					     " name, capacity, created_at) SELECT idem_key,"
+					     " circle_id, name, capacity, created_at FROM"
+					     " idempotency_keys WHERE idem_key = 'ja-key'"),
+			     0);
+	assert_int_equal(mysql_errno(db), ER_DUP_ENTRY);
+	fprintf(stderr, "a duplicate key in ja_JP: %s\n", mysql_error(db));
+	assert_null(strstr(mysql_error(db), "Duplicate"));
+	mysql_close(db);
+	unlink(path);
 }
 
 static void
@@ -639,8 +753,8 @@ test_idempotency_keys(void **state)
 	assert_int_equal(es.idem_find(es.self, "k-1", &rec), CE_OK);
 	assert_string_equal(rec.circle_id, d.id);
 
-	/* The hourly purge: a fresh connection purges expired keys on its
-	 * first append, and leaves young ones. */
+	/* The purge: never on a request's path (an append leaves expired
+	 * keys alone), only by store_purge_keys(), which leaves young ones. */
 	raw_exec(db, "INSERT INTO idempotency_keys (idem_key, circle_id, name, capacity, "
 		     "created_at) VALUES ('old-1', '00000000-0000-4000-8000-000000000001', "
 		     "'x', 3, UTC_TIMESTAMP(6) - INTERVAL 2 DAY), ('old-2', "
@@ -651,8 +765,15 @@ test_idempotency_keys(void **state)
 		struct store *w2 = open_store(CMD_GROUP, SIDE_WRITE);
 		struct circle e;
 
+		unsigned long purged = 0;
+
 		assert_non_null(w2);
 		assert_int_equal(create(w2, &e, "Purger", 3), CE_OK);
+		assert_int_equal(raw_count(db, "SELECT COUNT(*) FROM idempotency_keys"), 3);
+		assert_int_equal(store_purge_keys(w2, &purged), CE_OK);
+		assert_int_equal(purged, 2);
+		assert_int_equal(store_purge_keys(w2, &purged), CE_OK);
+		assert_int_equal(purged, 0);
 		store_free(w2);
 	}
 	assert_int_equal(raw_count(db, "SELECT COUNT(*) FROM idempotency_keys"), 1);
@@ -1120,6 +1241,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_name_clashes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_japanese_server_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotency_race, setup, teardown),

@@ -39,7 +39,7 @@
 #define CT_JSON "Content-Type: application/json"
 #define MAX_WORKERS 64
 /* innodb_lock_wait_timeout of the command workers' sessions */
-#define LOCK_WAIT_MS 5000
+#define LOCK_WAIT_MS 2000
 
 static long total_requests, total_verified, faults_injected;
 

@@ -23,6 +23,9 @@
 
 static struct memory_ports mem;
 
+/* An Idempotency-Key with nothing else to tell about the request. */
+#define KEY(k) (&(struct write_key){.key = (k)})
+
 static int
 setup(void **state)
 {
@@ -96,10 +99,10 @@ create_invalid_never_reaches_store(void **state)
 	bool replayed;
 
 	(void)state;
-	assert_int_equal(create_circle(&mem.ctx, "", 20, "k", &c, &replayed, &info),
+	assert_int_equal(create_circle(&mem.ctx, "", 20, KEY("k"), &c, &replayed, &info),
 			 CE_INVALID_FIELD);
 	assert_string_equal(info.subject, "circle_name");
-	assert_int_equal(create_circle(&mem.ctx, "ok", 2, "k", &c, &replayed, &info),
+	assert_int_equal(create_circle(&mem.ctx, "ok", 2, KEY("k"), &c, &replayed, &info),
 			 CE_INVALID_FIELD);
 	assert_string_equal(info.subject, "capacity");
 	assert_int_equal(create_circle(&mem.ctx, " \xe3\x80\x80", 20, NULL, &c, &replayed, &info),
@@ -123,7 +126,7 @@ create_duplicate_name(void **state)
 	assert_string_equal(info.subject, "circle_name");
 	assert_int_equal(mem.world.nevents, 1);
 	/* a deleted circle's name is free again */
-	assert_int_equal(delete_circle(&mem.ctx, first.id, true, 1, &info), CE_OK);
+	assert_int_equal(delete_circle(&mem.ctx, first.id, true, 1, NULL, &info), CE_OK);
 	c = must_create("Football", 10);
 	assert_int_equal(c.version, 1);
 	assert_int_equal(mem.world.nevents, 3);
@@ -138,21 +141,23 @@ create_idempotent_repeat(void **state)
 	bool replayed = true;
 
 	(void)state;
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, "key-1", &c, &replayed, &info),
-			 CE_OK);
+	assert_int_equal(
+		create_circle(&mem.ctx, "football", 20, KEY("key-1"), &c, &replayed, &info), CE_OK);
 	assert_false(replayed);
 	assert_int_equal(mem.world.nkeys, 1);
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, "key-1", &again, &replayed, &info),
-			 CE_OK);
+	assert_int_equal(
+		create_circle(&mem.ctx, "football", 20, KEY("key-1"), &again, &replayed, &info),
+		CE_OK);
 	assert_true(replayed);
 	assert_memory_equal(&again, &c, sizeof c);
 	assert_int_equal(mem.world.nevents, 1);
 	assert_int_equal(mem.appends, 1);
 
 	/* the first response, even once the circle has moved on */
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &again, &info), CE_OK);
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, "key-1", &again, &replayed, &info),
-			 CE_OK);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &again, &info), CE_OK);
+	assert_int_equal(
+		create_circle(&mem.ctx, "football", 20, KEY("key-1"), &again, &replayed, &info),
+		CE_OK);
 	assert_true(replayed);
 	assert_int_equal(again.version, 1);
 	assert_int_equal(again.capacity, 20);
@@ -160,8 +165,9 @@ create_idempotent_repeat(void **state)
 	assert_int_equal(mem.world.nevents, 2);
 
 	/* another key is another create */
-	assert_int_equal(create_circle(&mem.ctx, "baseball", 20, "key-2", &again, &replayed, &info),
-			 CE_OK);
+	assert_int_equal(
+		create_circle(&mem.ctx, "baseball", 20, KEY("key-2"), &again, &replayed, &info),
+		CE_OK);
 	assert_false(replayed);
 	assert_string_not_equal(again.id, c.id);
 }
@@ -174,15 +180,16 @@ create_idempotency_key_reused(void **state)
 	bool replayed = true;
 
 	(void)state;
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, "k", &c, &replayed, &info), CE_OK);
-	assert_int_equal(create_circle(&mem.ctx, "football", 21, "k", &c, &replayed, &info),
+	assert_int_equal(create_circle(&mem.ctx, "football", 20, KEY("k"), &c, &replayed, &info),
+			 CE_OK);
+	assert_int_equal(create_circle(&mem.ctx, "football", 21, KEY("k"), &c, &replayed, &info),
 			 CE_IDEMPOTENCY_KEY_REUSED);
 	assert_string_equal(info.subject, "Idempotency-Key");
 	assert_false(replayed);
 	/* byte for byte: another case is another body */
-	assert_int_equal(create_circle(&mem.ctx, "Football", 20, "k", &c, &replayed, &info),
+	assert_int_equal(create_circle(&mem.ctx, "Football", 20, KEY("k"), &c, &replayed, &info),
 			 CE_IDEMPOTENCY_KEY_REUSED);
-	assert_int_equal(create_circle(&mem.ctx, "football ", 20, "k", &c, &replayed, &info),
+	assert_int_equal(create_circle(&mem.ctx, "football ", 20, KEY("k"), &c, &replayed, &info),
 			 CE_IDEMPOTENCY_KEY_REUSED);
 	assert_int_equal(mem.world.nevents, 1);
 }
@@ -196,10 +203,11 @@ create_refused_is_not_remembered(void **state)
 
 	(void)state;
 	must_create("football", 20);
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, "k", &c, &replayed, &info),
+	assert_int_equal(create_circle(&mem.ctx, "football", 20, KEY("k"), &c, &replayed, &info),
 			 CE_DUPLICATE_NAME);
 	assert_int_equal(mem.world.nkeys, 0);
-	assert_int_equal(create_circle(&mem.ctx, "tennis", 8, "k", &c, &replayed, &info), CE_OK);
+	assert_int_equal(create_circle(&mem.ctx, "tennis", 8, KEY("k"), &c, &replayed, &info),
+			 CE_OK);
 	assert_false(replayed);
 	assert_string_equal(c.name, "tennis");
 }
@@ -217,7 +225,8 @@ create_idempotency_race(void **state)
 	strcpy(mem.race_record.circle_id, OTHER_ID);
 	strcpy(mem.race_record.name, "football");
 	mem.race_record.capacity = 20;
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, "k", &c, &replayed, &info), CE_OK);
+	assert_int_equal(create_circle(&mem.ctx, "football", 20, KEY("k"), &c, &replayed, &info),
+			 CE_OK);
 	assert_true(replayed);
 	assert_string_equal(c.id, OTHER_ID);
 	assert_int_equal(c.version, 1);
@@ -230,17 +239,121 @@ create_idempotency_race(void **state)
 	strcpy(mem.race_record.circle_id, OTHER_ID);
 	strcpy(mem.race_record.name, "baseball");
 	mem.race_record.capacity = 20;
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, "k", &c, &replayed, &info),
+	assert_int_equal(create_circle(&mem.ctx, "football", 20, KEY("k"), &c, &replayed, &info),
 			 CE_IDEMPOTENCY_KEY_REUSED);
 
 	/* a key taken yet not found cannot be answered */
 	setup(NULL);
 	mem.fail_append = CE_IDEMPOTENCY_KEY_TAKEN;
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, "k", &c, &replayed, &info),
+	assert_int_equal(create_circle(&mem.ctx, "football", 20, KEY("k"), &c, &replayed, &info),
 			 CE_INTERNAL);
 	/* without a key, the store has no business answering so */
 	assert_int_equal(create_circle(&mem.ctx, "football", 20, NULL, &c, &replayed, &info),
 			 CE_INTERNAL);
+}
+
+/* Keyed updates: a repeat answers the first answer, another request 422. */
+static void
+update_idempotency(void **state)
+{
+	struct circle c = must_create("football", 20), out, again;
+	struct circle_update u = {
+		.has_capacity = true, .capacity = 21, .has_version = true, .expected_version = 1};
+	struct write_key k = {
+		.key = "u1", .method = "PUT", .has_body_version = true, .body_version = 1};
+	struct write_key other = k;
+	struct cerr_info info;
+
+	(void)state;
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &k, &out, &info), CE_OK);
+	assert_int_equal(out.version, 2);
+	assert_int_equal(mem.world.nevents, 2);
+	/* the repeat, though version 1 is stale now: the first answer */
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &k, &again, &info), CE_OK);
+	assert_memory_equal(&out, &again, sizeof out);
+	assert_int_equal(mem.world.nevents, 2);
+	/* the same key with another method, body or If-Match */
+	other.method = "PATCH";
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &other, &again, &info),
+			 CE_IDEMPOTENCY_KEY_REUSED);
+	assert_string_equal(info.subject, "Idempotency-Key");
+	other = k;
+	other.has_body_version = false;
+	other.has_if_match = true;
+	other.if_match = 1;
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &other, &again, &info),
+			 CE_IDEMPOTENCY_KEY_REUSED);
+	u.capacity = 22;
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &k, &again, &info),
+			 CE_IDEMPOTENCY_KEY_REUSED);
+	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 2, KEY("u1"), &info),
+			 CE_IDEMPOTENCY_KEY_REUSED);
+	assert_int_equal(mem.world.nevents, 2);
+
+	/* an update that changes nothing is remembered all the same */
+	u = (struct circle_update){
+		.has_capacity = true, .capacity = 21, .has_version = true, .expected_version = 2};
+	k.key = "u2";
+	k.body_version = 2;
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &k, &out, &info), CE_OK);
+	assert_int_equal(out.version, 2);
+	assert_int_equal(mem.world.nkeys, 2);
+	assert_int_equal(mem.world.nevents, 2);
+
+	/* a refused update is not: its key stays free */
+	u.expected_version = 1;
+	u.capacity = 30;
+	k.key = "u3";
+	k.body_version = 1;
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &k, &out, &info), CE_VERSION_MISMATCH);
+	assert_int_equal(mem.world.nkeys, 2);
+}
+
+/* A keyed update that loses the race on its key answers the winner's answer. */
+static void
+update_idempotency_race(void **state)
+{
+	struct circle c = must_create("football", 20), out;
+	struct circle_update u = {
+		.has_capacity = true, .capacity = 21, .has_version = true, .expected_version = 1};
+	struct write_key k = {
+		.key = "r", .method = "PUT", .has_body_version = true, .body_version = 1};
+	struct cerr_info info;
+
+	(void)state;
+	mem.race_key = true;
+	strcpy(mem.race_record.request, "PUT /circle/");
+	strcat(mem.race_record.request, c.id);
+	strcat(mem.race_record.request, "\ncapacity 21\nversion 1\n");
+	mem.race_record.status = 200;
+	strcpy(mem.race_record.circle_id, c.id);
+	strcpy(mem.race_record.name, "football");
+	mem.race_record.capacity = 21;
+	mem.race_record.version = 2;
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &k, &out, &info), CE_OK);
+	assert_int_equal(out.version, 2);
+	assert_int_equal(out.capacity, 21);
+	assert_int_equal(mem.world.nevents, 1);
+}
+
+/* Keyed deletes: 204 again, nothing appended; ?version is part of the request. */
+static void
+delete_idempotency(void **state)
+{
+	struct circle c = must_create("football", 20);
+	struct write_key k = {.key = "d", .has_if_match = true, .if_match = 1};
+	struct write_key q = {.key = "d", .has_query_version = true, .query_version = 1};
+	struct cerr_info info;
+
+	(void)state;
+	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 1, &k, &info), CE_OK);
+	assert_int_equal(mem.world.nevents, 2);
+	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 1, &k, &info), CE_OK);
+	assert_int_equal(mem.world.nevents, 2);
+	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 1, &q, &info),
+			 CE_IDEMPOTENCY_KEY_REUSED);
+	/* without the key the repeat is refused as usual */
+	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 1, NULL, &info), CE_GONE);
 }
 
 static void
@@ -260,16 +373,17 @@ create_store_failures(void **state)
 			 CE_INTERNAL);
 	mem.fail_append = CE_OK;
 	mem.fail_idem = CE_UNAVAILABLE;
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, "k", &c, &replayed, &info),
+	assert_int_equal(create_circle(&mem.ctx, "football", 20, KEY("k"), &c, &replayed, &info),
 			 CE_UNAVAILABLE);
 	mem.fail_idem = CE_INTERNAL;
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, "k", &c, &replayed, &info),
+	assert_int_equal(create_circle(&mem.ctx, "football", 20, KEY("k"), &c, &replayed, &info),
 			 CE_INTERNAL);
 	assert_int_equal(mem.appends, 2);
 	assert_int_equal(mem.world.nevents, 0);
 	/* the store is back: the same request goes through */
 	mem.fail_idem = CE_OK;
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, "k", &c, &replayed, &info), CE_OK);
+	assert_int_equal(create_circle(&mem.ctx, "football", 20, KEY("k"), &c, &replayed, &info),
+			 CE_OK);
 }
 
 /* --- update --- */
@@ -284,7 +398,7 @@ update_ok(void **state)
 	(void)state;
 	c = must_create("football", 20);
 	u = upd(NULL, 30, true, 1);
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_OK);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_OK);
 	assert_int_equal(out.version, 2);
 	assert_int_equal(out.capacity, 30);
 	assert_string_equal(out.name, "football");
@@ -295,10 +409,10 @@ update_ok(void **state)
 
 	/* the name given unchanged is left out of the event */
 	u = upd("football", 40, true, 2);
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_OK);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_OK);
 	assert_false(mem.world.events[2].has_name);
 	u = upd("baseball", 40, true, 3);
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_OK);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_OK);
 	assert_true(mem.world.events[3].has_name);
 	assert_false(mem.world.events[3].has_capacity);
 	assert_int_equal(out.version, 4);
@@ -310,9 +424,9 @@ update_ok(void **state)
 
 	/* the id matches in any case */
 	u = upd(NULL, 50, true, 4);
-	assert_int_equal(
-		update_circle(&mem.ctx, "AAAAAAAA-0000-4000-8000-000000000001", &u, &out, &info),
-		CE_OK);
+	assert_int_equal(update_circle(&mem.ctx, "AAAAAAAA-0000-4000-8000-000000000001", &u, NULL,
+				       &out, &info),
+			 CE_OK);
 	assert_int_equal(out.capacity, 50);
 }
 
@@ -330,23 +444,23 @@ update_from_snapshot(void **state)
 	c = must_create("snap", 3);
 	for (i = 1; i <= 9; i++) {
 		u = upd(NULL, 3 + i, true, (uint64_t)i);
-		assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_OK);
+		assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_OK);
 		assert_int_equal(out.version, i + 1);
 	}
 	/* at 10 events the load holds a snapshot at 8 and two events */
 	u = upd("snapped", 0, true, 9);
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_VERSION_MISMATCH);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_VERSION_MISMATCH);
 	assert_int_equal(info.current_version, 10);
 	u = upd("snapped", 0, true, 10);
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_OK);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_OK);
 	assert_int_equal(out.version, 11);
 	assert_string_equal(out.name, "snapped");
 	assert_int_equal(out.capacity, 12);
 	assert_int_equal(circle_replay(&replayed_state, mem.world.events, mem.world.nevents),
 			 CE_OK);
 	assert_memory_equal(&replayed_state, &out, sizeof out);
-	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 11, &info), CE_OK);
-	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 12, &info), CE_GONE);
+	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 11, NULL, &info), CE_OK);
+	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 12, NULL, &info), CE_GONE);
 }
 
 static void
@@ -360,7 +474,7 @@ update_unchanged_appends_nothing(void **state)
 	c = must_create("football", 20);
 	u = upd("football", 20, true, 1);
 	memset(&out, 0, sizeof out);
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_OK);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_OK);
 	assert_memory_equal(&out, &c, sizeof c);
 	assert_int_equal(mem.appends, 1);
 	assert_int_equal(mem.world.nevents, 1);
@@ -377,29 +491,31 @@ update_errors(void **state)
 	c = must_create("football", 20);
 	must_create("baseball", 20);
 	u = upd(NULL, 30, true, 1);
-	assert_int_equal(update_circle(&mem.ctx, OTHER_ID, &u, &out, &info), CE_NOT_FOUND);
-	assert_int_equal(update_circle(&mem.ctx, "not-a-uuid", &u, &out, &info),
+	assert_int_equal(update_circle(&mem.ctx, OTHER_ID, &u, NULL, &out, &info), CE_NOT_FOUND);
+	assert_int_equal(update_circle(&mem.ctx, "not-a-uuid", &u, NULL, &out, &info),
 			 CE_INVALID_CIRCLE_ID);
 	u = upd(NULL, 30, false, 0);
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_PRECONDITION_REQUIRED);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info),
+			 CE_PRECONDITION_REQUIRED);
 	u = upd(NULL, 30, true, 7);
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_VERSION_MISMATCH);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_VERSION_MISMATCH);
 	assert_int_equal(info.current_version, 1);
 	u = upd(NULL, 0, true, 1);
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_NOTHING_TO_UPDATE);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info),
+			 CE_NOTHING_TO_UPDATE);
 	u = upd("BASEBALL", 0, true, 1);
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_DUPLICATE_NAME);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_DUPLICATE_NAME);
 	assert_string_equal(info.subject, "circle_name");
 	/* its own name in another case is no clash */
 	u = upd("FOOTBALL", 0, true, 1);
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_OK);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_OK);
 	assert_string_equal(out.name, "FOOTBALL");
 
-	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 2, &info), CE_OK);
+	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 2, NULL, &info), CE_OK);
 	u = upd(NULL, 30, true, 3);
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_GONE);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_GONE);
 	assert_int_equal(mem.world.nevents, 4);
-	assert_int_equal(update_circle(&mem.ctx, c.id, NULL, &out, &info), CE_INTERNAL);
+	assert_int_equal(update_circle(&mem.ctx, c.id, NULL, NULL, &out, &info), CE_INTERNAL);
 }
 
 static void
@@ -419,7 +535,7 @@ update_loses_race(void **state)
 	mem.race_event.has_capacity = true;
 	mem.race_event.capacity = 50;
 	mem.race_version = true;
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_VERSION_MISMATCH);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_VERSION_MISMATCH);
 	assert_int_equal(info.current_version, 2);
 	assert_int_equal(mem.world.nevents, 2);
 	assert_int_equal(mem.world.rows[0].capacity, 50);
@@ -430,7 +546,7 @@ update_loses_race(void **state)
 	mem.race_event.has_capacity = false;
 	mem.race_version = true;
 	u.expected_version = 2;
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_GONE);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_GONE);
 	assert_int_equal(info.current_version, 0);
 
 	/* the reload itself fails */
@@ -444,7 +560,7 @@ update_loses_race(void **state)
 	mem.race_event.capacity = 50;
 	u.expected_version = 1;
 	mem.fail_load_from = 2;
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_UNAVAILABLE);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_UNAVAILABLE);
 	assert_int_equal(mem.loads, 2);
 }
 
@@ -459,16 +575,16 @@ update_store_failures(void **state)
 	(void)state;
 	c = must_create("football", 20);
 	mem.fail_load = CE_UNAVAILABLE;
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_UNAVAILABLE);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_UNAVAILABLE);
 	mem.fail_load = CE_INTERNAL;
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_INTERNAL);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_INTERNAL);
 	mem.fail_load = CE_NOT_FOUND; /* not in the contract: internal */
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_INTERNAL);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_INTERNAL);
 	mem.fail_load = CE_OK;
 	mem.fail_append = CE_UNAVAILABLE;
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_UNAVAILABLE);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_UNAVAILABLE);
 	mem.fail_append = CE_IDEMPOTENCY_KEY_TAKEN;
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_INTERNAL);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_INTERNAL);
 	mem.fail_append = CE_OK;
 
 	/* a history with a gap is refused, not papered over */
@@ -476,7 +592,7 @@ update_store_failures(void **state)
 	gap.type = CIRCLE_UPDATED;
 	gap.version = 3;
 	mem.world.events[mem.world.nevents++] = gap;
-	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &out, &info), CE_INTERNAL);
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_INTERNAL);
 }
 
 /* --- delete --- */
@@ -489,7 +605,7 @@ delete_ok(void **state)
 
 	(void)state;
 	c = must_create("football", 20);
-	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 1, &info), CE_OK);
+	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 1, NULL, &info), CE_OK);
 	assert_int_equal(mem.world.nevents, 2);
 	assert_int_equal(mem.world.events[1].type, CIRCLE_DELETED);
 	assert_int_equal(mem.world.events[1].version, 2);
@@ -497,8 +613,8 @@ delete_ok(void **state)
 	assert_true(mem.world.rows[0].deleted);
 	assert_int_equal(mem.world.rows[0].version, 2);
 	/* once gone, always gone */
-	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 2, &info), CE_GONE);
-	assert_int_equal(delete_circle(&mem.ctx, c.id, false, 0, &info), CE_GONE);
+	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 2, NULL, &info), CE_GONE);
+	assert_int_equal(delete_circle(&mem.ctx, c.id, false, 0, NULL, &info), CE_GONE);
 	assert_int_equal(mem.world.nevents, 2);
 }
 
@@ -510,19 +626,21 @@ delete_errors(void **state)
 
 	(void)state;
 	c = must_create("football", 20);
-	assert_int_equal(delete_circle(&mem.ctx, OTHER_ID, true, 1, &info), CE_NOT_FOUND);
-	assert_int_equal(delete_circle(&mem.ctx, "0000", true, 1, &info), CE_INVALID_CIRCLE_ID);
-	assert_int_equal(delete_circle(&mem.ctx, NULL, true, 1, &info), CE_INTERNAL);
-	assert_int_equal(delete_circle(&mem.ctx, c.id, false, 0, &info), CE_PRECONDITION_REQUIRED);
-	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 2, &info), CE_VERSION_MISMATCH);
+	assert_int_equal(delete_circle(&mem.ctx, OTHER_ID, true, 1, NULL, &info), CE_NOT_FOUND);
+	assert_int_equal(delete_circle(&mem.ctx, "0000", true, 1, NULL, &info),
+			 CE_INVALID_CIRCLE_ID);
+	assert_int_equal(delete_circle(&mem.ctx, NULL, true, 1, NULL, &info), CE_INTERNAL);
+	assert_int_equal(delete_circle(&mem.ctx, c.id, false, 0, NULL, &info),
+			 CE_PRECONDITION_REQUIRED);
+	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 2, NULL, &info), CE_VERSION_MISMATCH);
 	assert_int_equal(info.current_version, 1);
 	mem.fail_load = CE_UNAVAILABLE;
-	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 1, &info), CE_UNAVAILABLE);
+	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 1, NULL, &info), CE_UNAVAILABLE);
 	mem.fail_load = CE_OK;
 	mem.fail_append = CE_UNAVAILABLE;
-	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 1, &info), CE_UNAVAILABLE);
+	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 1, NULL, &info), CE_UNAVAILABLE);
 	mem.fail_append = CE_DUPLICATE_NAME; /* a delete cannot clash */
-	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 1, &info), CE_INTERNAL);
+	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 1, NULL, &info), CE_INTERNAL);
 	mem.fail_append = CE_OK;
 	assert_int_equal(mem.world.nevents, 1);
 }
@@ -542,7 +660,7 @@ delete_loses_race(void **state)
 	mem.race_event.has_name = true;
 	strcpy(mem.race_event.name, "renamed");
 	mem.race_version = true;
-	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 1, &info), CE_VERSION_MISMATCH);
+	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 1, NULL, &info), CE_VERSION_MISMATCH);
 	assert_int_equal(info.current_version, 2);
 
 	/* two deletes at once: the loser hears 410 */
@@ -550,7 +668,7 @@ delete_loses_race(void **state)
 	mem.race_event.version = 3;
 	mem.race_event.has_name = false;
 	mem.race_version = true;
-	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 2, &info), CE_GONE);
+	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 2, NULL, &info), CE_GONE);
 	assert_int_equal(mem.world.nevents, 3);
 
 	/* the reload after a lost race fails */
@@ -561,7 +679,7 @@ delete_loses_race(void **state)
 	mem.race_event.version = 2;
 	mem.race_version = true;
 	mem.fail_load_from = 2;
-	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 1, &info), CE_UNAVAILABLE);
+	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 1, NULL, &info), CE_UNAVAILABLE);
 }
 
 int
@@ -575,6 +693,9 @@ main(void)
 		cmocka_unit_test_setup(create_idempotency_key_reused, setup),
 		cmocka_unit_test_setup(create_refused_is_not_remembered, setup),
 		cmocka_unit_test_setup(create_idempotency_race, setup),
+		cmocka_unit_test_setup(update_idempotency, setup),
+		cmocka_unit_test_setup(update_idempotency_race, setup),
+		cmocka_unit_test_setup(delete_idempotency, setup),
 		cmocka_unit_test_setup(create_store_failures, setup),
 		cmocka_unit_test_setup(update_ok, setup),
 		cmocka_unit_test_setup(update_from_snapshot, setup),

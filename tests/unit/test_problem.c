@@ -229,13 +229,52 @@ test_success_heads(void **state)
 	assert_string_equal(http_status_reason(299), "Unknown");
 }
 
+/*
+ * The problem pages nginx answers by itself (nginx/circle.conf) use the same
+ * status and code as the workers for the errors both can answer: a client
+ * tells errors apart by code whoever answered.
+ */
+static void
+test_nginx_pages_share_codes(void **state)
+{
+	static const struct {
+		enum cerr code;
+		int status;
+	} shared[] = {
+		{CE_NOT_FOUND, 404}, {CE_METHOD_NOT_ALLOWED, 405}, {CE_PAYLOAD_TOO_LARGE, 413},
+		{CE_INTERNAL, 500},  {CE_UNAVAILABLE, 503},
+	};
+	char conf[65536], want[160];
+	size_t n, i;
+	FILE *f;
+
+	(void)state;
+	f = fopen(TOP_SRCDIR "/nginx/circle.conf", "r");
+	assert_non_null(f);
+	n = fread(conf, 1, sizeof(conf) - 1, f);
+	fclose(f);
+	conf[n] = '\0';
+	for (i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		const struct problem_kind *k = problem_kind(shared[i].code);
+
+		assert_int_equal(k->status, shared[i].status);
+		snprintf(want, sizeof(want), "'{\"status\":%d,\"title\":\"%s\",\"code\":\"%s\"",
+			 k->status, k->title, k->code);
+		if (strstr(conf, want) == NULL)
+			fail_msg("nginx/circle.conf has no %d page starting %s", k->status, want);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table),         cmocka_unit_test(test_body_every_code),
-		cmocka_unit_test(test_body_details),  cmocka_unit_test(test_error_response),
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_body_every_code),
+		cmocka_unit_test(test_body_details),
+		cmocka_unit_test(test_error_response),
 		cmocka_unit_test(test_success_heads),
+		cmocka_unit_test(test_nginx_pages_share_codes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
