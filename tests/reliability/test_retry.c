@@ -20,8 +20,9 @@
  *
  * Environment: see rel.h; CIRCLE_DB_ADMIN_CONFIG names an option file whose
  * [client] group connects as a MariaDB administrator (./dev's var/my.cnf),
- * for BACKUP STAGE. Without it (or without CIRCLE_RUN_DIR, for MariaDB's pid)
- * the test that needs it is skipped.
+ * for BACKUP STAGE and for watching the workers' sessions in the server's
+ * process list. Without it (or without CIRCLE_RUN_DIR, for MariaDB's pid)
+ * the tests that need it are skipped.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -93,6 +94,46 @@ teardown(void **state)
 		lock = NULL;
 	}
 	return 0;
+}
+
+/* Connects the administrator's session of option file cfg into admin. */
+static void
+admin_connect(const char *cfg)
+{
+	admin = mysql_init(NULL);
+	assert_non_null(admin);
+	mysql_optionsv(admin, MYSQL_READ_DEFAULT_FILE, cfg);
+	mysql_optionsv(admin, MYSQL_READ_DEFAULT_GROUP, "client");
+	if (!mysql_real_connect(admin, NULL, NULL, NULL, NULL, 0, NULL, 0))
+		fail_msg("admin session: %s", mysql_error(admin));
+}
+
+/*
+ * Runs sql on the admin session and copies the first row's first ncols
+ * columns into out[] (NULL columns as ""). 1 when there was a row, 0 when
+ * there was none; a failing query fails the test.
+ */
+static int
+admin_row(const char *sql, char out[][80], unsigned ncols)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int found = 0;
+
+	if (mysql_query(admin, sql))
+		fail_msg("%s: %s", sql, mysql_error(admin));
+	res = mysql_store_result(admin);
+	if (res == NULL)
+		fail_msg("%s: no result: %s", sql, mysql_error(admin));
+	assert_true(mysql_num_fields(res) >= ncols);
+	row = mysql_fetch_row(res);
+	if (row != NULL) {
+		for (unsigned i = 0; i < ncols; i++)
+			snprintf(out[i], 80, "%s", row[i] ? row[i] : "");
+		found = 1;
+	}
+	mysql_free_result(res);
+	return found;
 }
 
 /* Creates a circle through the API at version 1 into id. */
@@ -196,12 +237,7 @@ test_commit_unanswered(void **state)
 		skip();
 	create_circle("retry-commit-", id);
 	key = rel_unique("commit-");
-	admin = mysql_init(NULL);
-	assert_non_null(admin);
-	mysql_optionsv(admin, MYSQL_READ_DEFAULT_FILE, cfg);
-	mysql_optionsv(admin, MYSQL_READ_DEFAULT_GROUP, "client");
-	if (!mysql_real_connect(admin, NULL, NULL, NULL, NULL, 0, NULL, 0))
-		fail_msg("admin session: %s", mysql_error(admin));
+	admin_connect(cfg);
 	/* every COMMIT now waits, with its transaction's work all done */
 	if (mysql_query(admin, "BACKUP STAGE START") ||
 	    mysql_query(admin, "BACKUP STAGE BLOCK_COMMIT"))
@@ -262,15 +298,128 @@ put_main(void *arg)
 	return NULL;
 }
 
+/* How long the test waits for the server to reach a state it watches for. */
+#define WATCH_MS 10000
+
+/*
+ * The server's thread id of the session running the projection UPDATE (the
+ * row is locked, so it waits there), polled from the admin session's view
+ * of the process list until there is one; 0 when none came within WATCH_MS.
+ * The process list, not INNODB_TRX: the server refreshes the latter's cache
+ * only once it has not been read for 100 ms, so a close poll sees it stale.
+ */
+static unsigned long long
+wait_for_lock_waiter(void)
+{
+	static const char sql[] = "SELECT ID FROM information_schema.PROCESSLIST"
+				  " WHERE COMMAND = 'Execute'"
+				  " AND INFO LIKE 'UPDATE circle_projections%'";
+	long long until = rel_now_ms() + WATCH_MS;
+	char row[1][80];
+
+	do {
+		if (admin_row(sql, row, 1))
+			return strtoull(row[0], NULL, 10);
+		rel_sleep_ms(10);
+	} while (rel_now_ms() < until);
+	return 0;
+}
+
+/*
+ * Polls until the server has finished the UPDATE of session tid and written
+ * its answer: the session is idle (Sleep), a dirty read sees the circle at
+ * version 2, and its transaction is still open and not waiting. Its worker
+ * is stopped, so from there nothing changes until it is let go. 0 when so;
+ * -1 with the reason in why when that state cannot come.
+ */
+static int
+wait_for_update_answered(unsigned long long tid, const char *id, char *why, size_t why_len)
+{
+	long long until = rel_now_ms() + WATCH_MS;
+	char *state_sql = rel_strf("SELECT COMMAND, COALESCE(DB, '')"
+				   " FROM information_schema.PROCESSLIST WHERE ID = %llu",
+				   tid);
+	char *trx_sql = rel_strf("SELECT trx_state FROM information_schema.INNODB_TRX"
+				 " WHERE trx_mysql_thread_id = %llu",
+				 tid);
+	char row[2][80], version[1][80], trx[1][80];
+	int rc = -1;
+
+	snprintf(why, why_len, "the UPDATE was still running after %d ms", WATCH_MS);
+	do {
+		if (!admin_row(state_sql, row, 2)) {
+			snprintf(why, why_len, "the worker's session %llu is gone", tid);
+			break;
+		}
+		if (strcmp(row[0], "Sleep") == 0) {
+			char *version_sql;
+
+			/* the uncommitted row tells whether the UPDATE wrote or failed
+			 * (its lock wait or time limit expired) */
+			version_sql = rel_strf("SELECT version FROM `%s`.circle_projections"
+					       " WHERE circle_id = '%s'",
+					       row[1], id);
+			if (!admin_row(version_sql, version, 1))
+				snprintf(version[0], sizeof(version[0]), "(no row)");
+			free(version_sql);
+			if (strcmp(version[0], "2") != 0) {
+				snprintf(why, why_len,
+					 "the worker's UPDATE ended without writing: version %s",
+					 version[0]);
+				break;
+			}
+			if (!admin_row(trx_sql, trx, 1))
+				snprintf(trx[0], sizeof(trx[0]), "(none)");
+			if (strcmp(trx[0], "RUNNING") == 0)
+				rc = 0;
+			else
+				snprintf(why, why_len, "the worker's transaction is %s", trx[0]);
+			break;
+		}
+		rel_sleep_ms(10);
+	} while (rel_now_ms() < until);
+	free(trx_sql);
+	free(state_sql);
+	return rc;
+}
+
+/*
+ * Polls until the server no longer lists session tid: it has read what the
+ * worker sent before it hung up (the COMMIT) and closed the session. 0 when
+ * so within WATCH_MS, -1 when not.
+ */
+static int
+wait_for_session_gone(unsigned long long tid)
+{
+	long long until = rel_now_ms() + WATCH_MS;
+	char *sql = rel_strf("SELECT ID FROM information_schema.PROCESSLIST WHERE ID = %llu", tid);
+	char row[1][80];
+	int rc = -1;
+
+	do {
+		if (!admin_row(sql, row, 1)) {
+			rc = 0;
+			break;
+		}
+		rel_sleep_ms(10);
+	} while (rel_now_ms() < until);
+	free(sql);
+	return rc;
+}
+
 /*
  * The COMMIT reaches the server and is carried out, but its answer never
  * reaches the worker in time: the worker is held (SIGSTOP) while the row it
- * waits for is released, the server is paused before it reads the COMMIT
- * the worker sends once let go, and resumed only after the worker gave up.
+ * waits for is released, the server is paused once it has answered the
+ * worker's UPDATE and before it reads the COMMIT the worker sends once let
+ * go, and resumed only after the worker gave up. Every step waits for the
+ * state the server reports, never for a fixed time, so a slow machine only
+ * makes it slower.
  */
 static void
 test_commit_reply_lost(void **state)
 {
+	const char *cfg = getenv("CIRCLE_DB_ADMIN_CONFIG");
 	char id[REL_ID_LEN + 1], why[512], *key;
 	struct put_call call;
 	struct http_response again;
@@ -278,13 +427,18 @@ test_commit_reply_lost(void **state)
 	pid_t db;
 	long long ms;
 	int64_t v;
+	unsigned long long tid;
 
 	(void)state;
 	db = rel_db_pid();
-	if (db < 0 || rel_env()->db_config == NULL)
+	if (db < 0 || rel_env()->db_config == NULL || cfg == NULL || *cfg == '\0')
 		skip();
 	create_circle("retry-lost-", id);
 	key = rel_unique("lost-");
+	admin_connect(cfg);
+	/* a dirty read sees the worker's UPDATE before it commits */
+	if (mysql_query(admin, "SET SESSION TRANSACTION ISOLATION LEVEL READ UNCOMMITTED"))
+		fail_msg("admin session: %s", mysql_error(admin));
 	lock = dbs_open(rel_env()->db_config, "circle-command", why, sizeof(why));
 	if (lock == NULL)
 		fail_msg("lock session: %s", why);
@@ -293,8 +447,11 @@ test_commit_reply_lost(void **state)
 	call = (struct put_call){.id = id, .key = key, .capacity = 12, .version = 1};
 	assert_int_equal(pthread_create(&t, NULL, put_main, &call), 0);
 	/* the worker's transaction now waits on the locked projection row (for
-	 * at most its 2 s lock wait): hold every command worker there */
-	rel_sleep_ms(400);
+	 * at most its 2 s lock wait): hold every command worker there and free
+	 * the row at once, long before that wait runs out */
+	tid = wait_for_lock_waiter();
+	if (tid == 0)
+		fail_msg("no worker waited on the locked row within %d ms", WATCH_MS);
 	npaused_workers = rel_pool_pids("command", paused_workers, 64);
 	assert_true(npaused_workers >= 1);
 	for (size_t i = 0; i < npaused_workers; i++)
@@ -304,7 +461,8 @@ test_commit_reply_lost(void **state)
 	assert_int_equal(dbs_rollback(lock, why, sizeof(why)), 0);
 	dbs_close(lock);
 	lock = NULL;
-	rel_sleep_ms(200);
+	if (wait_for_update_answered(tid, id, why, sizeof(why)) != 0)
+		fail_msg("before pausing the server: %s", why);
 	assert_int_equal(kill(db, SIGSTOP), 0);
 	paused_db = db;
 	/* the worker reads that answer, sends COMMIT to the paused server and
@@ -320,6 +478,13 @@ test_commit_reply_lost(void **state)
 			 call.r.body);
 	http_response_free(&call.r);
 	resume_db();
+	/* the server reads the COMMIT the worker left behind, carries it out
+	 * and only then finds the worker gone: wait for that before looking */
+	if (wait_for_session_gone(tid) != 0)
+		fail_msg("the worker's session %llu was still open %d ms after the server resumed",
+			 tid, WATCH_MS);
+	mysql_close(admin);
+	admin = NULL;
 
 	/* the server carried the COMMIT out after all: the write is in */
 	v = circle_version(id);
