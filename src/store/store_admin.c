@@ -61,6 +61,13 @@ static const char *const pool_privileges[2][N_TABLES] = {
 	[STORE_POOL_QUERY] = {"SELECT", "SELECT", NULL, NULL},
 };
 
+/* Every privilege a table can carry (MariaDB 10.11), so that what a user
+ * may not have is revoked by name. */
+static const char *const table_privileges[] = {
+	"SELECT", "INSERT", "UPDATE",      "DELETE",    "CREATE",  "DROP",           "REFERENCES",
+	"INDEX",  "ALTER",  "CREATE VIEW", "SHOW VIEW", "TRIGGER", "DELETE HISTORY", "GRANT OPTION",
+};
+
 static const char *const pool_users[2] = {
 	[STORE_POOL_COMMAND] = "circle_command",
 	[STORE_POOL_QUERY] = "circle_query",
@@ -401,6 +408,9 @@ store_pool_user(enum store_pool pool)
 	return pool_users[pool];
 }
 
+static int grant_table(struct store_admin *a, const char *want, const char *table, const char *user,
+		       const char *host);
+
 static bool
 is_hex(const char *s)
 {
@@ -433,22 +443,59 @@ store_admin_grant(struct store_admin *a, enum store_pool pool, const char *passw
 		if (script(a, sql, strlen(sql), "create user") != 0)
 			return -1;
 		for (t = 0; t < N_TABLES; t++) {
-			const char *priv = pool_privileges[pool][t];
-
-			snprintf(sql, sizeof(sql), "REVOKE ALL PRIVILEGES ON `%s` FROM '%s'@'%s'",
-				 circle_tables[t], user, user_hosts[h]);
-			/* No grant on the table yet is fine: nothing to revoke. */
-			if (mysql_query(a->db, sql) &&
-			    mysql_errno(a->db) != ER_NONEXISTING_TABLE_GRANT)
-				return fail_db(a, "revoke");
-			if (!priv)
-				continue;
-			snprintf(sql, sizeof(sql), "GRANT %s ON `%s` TO '%s'@'%s'", priv,
-				 circle_tables[t], user, user_hosts[h]);
-			if (mysql_query(a->db, sql))
-				return fail_db(a, "grant");
+			if (grant_table(a, pool_privileges[pool][t], circle_tables[t], user,
+					user_hosts[h]) != 0)
+				return -1;
 		}
 	}
+	return 0;
+}
+
+/* Whether privilege p is in the list "A, B, C". */
+static bool
+listed(const char *list, const char *p)
+{
+	size_t n = strlen(p);
+
+	while (list && *list) {
+		size_t len = strcspn(list, ",");
+
+		if (len == n && strncmp(list, p, n) == 0)
+			return true;
+		list += len;
+		list += strspn(list, ", ");
+	}
+	return false;
+}
+
+/*
+ * Leaves user@host exactly `want` on table (NULL: nothing). Grants first,
+ * then revokes the rest by name: a worker already connected never loses a
+ * privilege it needs, not even for a moment, when grants runs again.
+ */
+static int
+grant_table(struct store_admin *a, const char *want, const char *table, const char *user,
+	    const char *host)
+{
+	char sql[768], others[512] = "";
+	size_t i, used = 0;
+
+	if (want) {
+		snprintf(sql, sizeof(sql), "GRANT %s ON `%s` TO '%s'@'%s'", want, table, user,
+			 host);
+		if (mysql_query(a->db, sql))
+			return fail_db(a, "grant");
+	}
+	for (i = 0; i < sizeof(table_privileges) / sizeof(table_privileges[0]); i++) {
+		if (listed(want, table_privileges[i]))
+			continue;
+		used += (size_t)snprintf(others + used, sizeof(others) - used, "%s%s",
+					 used ? ", " : "", table_privileges[i]);
+	}
+	snprintf(sql, sizeof(sql), "REVOKE %s ON `%s` FROM '%s'@'%s'", others, table, user, host);
+	/* No grant on the table at all is fine: nothing to revoke. */
+	if (mysql_query(a->db, sql) && mysql_errno(a->db) != ER_NONEXISTING_TABLE_GRANT)
+		return fail_db(a, "revoke");
 	return 0;
 }
 
