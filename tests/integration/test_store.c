@@ -1,12 +1,14 @@
 /*
- * Integration tests of store/ against a real MariaDB with the schema of
- * sql/ applied and the users of sql/grants.sql.in.
+ * Integration tests of store/ against a real MariaDB with the migrations of
+ * sql/ applied and the users `circlectl grants` makes.
  *
  * The connection comes from the environment exactly as the workers read it:
  * CIRCLE_DB_CONFIG names an option file with a [circle-command] group (the
  * command user) and a [circle-query] group (the SELECT-only query user);
  * CIRCLE_DB_HOST/PORT/SOCKET/NAME override it for both (CIRCLE_DB_USER and
  * CIRCLE_DB_PASSWORD would make both groups one user, so leave them unset).
+ * A [circle-admin] group in the same file names an administrator, which
+ * empties the tables and ages rows, what the workers' users may not do.
  * CIRCLE_TEST_DB_RESTART is a shell command that restarts the server; the
  * reconnect test fails without it. Every test starts from empty tables.
  */
@@ -31,6 +33,7 @@
 
 #define CMD_GROUP "circle-command"
 #define QRY_GROUP "circle-query"
+#define ADM_GROUP "circle-admin"
 
 /* --- helpers --- */
 
@@ -201,11 +204,12 @@ static int
 setup(void **state)
 {
 	static struct fixture f;
-	MYSQL *db = raw_connect(CMD_GROUP);
+	MYSQL *db = raw_connect(ADM_GROUP);
 
 	if (!db) {
-		fprintf(stderr, "cannot reach the database: set CIRCLE_DB_CONFIG to an option "
-				"file with [" CMD_GROUP "] and [" QRY_GROUP "] groups\n");
+		fprintf(stderr,
+			"cannot reach the database: set CIRCLE_DB_CONFIG to an option "
+			"file with [" CMD_GROUP "], [" QRY_GROUP "] and [" ADM_GROUP "] groups\n");
 		return -1;
 	}
 	/* Every test starts from empty tables. */
@@ -628,7 +632,7 @@ test_idempotency_keys(void **state)
 	assert_int_equal(es.idem_find(es.self, "k-2", &rec), CE_NOT_FOUND);
 
 	/* Past 24 hours a key is forgotten and may be used again. */
-	db = raw_connect(CMD_GROUP);
+	db = raw_connect(ADM_GROUP);
 	assert_non_null(db);
 	raw_exec(db, "UPDATE idempotency_keys SET created_at = UTC_TIMESTAMP(6) - "
 		     "INTERVAL 25 HOUR WHERE idem_key = 'k-1'");
@@ -694,6 +698,20 @@ test_query_user(void **state)
 	assert_int_not_equal(mysql_query(db, "UPDATE circle_projections SET capacity = 3"), 0);
 	assert_int_equal(mysql_errno(db), ER_TABLEACCESS_DENIED_ERROR);
 	assert_int_not_equal(mysql_query(db, "SELECT * FROM idempotency_keys"), 0);
+	mysql_close(db);
+
+	/* The event log is append-only by privilege: the command user may add
+	 * events, never change or remove one. */
+	db = raw_connect(CMD_GROUP);
+	assert_non_null(db);
+	assert_int_not_equal(mysql_query(db, "UPDATE circle_events SET version = version"), 0);
+	assert_int_equal(mysql_errno(db), ER_TABLEACCESS_DENIED_ERROR);
+	assert_int_not_equal(mysql_query(db, "DELETE FROM circle_events"), 0);
+	assert_int_equal(mysql_errno(db), ER_TABLEACCESS_DENIED_ERROR);
+	assert_int_not_equal(mysql_query(db, "DELETE FROM circle_snapshots"), 0);
+	assert_int_equal(mysql_errno(db), ER_TABLEACCESS_DENIED_ERROR);
+	assert_int_equal(raw_count(db, "SELECT COUNT(*) FROM circle_events WHERE circle_id = 'x'"),
+			 0);
 	mysql_close(db);
 
 	/* ... so a write store run as the query user cannot even prepare. */

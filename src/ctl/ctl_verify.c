@@ -1,32 +1,16 @@
 /*
- * circlectl: operator commands that are not part of the HTTP API.
- *
- *   circlectl verify    replays every circle's events and compares the
- *                       result with its projection row; exit 0 when all
- *                       agree, 1 when any differs, 2 when it cannot tell.
- *
- * It reads the [circle-query] option file group (a SELECT-only user is
- * enough) with the same CIRCLE_DB_* overrides as the workers.
+ * circlectl verify: replays every circle's events and compares the result
+ * with its projection row; 0 when all agree, 1 when any differs, 2 when it
+ * cannot tell. It reads the [circle-query] option file group (a SELECT-only
+ * user is enough) with the same CIRCLE_DB_* overrides as the workers.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
+#include "ctl/ctl.h"
 #include "query/queries.h"
-#include "store/store.h"
 
 #define IDS_PAGE 500
-
-static int
-usage(FILE *f)
-{
-	fprintf(f, "usage: circlectl verify [--group GROUP]\n"
-		   "  replays every circle's events and compares them with the projection.\n"
-		   "  Connection: the option file in CIRCLE_DB_CONFIG, group circle-query by\n"
-		   "  default, overridden by CIRCLE_DB_HOST, CIRCLE_DB_PORT, CIRCLE_DB_SOCKET,\n"
-		   "  CIRCLE_DB_USER, CIRCLE_DB_PASSWORD, CIRCLE_DB_NAME.\n");
-	return f == stdout ? 0 : 2;
-}
 
 static int
 verify(struct store *st)
@@ -44,13 +28,13 @@ verify(struct store *st)
 		if (rc != CE_OK) {
 			fprintf(stderr, "circlectl: cannot list circles (database %s)\n",
 				rc == CE_UNAVAILABLE ? "unavailable" : "error");
-			return 2;
+			return CTL_FAILED;
 		}
 		for (i = 0; i < n; i++) {
 			rc = verify_circle(&reader, ids[i], &agree, &events, why, sizeof(why));
 			if (rc != CE_OK && rc != CE_NOT_FOUND) {
 				fprintf(stderr, "circlectl: cannot read circle %s\n", ids[i]);
-				return 2;
+				return CTL_FAILED;
 			}
 			circles++;
 			total_events += events;
@@ -63,11 +47,11 @@ verify(struct store *st)
 			memcpy(after, ids[n - 1], sizeof(after));
 	} while (n == IDS_PAGE);
 	printf("verified %zu circles, %zu events: %zu mismatches\n", circles, total_events, bad);
-	return bad == 0 ? 0 : 1;
+	return bad == 0 ? CTL_OK : CTL_PROBLEM;
 }
 
 int
-main(int argc, char **argv)
+ctl_verify(int argc, char **argv)
 {
 	const char *group = "circle-query";
 	struct store_config cfg;
@@ -75,23 +59,16 @@ main(int argc, char **argv)
 	int rc;
 
 	if (argc == 2 && strcmp(argv[1], "--help") == 0)
-		return usage(stdout);
-	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
-		printf("circlectl %s\n", PACKAGE_VERSION);
-		return 0;
-	}
-	if (argc == 4 && strcmp(argv[2], "--group") == 0)
-		group = argv[3];
-	else if (argc != 2)
-		return usage(stderr);
-	if (strcmp(argv[1], "verify") != 0)
-		return usage(stderr);
-
+		return ctl_usage(stdout, "verify");
+	if (argc == 3 && strcmp(argv[1], "--group") == 0)
+		group = argv[2];
+	else if (argc != 1)
+		return ctl_usage(stderr, "verify");
 	store_config_from_env(&cfg, group);
 	st = store_new(&cfg, SIDE_READ);
 	if (st == NULL) {
 		fprintf(stderr, "circlectl: out of memory\n");
-		return 2;
+		return CTL_FAILED;
 	}
 	rc = verify(st);
 	store_free(st);
