@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ctl/ctl.h"
+#include "domain/text.h"
 #include "store/store_admin.h"
 
 #ifndef CIRCLE_SYSCONFDIR
@@ -34,17 +35,6 @@ struct pool {
 	const char *unix_group;
 	char password[PASSWORD_MAX + 1];
 };
-
-static bool
-is_hex(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	return true;
-}
 
 /* The password in an existing credential file; false when there is none. */
 static bool
@@ -69,7 +59,7 @@ existing_password(const char *path, char *out, size_t size)
 		v++;
 		v += strspn(v, " \t");
 		v[strcspn(v, " \t")] = '\0';
-		if (is_hex(v) && strlen(v) < size) {
+		if (text_lower_hex(v) && strlen(v) < size) {
 			snprintf(out, size, "%s", v);
 			found = true;
 		}

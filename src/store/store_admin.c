@@ -13,6 +13,7 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include "domain/text.h"
 #include "store/store_admin.h"
 
 /* Seconds to wait for the server at connect time. */
@@ -411,17 +412,6 @@ store_pool_user(enum store_pool pool)
 static int grant_table(struct store_admin *a, const char *want, const char *table, const char *user,
 		       const char *host);
 
-static bool
-is_hex(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	return true;
-}
-
 int
 store_admin_grant(struct store_admin *a, enum store_pool pool, const char *password)
 {
@@ -433,7 +423,7 @@ store_admin_grant(struct store_admin *a, enum store_pool pool, const char *passw
 		return -1;
 	/* The password is ours (hex from circlectl); anything else would need
 	 * quoting in DDL, which takes no placeholders. */
-	if (!is_hex(password) || strlen(password) > 128)
+	if (!text_lower_hex(password) || strlen(password) > 128)
 		return fail(a, "a password must be lower-case hex digits");
 	for (h = 0; h < sizeof(user_hosts) / sizeof(user_hosts[0]); h++) {
 		snprintf(sql, sizeof(sql),
