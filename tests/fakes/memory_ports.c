@@ -188,9 +188,11 @@ fake_list(void *self, const char *after, unsigned limit, struct circle *out, siz
 }
 
 static enum cerr
-fake_history(void *self, const char *id, uint32_t upto, struct circle_event **evs, size_t *n)
+fake_history(void *self, const char *id, uint32_t after, uint32_t upto, unsigned limit,
+	     struct circle_event **evs, size_t *n)
 {
 	const struct memory_ports *m = self;
+	size_t skip = 0;
 	enum cerr rc;
 
 	*evs = NULL;
@@ -200,6 +202,14 @@ fake_history(void *self, const char *id, uint32_t upto, struct circle_event **ev
 	rc = memory_events(&m->world, id, evs, n);
 	while (rc == CE_OK && upto != 0 && *n > 0 && (*evs)[*n - 1].version > upto)
 		(*n)--;
+	while (rc == CE_OK && skip < *n && (*evs)[skip].version <= after)
+		skip++;
+	if (skip > 0) {
+		memmove(*evs, *evs + skip, (*n - skip) * sizeof(**evs));
+		*n -= skip;
+	}
+	if (*n > limit)
+		*n = limit;
 	return rc;
 }
 

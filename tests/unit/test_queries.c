@@ -27,10 +27,15 @@ struct fake {
 	enum cerr fail;    /* every call answers it, CE_OK: none */
 	size_t list_extra; /* rows list returns beyond its limit */
 	bool history_ignores_upto;
+	struct circle snaps[4]; /* ascending by version */
+	size_t n_snaps;
+	unsigned consistent_calls;
 	/* what the use cases asked for */
 	char last_id[64];
 	unsigned last_limit;
 	uint32_t last_upto;
+	uint32_t last_history_after;
+	unsigned last_history_limit;
 	bool last_after_null;
 };
 
@@ -84,20 +89,23 @@ fake_list(void *self, const char *after, unsigned limit, struct circle *out, siz
 }
 
 static enum cerr
-fake_history(void *self, const char *id, uint32_t upto, struct circle_event **evs, size_t *n)
+fake_history(void *self, const char *id, uint32_t after, uint32_t upto, unsigned limit,
+	     struct circle_event **evs, size_t *n)
 {
 	struct fake *f = self;
 	size_t i;
 
 	snprintf(f->last_id, sizeof f->last_id, "%s", id);
 	f->last_upto = upto;
+	f->last_history_after = after;
+	f->last_history_limit = limit;
 	if (f->fail != CE_OK)
 		return f->fail;
 	*n = 0;
 	*evs = calloc(MAX_EVENTS, sizeof **evs);
 	assert_non_null(*evs);
-	for (i = 0; i < f->n_events; i++)
-		if (strcmp(f->events[i].circle_id, id) == 0 &&
+	for (i = 0; i < f->n_events && *n < limit; i++)
+		if (strcmp(f->events[i].circle_id, id) == 0 && f->events[i].version > after &&
 		    (upto == 0 || f->history_ignores_upto || f->events[i].version <= upto))
 			(*evs)[(*n)++] = f->events[i];
 	if (*n == 0) {
@@ -105,6 +113,59 @@ fake_history(void *self, const char *id, uint32_t upto, struct circle_event **ev
 		*evs = NULL;
 	}
 	return CE_OK;
+}
+
+static enum cerr
+fake_snapshot_at(void *self, const char *id, uint32_t at, struct circle *out)
+{
+	struct fake *f = self;
+	size_t i;
+
+	if (f->fail != CE_OK)
+		return f->fail;
+	memset(out, 0, sizeof *out);
+	for (i = 0; i < f->n_snaps; i++)
+		if (strcmp(f->snaps[i].id, id) == 0 && f->snaps[i].version <= at)
+			*out = f->snaps[i];
+	return CE_OK;
+}
+
+static enum cerr
+fake_snapshots(void *self, const char *id, uint32_t after, unsigned limit, struct circle *out,
+	       size_t *n)
+{
+	struct fake *f = self;
+	size_t i;
+
+	if (f->fail != CE_OK)
+		return f->fail;
+	*n = 0;
+	for (i = 0; i < f->n_snaps && *n < limit; i++)
+		if (strcmp(f->snaps[i].id, id) == 0 && f->snaps[i].version > after)
+			out[(*n)++] = f->snaps[i];
+	return CE_OK;
+}
+
+static enum cerr
+fake_consistent(void *self, enum cerr (*fn)(void *ctx), void *ctx)
+{
+	struct fake *f = self;
+
+	f->consistent_calls++;
+	return fn(ctx);
+}
+
+static void
+add_snapshot(uint32_t version, const char *name, int capacity, bool deleted)
+{
+	struct circle *c = &fake.snaps[fake.n_snaps++];
+
+	memset(c, 0, sizeof *c);
+	strcpy(c->id, ID_SEED);
+	strcpy(c->name, name);
+	c->capacity = capacity;
+	c->version = version;
+	c->deleted = deleted;
 }
 
 static void
@@ -152,6 +213,9 @@ setup(void **state)
 	reader.get = fake_get;
 	reader.list = fake_list;
 	reader.history = fake_history;
+	reader.snapshot_at = fake_snapshot_at;
+	reader.snapshots = fake_snapshots;
+	reader.consistent = fake_consistent;
 	add_row("10000000-0000-4000-8000-000000000000", "a", 3, 1, false);
 	add_row("20000000-0000-4000-8000-000000000000", "b", 4, 2, true);
 	add_row("30000000-0000-4000-8000-000000000000", "c", 5, 1, false);
@@ -286,30 +350,86 @@ history_all(void **state)
 	struct circle_event *evs = NULL;
 	struct cerr_info info;
 	size_t n = 0, i;
+	bool more = true;
 
 	(void)state;
-	assert_int_equal(
-		circle_history(&reader, "0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", &evs, &n, &info),
-		CE_OK);
+	assert_int_equal(circle_history(&reader, "0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", 0,
+					HISTORY_LIMIT_DEFAULT, &evs, &n, &more, &info),
+			 CE_OK);
 	assert_int_equal(fake.last_upto, 0);
 	assert_string_equal(fake.last_id, ID_SEED);
 	/* a deleted circle's history is whole, delete included */
 	assert_int_equal(n, 4);
+	assert_false(more);
 	for (i = 0; i < n; i++)
 		assert_int_equal(evs[i].version, i + 1);
 	assert_int_equal(evs[3].type, CIRCLE_DELETED);
 	free(evs);
 
 	evs = (struct circle_event *)&info; /* must be reset */
-	assert_int_equal(circle_history(&reader, ID_NONE, &evs, &n, &info), CE_NOT_FOUND);
+	assert_int_equal(circle_history(&reader, ID_NONE, 0, 10, &evs, &n, &more, &info),
+			 CE_NOT_FOUND);
 	assert_null(evs);
 	assert_int_equal(n, 0);
-	assert_int_equal(circle_history(&reader, "x", &evs, &n, &info), CE_INVALID_CIRCLE_ID);
+	assert_int_equal(circle_history(&reader, "x", 0, 10, &evs, &n, &more, &info),
+			 CE_INVALID_CIRCLE_ID);
 	fake.fail = CE_UNAVAILABLE;
-	assert_int_equal(circle_history(&reader, ID_SEED, &evs, &n, &info), CE_UNAVAILABLE);
+	assert_int_equal(circle_history(&reader, ID_SEED, 0, 10, &evs, &n, &more, &info),
+			 CE_UNAVAILABLE);
 	assert_null(evs);
 	fake.fail = CE_INTERNAL;
-	assert_int_equal(circle_history(&reader, ID_SEED, &evs, &n, &info), CE_INTERNAL);
+	assert_int_equal(circle_history(&reader, ID_SEED, 0, 10, &evs, &n, &more, &info),
+			 CE_INTERNAL);
+}
+
+static void
+history_pages(void **state)
+{
+	struct circle_event *evs = NULL;
+	struct cerr_info info;
+	size_t n = 0;
+	bool more = false;
+
+	(void)state;
+	/* one more than the page is asked for, to tell whether more follow */
+	assert_int_equal(circle_history(&reader, ID_SEED, 0, 2, &evs, &n, &more, &info), CE_OK);
+	assert_int_equal(fake.last_history_limit, 3);
+	assert_int_equal(n, 2);
+	assert_true(more);
+	assert_int_equal(evs[0].version, 1);
+	assert_int_equal(evs[1].version, 2);
+	free(evs);
+	assert_int_equal(circle_history(&reader, ID_SEED, 2, 2, &evs, &n, &more, &info), CE_OK);
+	assert_int_equal(fake.last_history_after, 2);
+	assert_int_equal(n, 2);
+	assert_false(more);
+	assert_int_equal(evs[0].version, 3);
+	free(evs);
+	/* exactly one page: nothing follows */
+	assert_int_equal(circle_history(&reader, ID_SEED, 0, 4, &evs, &n, &more, &info), CE_OK);
+	assert_int_equal(n, 4);
+	assert_false(more);
+	free(evs);
+	/* past the end of a history that exists: an empty last page, not 404 */
+	assert_int_equal(circle_history(&reader, ID_SEED, 4, 2, &evs, &n, &more, &info), CE_OK);
+	assert_int_equal(n, 0);
+	assert_false(more);
+	free(evs);
+	assert_int_equal(circle_history(&reader, ID_SEED, UINT32_MAX, 1000, &evs, &n, &more, &info),
+			 CE_OK);
+	assert_int_equal(n, 0);
+	free(evs);
+	assert_int_equal(circle_history(&reader, ID_NONE, 4, 2, &evs, &n, &more, &info),
+			 CE_NOT_FOUND);
+	free(evs);
+	/* the limit's range */
+	assert_int_equal(circle_history(&reader, ID_SEED, 0, 0, &evs, &n, &more, &info),
+			 CE_INVALID_PARAMETER);
+	assert_string_equal(info.subject, "limit");
+	assert_int_equal(
+		circle_history(&reader, ID_SEED, 0, HISTORY_LIMIT_MAX + 1, &evs, &n, &more, &info),
+		CE_INVALID_PARAMETER);
+	free(evs);
 }
 
 static void
@@ -341,6 +461,30 @@ at_version(void **state)
 	assert_int_equal(circle_at_version(&reader, ID_NONE, 1, &c, &info), CE_NOT_FOUND);
 	assert_int_equal(circle_at_version(&reader, ID_SEED, 0, &c, &info), CE_INVALID_PARAMETER);
 	assert_int_equal(circle_at_version(&reader, "nope", 1, &c, &info), CE_INVALID_CIRCLE_ID);
+}
+
+static void
+at_version_from_snapshot(void **state)
+{
+	struct circle c;
+	struct cerr_info info;
+
+	(void)state;
+	add_snapshot(2, "football", 30, false);
+	/* only the events after the nearest snapshot at or below n are read */
+	assert_int_equal(circle_at_version(&reader, ID_SEED, 3, &c, &info), CE_OK);
+	assert_int_equal(fake.last_history_after, 2);
+	assert_string_equal(c.name, "baseball");
+	assert_int_equal(c.version, 3);
+	assert_int_equal(circle_at_version(&reader, ID_SEED, 2, &c, &info), CE_OK);
+	assert_int_equal(c.capacity, 30);
+	assert_int_equal(circle_at_version(&reader, ID_SEED, 1, &c, &info), CE_OK);
+	assert_int_equal(fake.last_history_after, 0);
+	assert_int_equal(c.capacity, 20);
+	assert_int_equal(circle_at_version(&reader, ID_SEED, 5, &c, &info), CE_NOT_FOUND);
+	/* a snapshot no event could have produced is not trusted */
+	fake.snaps[0].capacity = 1;
+	assert_int_equal(circle_at_version(&reader, ID_SEED, 3, &c, &info), CE_INTERNAL);
 }
 
 static void
@@ -406,6 +550,16 @@ verify(void **state)
 	verify_expect("replay", false);
 	fake.events[2].version = 3;
 	/* events without a row, a row without events, neither */
+	/* every snapshot is checked against the events */
+	add_snapshot(2, "football", 30, false);
+	verify_expect(NULL, true);
+	fake.snaps[0].capacity = 31;
+	verify_expect("snapshot disagrees", false);
+	fake.snaps[0].capacity = 30;
+	add_snapshot(9, "baseball", 40, true);
+	verify_expect("beyond", false);
+	fake.n_snaps = 0;
+	assert_true(fake.consistent_calls > 0);
 	fake.n_rows--;
 	verify_expect("without a projection", false);
 	assert_int_equal(verify_circle(&reader, "10000000-0000-4000-8000-000000000000", &agree,
@@ -432,6 +586,8 @@ main(void)
 		cmocka_unit_test_setup(list_errors, setup),
 		cmocka_unit_test_setup(history_all, setup),
 		cmocka_unit_test_setup(at_version, setup),
+		cmocka_unit_test_setup(history_pages, setup),
+		cmocka_unit_test_setup(at_version_from_snapshot, setup),
 		cmocka_unit_test_setup(at_version_bad_history, setup),
 		cmocka_unit_test_setup(verify, setup),
 	};
