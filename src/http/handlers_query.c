@@ -104,7 +104,12 @@ list(const struct http_app *app, const struct http_request *req, const struct ht
 		n = limit;
 	obj = json_object_new_object();
 	arr = json_object_new_array_ext((int)n);
-	if (obj == NULL || json_member_add(obj, "circles", arr) != 0)
+	if (obj == NULL) {
+		/* the array belongs to nobody yet */
+		json_object_put(arr);
+		goto oom;
+	}
+	if (json_member_add(obj, "circles", arr) != 0)
 		goto oom;
 	for (i = 0; i < n; i++) {
 		json_object *c = circle_json_new(&page[i]);
