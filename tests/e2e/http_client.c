@@ -60,24 +60,6 @@ wait_fd(int fd, short events, long long deadline)
 	}
 }
 
-/* The address requests are sent from; INADDR_ANY: the kernel's choice. */
-static in_addr_t source_addr = INADDR_ANY;
-
-int
-http_client_source(const char *ipv4)
-{
-	struct in_addr a;
-
-	if (ipv4 == NULL) {
-		source_addr = INADDR_ANY;
-		return 0;
-	}
-	if (inet_pton(AF_INET, ipv4, &a) != 1)
-		return -1;
-	source_addr = a.s_addr;
-	return 0;
-}
-
 static int
 connect_loopback(unsigned short port, long long deadline)
 {
@@ -90,11 +72,6 @@ connect_loopback(unsigned short port, long long deadline)
 		return -1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
-	if (source_addr != INADDR_ANY) {
-		sa.sin_addr.s_addr = source_addr;
-		if (bind(fd, (const struct sockaddr *)&sa, sizeof(sa)) != 0)
-			goto fail;
-	}
 	sa.sin_port = htons(port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) == 0)

@@ -45,11 +45,6 @@ int http_send(unsigned short port, const struct http_request *req, struct http_r
 int http_send_raw(unsigned short port, const char *raw, size_t raw_len, int is_head, int timeout_ms,
 		  struct http_response *res);
 
-/* Sends every later request from this IPv4 address of the host (another
- * loopback address, 127.0.0.2, is a client of its own); NULL: the default
- * again. 0, or -1 when ipv4 is not an address. Not thread-safe. */
-int http_client_source(const char *ipv4);
-
 /* The value of the first header named name (case-insensitive), or NULL. */
 const char *http_header(const struct http_response *res, const char *name);
 
