@@ -47,10 +47,10 @@ differ(struct verify *v, const char *what, uint32_t version)
 static enum cerr
 next_snapshot(struct verify *v, const struct circle **out)
 {
-	enum cerr rc;
-
 	*out = NULL;
 	if (v->next == v->n && !v->exhausted) {
+		enum cerr rc;
+
 		v->next = 0;
 		v->n = 0;
 		if (v->r->snapshots == NULL) {

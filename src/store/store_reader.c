@@ -274,21 +274,34 @@ static const char snapshot_isolation_sql[] = "SET TRANSACTION ISOLATION LEVEL RE
 static const char snapshot_begin_sql[] = "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY";
 
 static enum cerr
+begin_snapshot(struct store *st)
+{
+	enum cerr rc = store_ensure(st);
+
+	if (rc == CE_OK)
+		rc = STORE_CHECK_DB(st, mysql_real_query(st->db, snapshot_isolation_sql,
+							 strlen(snapshot_isolation_sql)));
+	if (rc == CE_OK)
+		rc = STORE_CHECK_DB(st, mysql_real_query(st->db, snapshot_begin_sql,
+							 strlen(snapshot_begin_sql)));
+	return rc;
+}
+
+static enum cerr
 port_consistent(void *self, enum cerr (*fn)(void *ctx), void *ctx)
 {
 	struct store *st = self;
+	bool was_open;
 	enum cerr rc;
 
 	if (!st || !fn)
 		return STORE_BAD("consistent: NULL");
-	rc = store_ensure(st);
-	if (rc != CE_OK)
-		return rc;
-	rc = STORE_CHECK_DB(st, mysql_real_query(st->db, snapshot_isolation_sql,
-						 strlen(snapshot_isolation_sql)));
-	if (rc == CE_OK)
-		rc = STORE_CHECK_DB(st, mysql_real_query(st->db, snapshot_begin_sql,
-							 strlen(snapshot_begin_sql)));
+	was_open = st->db != NULL;
+	rc = begin_snapshot(st);
+	/* a connection that died while idle (the server restarted): once more
+	 * on a new one, as store_run() does */
+	if (rc == CE_UNAVAILABLE && was_open && !st->db)
+		rc = begin_snapshot(st);
 	if (rc != CE_OK)
 		return rc;
 	/* A lost connection inside fn must fail fn, not reconnect and go on

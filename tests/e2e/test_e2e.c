@@ -1945,13 +1945,13 @@ test_history_pages(void **state)
 		{"limit=5&limit=5", "limit"},
 	};
 	struct http_response r;
-	char id[ID_LEN + 1], *t, *b, *name = uniq("pages");
+	char id[ID_LEN + 1], *t, *name = uniq("pages");
 
 	(void)state;
 	create(name, 3, id);
 	free(name);
 	for (int v = 1; v < 25; v++) {
-		b = xasprintf("{\"capacity\":%d,\"version\":%d}", 3 + v, v);
+		char *b = xasprintf("{\"capacity\":%d,\"version\":%d}", 3 + v, v);
 		update_expect("PUT", id, b, NULL, 200, &r);
 		http_response_free(&r);
 		free(b);
@@ -2198,9 +2198,11 @@ read_answer(int fd)
 	while ((n = recv(fd, buf + len, cap - len - 1, 0)) > 0) {
 		len += (size_t)n;
 		if (cap - len < 512) {
+			char *more = realloc(buf, cap * 2);
+
+			assert_non_null(more);
+			buf = more;
 			cap *= 2;
-			buf = realloc(buf, cap);
-			assert_non_null(buf);
 		}
 	}
 	buf[len] = '\0';

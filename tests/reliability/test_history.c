@@ -238,13 +238,14 @@ expect_capacity_at(const char *id, unsigned v, int capacity)
 static void
 test_long_histories(void **state)
 {
-	long before = query_peak_kb(), peak;
+	long before = query_peak_kb();
 	size_t i;
 
 	(void)state;
 	printf("  query workers' peak RSS before: %ld KiB\n", before);
 	for (i = 0; i < 3; i++) {
 		long long t0;
+		long peak;
 
 		build(lengths[i], ids[i], &names[i]);
 		t0 = rel_now_ms();

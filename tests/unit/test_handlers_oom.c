@@ -191,7 +191,7 @@ static void
 each_allocation_fails(const char *path, const char *query)
 {
 	struct http_response resp;
-	long n, before;
+	long n;
 	int ok_status = 0;
 
 	if (!OOM_COUNTING)
@@ -201,7 +201,8 @@ each_allocation_fails(const char *path, const char *query)
 	assert_int_equal(resp.status, 200);
 	http_response_free(&resp);
 	for (n = 1; n < 10000; n++) {
-		before = live;
+		long before = live;
+
 		failed = 0;
 		fail_in = n;
 		dispatch(&qry_app, "GET", path, query, NULL, &resp);
