@@ -59,7 +59,7 @@ static const char *const circle_tables[] = {"circle_events", "circle_projections
 static const char *const pool_privileges[2][N_TABLES] = {
 	[STORE_POOL_COMMAND] = {"SELECT, INSERT", "SELECT, INSERT, UPDATE",
 				"SELECT, INSERT, DELETE", "SELECT, INSERT"},
-	[STORE_POOL_QUERY] = {"SELECT", "SELECT", NULL, NULL},
+	[STORE_POOL_QUERY] = {"SELECT", "SELECT", NULL, "SELECT"},
 };
 
 /* Every privilege a table can carry (MariaDB 10.11), so that what a user
