@@ -5,9 +5,9 @@
 -- one key the PRIMARY KEY lets exactly one commit.
 --
 -- Retention: a key counts for 24 hours after created_at (UTC, set by the
--- server). Older rows are ignored by look-ups, removed by a write that
--- reuses the key, and purged in batches by `circlectl purge-keys` (run by
--- a systemd timer); the index on created_at keeps that purge cheap.
+-- server). Older rows are ignored by look-ups, removed by a create that
+-- reuses the key, and purged in batches by the command worker (at most once
+-- an hour per connection); the index on created_at keeps that purge cheap.
 --
 -- Idempotent: apply it any number of times.
 

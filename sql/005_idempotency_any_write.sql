@@ -11,8 +11,11 @@
 --            the circle after that write (with circle_id, name, capacity),
 --            which is the body of the first answer
 --
--- Retention is unchanged: 24 hours, purged by `circlectl purge-keys`
--- (systemd/circle-purge-keys.timer), never on a request's path.
+-- Retention is unchanged: 24 hours. Expired rows are now removed by a write
+-- that reuses the key, and purged in batches by `circlectl purge-keys`
+-- (circle-purge-keys.timer), never on a request's path: the command worker
+-- no longer purges, whatever 003 says (applied migrations are not edited,
+-- circlectl migrate holds them to their checksums).
 --
 -- Idempotent: apply it any number of times.
 

@@ -17,7 +17,7 @@ usage(FILE *f, const char *prog, const char *what)
 		"\n"
 		"The %s worker of circle, a FastCGI application: it serves\n"
 		"requests on the listening socket passed as file descriptor 0\n"
-		"(e.g. by spawn-fcgi) until SIGTERM or SIGINT.\n"
+		"(e.g. by spawn-fcgi) until SIGTERM, SIGINT or SIGQUIT.\n"
 		"\n"
 		"Database settings come from the environment:\n"
 		"  CIRCLE_DB_CONFIG    MariaDB option file to read\n"
@@ -65,14 +65,19 @@ worker_run(const struct http_app *app)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGPIPE, &sa, NULL) != 0)
 		goto fail;
-	/* no SA_RESTART: a blocked accept() must return so the loop can stop */
+	/* no SA_RESTART: a blocked accept() must return so the loop can stop.
+	 * SIGQUIT too: Debian 12's multiwatch sends it to its children when told
+	 * to stop, whatever its --signal says, and a worker must finish the
+	 * request in hand then, not dump core. */
 	sa.sa_handler = on_stop;
 	sa.sa_flags = 0;
-	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
+	    sigaction(SIGQUIT, &sa, NULL) != 0)
 		goto fail;
 	sigemptyset(&hold);
 	sigaddset(&hold, SIGTERM);
 	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGQUIT);
 	return fcgi_run(app, &hold) == 0 ? 0 : 1;
 fail:
 	perror("circle: sigaction");

@@ -86,6 +86,17 @@ text_hex(const char *s, size_t n, uint32_t *out)
 	return 0;
 }
 
+bool
+text_lower_hex(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
 int
 text_decimal(const char *s, size_t len, uint64_t max, uint64_t *out)
 {

@@ -29,6 +29,10 @@ int text_hex_digit(char c);
  * is not a hex digit. */
 int text_hex(const char *s, size_t n, uint32_t *out);
 
+/* True when s is one or more lower-case hex digits up to its NUL: the form
+ * of a secret circle generates itself. NULL is false. */
+bool text_lower_hex(const char *s);
+
 /*
  * s[0..len), len > 0, all decimal digits (leading zeros allowed): 0 and the
  * value in *out, saturated at max; -1 otherwise. Digits after saturation are

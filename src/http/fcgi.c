@@ -36,6 +36,57 @@ param(FCGX_Request *fr, const char *name)
 	return FCGX_GetParam(name, fr->envp);
 }
 
+/*
+ * A request header's parameter, every repeat of it included. nginx before
+ * 1.23 passes a header sent more than once as that many parameters of one
+ * name, and FCGX_GetParam() sees only the first, so a repeat would hide.
+ * Here the values are joined with ", ", as RFC 9110 combines repeated field
+ * lines and later nginx versions do: a repeated Idempotency-Key or If-Match
+ * then fails its syntax check (400 invalid_header) and a repeated
+ * If-None-Match is the list it means. *owned receives the joined copy for
+ * the caller to free (NULL when the header came once or not at all); -1
+ * when out of memory.
+ */
+static int
+header_param(FCGX_Request *fr, const char *name, const char **value, char **owned)
+{
+	size_t nl = strlen(name), total = 0, count = 0, at = 0;
+	char **e;
+	char *joined;
+
+	*value = NULL;
+	*owned = NULL;
+	for (e = fr->envp; e != NULL && *e != NULL; e++) {
+		if (strncmp(*e, name, nl) == 0 && (*e)[nl] == '=') {
+			total += strlen(*e + nl + 1) + 2;
+			count++;
+			if (*value == NULL)
+				*value = *e + nl + 1;
+		}
+	}
+	if (count < 2)
+		return 0;
+	joined = malloc(total + 1);
+	if (joined == NULL)
+		return -1;
+	for (e = fr->envp; *e != NULL; e++) {
+		if (strncmp(*e, name, nl) == 0 && (*e)[nl] == '=') {
+			size_t vl = strlen(*e + nl + 1);
+
+			if (at > 0) {
+				memcpy(joined + at, ", ", 2);
+				at += 2;
+			}
+			memcpy(joined + at, *e + nl + 1, vl);
+			at += vl;
+		}
+	}
+	joined[at] = '\0';
+	*value = joined;
+	*owned = joined;
+	return 0;
+}
+
 /* True when CONTENT_LENGTH announces more than the cap. */
 static bool
 declared_too_large(const char *cl)
@@ -205,9 +256,10 @@ serve_one(const struct http_app *app, FCGX_Request *fr)
 {
 	struct http_request req = {0};
 	struct http_response resp;
-	char *path = NULL, *body = NULL;
+	char *path = NULL, *body = NULL, *if_match = NULL, *if_none_match = NULL, *key = NULL;
 	const char *qs;
 	int64_t age = 0;
+	int hr;
 
 	http_response_init(&resp);
 	req.method = param(fr, "REQUEST_METHOD");
@@ -217,10 +269,11 @@ serve_one(const struct http_app *app, FCGX_Request *fr)
 	qs = param(fr, "QUERY_STRING");
 	req.query = qs != NULL ? qs : "";
 	req.content_type = param(fr, "CONTENT_TYPE");
-	req.if_match = param(fr, "HTTP_IF_MATCH");
-	req.if_none_match = param(fr, "HTTP_IF_NONE_MATCH");
-	req.idempotency_key = param(fr, "HTTP_IDEMPOTENCY_KEY");
-	if (path == NULL || read_body(fr, &body, &req.body_len, &req.body_too_large) != 0) {
+	hr = header_param(fr, "HTTP_IF_MATCH", &req.if_match, &if_match);
+	hr |= header_param(fr, "HTTP_IF_NONE_MATCH", &req.if_none_match, &if_none_match);
+	hr |= header_param(fr, "HTTP_IDEMPOTENCY_KEY", &req.idempotency_key, &key);
+	if (path == NULL || hr != 0 ||
+	    read_body(fr, &body, &req.body_len, &req.body_too_large) != 0) {
 		fprintf(stderr, "circle: out of memory reading a request\n");
 		http_response_fail(&resp, CE_INTERNAL, "out of memory");
 		goto out;
@@ -255,6 +308,9 @@ out:
 	http_response_free(&resp);
 	free(body);
 	free(path);
+	free(key);
+	free(if_none_match);
+	free(if_match);
 }
 
 int

@@ -6,6 +6,7 @@
  * name's uniqueness.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "command/commands.h"
 #include "http/circle_json.h"
@@ -23,15 +24,30 @@ media_type(const struct http_request *req, struct cerr_info *info)
 			"the body must be sent as Content-Type: application/json");
 }
 
+/* The digits of an If-Match value that headers_if_match() accepted. */
+static const char *
+if_match_digits(const char *value, size_t *len)
+{
+	const char *d = strchr(value, '"') + 1;
+
+	*len = strcspn(d, "\"");
+	return d;
+}
+
 /*
  * Merges the version from the body (or ?version) with If-Match: either may
- * be given alone; both must agree.
+ * be given alone; both must agree. Both are decimal without leading zeros,
+ * so two versions too large to hold (both saturated) agree only when their
+ * digits do.
  */
 static enum cerr
-expected_version(const struct http_request *req, bool has_other, uint64_t other, bool *has,
-		 uint64_t *version, struct write_key *key, struct cerr_info *info)
+expected_version(const struct http_request *req, bool has_other, uint64_t other,
+		 const char *other_digits, size_t other_len, bool *has, uint64_t *version,
+		 struct write_key *key, struct cerr_info *info)
 {
 	uint64_t tag = 0;
+	const char *digits;
+	size_t len;
 	enum cerr rc;
 
 	*has = has_other;
@@ -41,7 +57,10 @@ expected_version(const struct http_request *req, bool has_other, uint64_t other,
 	rc = headers_if_match(req->if_match, &tag, info);
 	if (rc != CE_OK)
 		return rc;
-	if (has_other && other != tag)
+	digits = if_match_digits(req->if_match, &len);
+	if (has_other &&
+	    (other != tag || (tag == UINT64_MAX && (other_digits == NULL || other_len != len ||
+						    memcmp(other_digits, digits, len) != 0))))
 		return cerr_set(info, CE_INVALID_FIELD, "version",
 				"the version and If-Match disagree");
 	key->has_if_match = true;
@@ -129,8 +148,9 @@ update(const struct http_app *app, const struct http_request *req, const struct 
 	if (path_circle_id(params->id, params->id_len, id, &info) != CE_OK ||
 	    media_type(req, &info) != CE_OK ||
 	    json_body_update(req->body, req->body_len, &body, &info) != CE_OK ||
-	    expected_version(req, body.has_version, body.version, &cmd.has_version,
-			     &cmd.expected_version, &key, &info) != CE_OK ||
+	    expected_version(req, body.has_version, body.version, body.version_digits,
+			     body.version_digits_len, &cmd.has_version, &cmd.expected_version, &key,
+			     &info) != CE_OK ||
 	    write_key(req, &key, &k, &info) != CE_OK)
 		goto fail;
 	cmd.has_name = body.has_name;
@@ -159,25 +179,29 @@ static void delete (const struct http_app *app, const struct http_request *req,
 {
 	struct cerr_info info = {0};
 	char id[CIRCLE_ID_LEN + 1];
+	char digits[1024]; /* as params_version() reads it */
 	bool has_param, has_version;
 	uint64_t param = 0, version = 0;
 	struct write_key key = {0};
 	const struct write_key *k = NULL;
 
 	if (path_circle_id(params->id, params->id_len, id, &info) != CE_OK ||
-	    params_version(req->query, &has_param, &param, &info) != CE_OK ||
-	    expected_version(req, has_param, param, &has_version, &version, &key, &info) != CE_OK ||
-	    write_key(req, &key, &k, &info) != CE_OK) {
-		http_response_error(resp, &info);
-		return;
-	}
+	    params_version(req->query, &has_param, &param, &info) != CE_OK)
+		goto fail;
+	if (!has_param || params_get(req->query, "version", digits, sizeof(digits)) != 1)
+		digits[0] = '\0';
+	if (expected_version(req, has_param, param, digits, strlen(digits), &has_version, &version,
+			     &key, &info) != CE_OK ||
+	    write_key(req, &key, &k, &info) != CE_OK)
+		goto fail;
 	key.has_query_version = has_param;
 	key.query_version = param;
-	if (delete_circle(app->commands, id, has_version, version, k, &info) != CE_OK) {
-		http_response_error(resp, &info);
-		return;
-	}
+	if (delete_circle(app->commands, id, has_version, version, k, &info) != CE_OK)
+		goto fail;
 	resp->status = 204;
+	return;
+fail:
+	http_response_error(resp, &info);
 }
 
 #define COMMAND_ROW(name, method, pattern, side, handler) \

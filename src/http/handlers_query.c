@@ -2,7 +2,9 @@
  * The query side: GET (and so HEAD) routes over the circle_reader port.
  * Queries check the id, then the parameters, then existence.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
@@ -102,7 +104,12 @@ list(const struct http_app *app, const struct http_request *req, const struct ht
 		n = limit;
 	obj = json_object_new_object();
 	arr = json_object_new_array_ext((int)n);
-	if (obj == NULL || json_member_add(obj, "circles", arr) != 0)
+	if (obj == NULL) {
+		/* the array belongs to nobody yet */
+		json_object_put(arr);
+		goto oom;
+	}
+	if (json_member_add(obj, "circles", arr) != 0)
 		goto oom;
 	for (i = 0; i < n; i++) {
 		json_object *c = circle_json_new(&page[i]);
@@ -156,44 +163,118 @@ get_one(const struct http_app *app, const struct http_request *req,
 }
 
 /*
- * GET /circle/{id}/events
- * 200 {"circle_id","events":[…]}, deleted circles included; 400
- * invalid_circle_id; 404 unknown; 503 database down.
+ * A JSON text built piece by piece: a page of history is written event by
+ * event as it is rendered, never as one json-c tree of the whole page.
+ */
+struct json_text {
+	char *buf;
+	size_t len, cap;
+	bool failed; /* out of memory: every later append is a no-op */
+};
+
+static void
+json_text_add(struct json_text *t, const char *s, size_t len)
+{
+	if (t->failed)
+		return;
+	if (t->cap - t->len <= len) {
+		size_t cap = t->cap > 0 ? t->cap : 4096;
+		char *p;
+
+		while (cap - t->len <= len)
+			cap *= 2;
+		p = realloc(t->buf, cap);
+		if (p == NULL) {
+			t->failed = true;
+			return;
+		}
+		t->buf = p;
+		t->cap = cap;
+	}
+	memcpy(t->buf + t->len, s, len);
+	t->len += len;
+	t->buf[t->len] = '\0';
+}
+
+static void
+json_text_str(struct json_text *t, const char *s)
+{
+	json_text_add(t, s, strlen(s));
+}
+
+/* Appends the JSON text of obj and releases it; NULL is out of memory. */
+static void
+json_text_obj(struct json_text *t, json_object *obj)
+{
+	size_t len = 0;
+	const char *s = NULL;
+
+	if (obj != NULL)
+		s = json_object_to_json_string_length(
+			obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (s == NULL)
+		t->failed = true;
+	else
+		json_text_add(t, s, len);
+	json_object_put(obj);
+}
+
+/*
+ * GET /circle/{id}/events?after=V&limit=N
+ * 200 {"circle_id","events":[…],"next_after":V|null}, deleted circles
+ * included, events with version > after, at most limit of them; 400
+ * invalid_circle_id or invalid_parameter (after, limit); 404 unknown; 503
+ * database down; 500 out of memory.
  */
 static void
 events(const struct http_app *app, const struct http_request *req, const struct http_params *params,
        struct http_response *resp)
 {
 	struct cerr_info info = {0};
-	char id[CIRCLE_ID_LEN + 1];
+	char id[CIRCLE_ID_LEN + 1], num[16];
 	struct circle_event *evs = NULL;
-	json_object *obj = NULL, *arr;
+	struct json_text t = {0};
+	uint32_t after;
+	unsigned limit;
+	bool more = false;
 	size_t n = 0, i;
 
-	(void)req;
 	if (path_circle_id(params->id, params->id_len, id, &info) != CE_OK ||
-	    circle_history(app->reader, id, &evs, &n, &info) != CE_OK)
+	    params_history(req->query, &after, &limit, &info) != CE_OK ||
+	    circle_history(app->reader, id, after, limit, &evs, &n, &more, &info) != CE_OK)
 		goto fail;
-	obj = json_object_new_object();
-	arr = json_object_new_array_ext(n < 1024 ? (int)n : 1024);
-	if (obj == NULL || json_member_add(obj, "circle_id", json_object_new_string(id)) != 0 ||
-	    json_member_add(obj, "events", arr) != 0)
-		goto oom;
-	for (i = 0; i < n; i++) {
+	json_text_str(&t, "{\"circle_id\":\"");
+	json_text_str(&t, id);
+	json_text_str(&t, "\",\"events\":[");
+	for (i = 0; i < n && !t.failed; i++) {
 		json_object *e = circle_event_json_new(&evs[i]);
 
-		if (e == NULL || json_object_array_add(arr, e) != 0) {
-			json_object_put(e);
-			goto oom;
+		if (e == NULL) {
+			cerr_set(&info, CE_INTERNAL, NULL, "an event could not be rendered");
+			goto fail;
 		}
+		if (i > 0)
+			json_text_str(&t, ",");
+		json_text_obj(&t, e);
 	}
-	ok_json(resp, obj);
+	json_text_str(&t, "],\"next_after\":");
+	if (more && n > 0) {
+		snprintf(num, sizeof(num), "%u", (unsigned)evs[n - 1].version);
+		json_text_str(&t, num);
+	} else {
+		json_text_str(&t, "null");
+	}
+	json_text_str(&t, "}");
 	free(evs);
+	if (t.failed) {
+		free(t.buf);
+		http_response_fail(resp, CE_INTERNAL, "out of memory");
+		return;
+	}
+	http_response_take_json(resp, 200, t.buf, t.len);
 	return;
-oom:
-	cerr_set(&info, CE_INTERNAL, NULL, "an event could not be rendered");
 fail:
-	json_object_put(obj);
+	free(t.buf);
 	free(evs);
 	http_response_error(resp, &info);
 }

@@ -107,6 +107,11 @@ void http_response_free(struct http_response *resp);
  * On failure the response becomes a 500 problem.
  */
 void http_response_json(struct http_response *resp, int status, struct json_object *obj);
+/*
+ * Makes body[0..len) (a JSON text from malloc, owned by the response from
+ * now on, also when this fails) the application/json body with status.
+ */
+void http_response_take_json(struct http_response *resp, int status, char *body, size_t len);
 /* Makes the response the problem+json for info (see problem.h). */
 void http_response_error(struct http_response *resp, const struct cerr_info *info);
 /* Shorthand for a problem without subject. */

@@ -669,6 +669,8 @@ json_body_update(const char *buf, size_t len, struct update_body *out, struct ce
 		if (rc != CE_OK)
 			return rc;
 		out->has_version = true;
+		out->version_digits = m.text[M_VERSION];
+		out->version_digits_len = m.len[M_VERSION];
 	}
 	if (!out->has_name && !out->has_capacity)
 		return cerr_set(info, CE_NOTHING_TO_UPDATE, NULL,

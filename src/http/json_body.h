@@ -58,6 +58,10 @@ struct update_body {
 	int capacity;
 	bool has_version;
 	uint64_t version; /* >= 1, saturated at UINT64_MAX */
+	/* its digits as sent, borrowed from the body: two versions that both
+	 * saturate are told apart by them */
+	const char *version_digits;
+	size_t version_digits_len;
 	char unknown[JSON_BODY_NAME_ECHO + 1];
 };
 

@@ -94,6 +94,33 @@ params_list(const char *query, unsigned *limit, char after[CIRCLE_ID_LEN + 1], b
 }
 
 enum cerr
+params_history(const char *query, uint32_t *after, unsigned *limit, struct cerr_info *info)
+{
+	char val[1024]; /* a long valid number saturates, as in If-Match */
+	uint64_t n = 0;
+	int rc;
+
+	*after = 0;
+	*limit = HISTORY_LIMIT_DEFAULT;
+	rc = params_get(query, "after", val, sizeof(val));
+	if (rc < 0 ||
+	    (rc == 1 && strcmp(val, "0") != 0 && text_positive(val, strlen(val), &n) != 0))
+		return cerr_set(info, CE_INVALID_PARAMETER, "after",
+				"after must be a version: 0 or a positive integer without "
+				"leading zeros");
+	if (rc == 1 && strcmp(val, "0") != 0)
+		*after = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	rc = params_get(query, "limit", val, sizeof(val));
+	if (rc < 0 ||
+	    (rc == 1 && (text_positive(val, strlen(val), &n) != 0 || n > HISTORY_LIMIT_MAX)))
+		return cerr_set(info, CE_INVALID_PARAMETER, "limit",
+				"limit must be an integer from 1 to 1000");
+	if (rc == 1)
+		*limit = (unsigned)n;
+	return CE_OK;
+}
+
+enum cerr
 params_version(const char *query, bool *has, uint64_t *version, struct cerr_info *info)
 {
 	char val[1024]; /* a long valid number saturates, as in If-Match */

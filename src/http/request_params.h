@@ -26,6 +26,16 @@ int params_get(const char *query, const char *name, char *out, size_t out_size);
 enum cerr params_list(const char *query, unsigned *limit, char after[CIRCLE_ID_LEN + 1],
 		      bool *has_after, struct cerr_info *info);
 
+/*
+ * The history parameters: after (a version: 0 or a positive decimal without
+ * leading zeros, default 0; one beyond any version a circle can have reads
+ * as UINT32_MAX) and limit (1..HISTORY_LIMIT_MAX, default
+ * HISTORY_LIMIT_DEFAULT). CE_OK or CE_INVALID_PARAMETER with the parameter
+ * as subject.
+ */
+enum cerr params_history(const char *query, uint32_t *after, unsigned *limit,
+			 struct cerr_info *info);
+
 /* The {id} segment: CE_OK with the lower-case id in out, or
  * CE_INVALID_CIRCLE_ID. */
 enum cerr path_circle_id(const char *seg, size_t len, char out[CIRCLE_ID_LEN + 1],

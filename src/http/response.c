@@ -80,6 +80,20 @@ http_response_json(struct http_response *resp, int status, json_object *obj)
 }
 
 void
+http_response_take_json(struct http_response *resp, int status, char *body, size_t len)
+{
+	if (body == NULL) {
+		http_response_fail(resp, CE_INTERNAL, "out of memory");
+		return;
+	}
+	free(resp->body);
+	resp->body = body;
+	resp->body_len = len;
+	resp->content_type = media_json;
+	resp->status = status;
+}
+
+void
 http_response_error(struct http_response *resp, const struct cerr_info *info)
 {
 	const struct problem_kind *k = problem_kind(info != NULL ? info->code : CE_INTERNAL);

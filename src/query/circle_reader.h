@@ -25,11 +25,31 @@ struct circle_reader {
 	enum cerr (*list)(void *self, const char *after, unsigned limit, struct circle *out,
 			  size_t *n);
 	/*
-	 * Events of id with version <= upto (upto 0: all), ascending, into a
-	 * new array *evs of *n that the caller frees. CE_OK with n 0 when none.
+	 * Up to `limit` (>= 1) events of id with after < version <= upto
+	 * (upto 0: no upper bound), ascending, into a new array *evs of *n
+	 * that the caller frees. CE_OK with n 0 when none. The limit bounds
+	 * the memory a read takes, whatever the length of the history.
 	 */
-	enum cerr (*history)(void *self, const char *id, uint32_t upto, struct circle_event **evs,
-			     size_t *n);
+	enum cerr (*history)(void *self, const char *id, uint32_t after, uint32_t upto,
+			     unsigned limit, struct circle_event **evs, size_t *n);
+	/*
+	 * The latest snapshot of id with version <= at into *out (id, name,
+	 * capacity, version, deleted); out->version 0 when there is none.
+	 */
+	enum cerr (*snapshot_at)(void *self, const char *id, uint32_t at, struct circle *out);
+	/*
+	 * Up to `limit` snapshots of id with version > after, ascending, into
+	 * out[0..*n); out has room for `limit`.
+	 */
+	enum cerr (*snapshots)(void *self, const char *id, uint32_t after, unsigned limit,
+			       struct circle *out, size_t *n);
+	/*
+	 * Runs fn(ctx) with every read it makes through this port seeing one
+	 * consistent state of the database (one read-only transaction with a
+	 * consistent snapshot), and answers what fn answered. NULL when every
+	 * read is consistent anyway (a port over memory).
+	 */
+	enum cerr (*consistent)(void *self, enum cerr (*fn)(void *ctx), void *ctx);
 };
 
 #endif

@@ -5,14 +5,14 @@
 #include "query/lookup.h"
 
 enum cerr
-lookup_history(struct circle_reader *r, const char *key, uint32_t upto, struct circle_event **evs,
-	       size_t *n, struct cerr_info *info)
+lookup_history(struct circle_reader *r, const char *key, uint32_t after, uint32_t upto,
+	       unsigned limit, struct circle_event **evs, size_t *n, struct cerr_info *info)
 {
 	enum cerr rc;
 
 	*evs = NULL;
 	*n = 0;
-	rc = r->history(r->self, key, upto, evs, n);
+	rc = r->history(r->self, key, after, upto, limit, evs, n);
 	if (rc == CE_OK)
 		return CE_OK;
 	/* a failed read hands back nothing the caller must free */

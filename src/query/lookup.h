@@ -8,11 +8,15 @@
 #include "query/queries.h"
 
 /*
- * Reads the events of key up to version upto (0: all) into a new array *evs
- * of *n that the caller frees. CE_OK (n may be 0), CE_UNAVAILABLE or
- * CE_INTERNAL, with *info set.
+ * Reads at most `limit` events of key with after < version <= upto (upto 0:
+ * no bound) into a new array *evs of *n that the caller frees. CE_OK (n
+ * may be 0), CE_UNAVAILABLE or CE_INTERNAL, with *info set.
  */
-enum cerr lookup_history(struct circle_reader *r, const char *key, uint32_t upto,
-			 struct circle_event **evs, size_t *n, struct cerr_info *info);
+enum cerr lookup_history(struct circle_reader *r, const char *key, uint32_t after, uint32_t upto,
+			 unsigned limit, struct circle_event **evs, size_t *n,
+			 struct cerr_info *info);
+
+/* How many events a query holds in memory at once while it folds a history. */
+#define LOOKUP_FOLD_PAGE 1000
 
 #endif

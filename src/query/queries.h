@@ -11,6 +11,8 @@
 
 #define LIST_LIMIT_DEFAULT 100
 #define LIST_LIMIT_MAX 1000
+#define HISTORY_LIMIT_DEFAULT 1000
+#define HISTORY_LIMIT_MAX 1000
 
 /* CE_OK, CE_UNAVAILABLE. */
 enum cerr check_health(struct circle_reader *r, struct cerr_info *info);
@@ -26,9 +28,15 @@ enum cerr get_circle(struct circle_reader *r, const char *id, struct circle *out
 enum cerr list_circles(struct circle_reader *r, const char *after, unsigned limit,
 		       struct circle *out, size_t *n, bool *more, struct cerr_info *info);
 
-/* The whole history of `id` as a new array the caller frees; CE_NOT_FOUND when none. */
-enum cerr circle_history(struct circle_reader *r, const char *id, struct circle_event **evs,
-			 size_t *n, struct cerr_info *info);
+/*
+ * A page of the history of `id`: its events with version > after, at most
+ * limit (1..HISTORY_LIMIT_MAX), ascending, as a new array the caller frees
+ * (also on failure); *more tells whether later events follow. CE_NOT_FOUND
+ * when the circle has no events at all (a page past the end of an existing
+ * history is CE_OK and empty); CE_INVALID_PARAMETER for a limit out of range.
+ */
+enum cerr circle_history(struct circle_reader *r, const char *id, uint32_t after, unsigned limit,
+			 struct circle_event **evs, size_t *n, bool *more, struct cerr_info *info);
 
 /*
  * The circle as it was at version `at`, replayed from its events:
@@ -39,10 +47,13 @@ enum cerr circle_at_version(struct circle_reader *r, const char *id, uint32_t at
 			    struct circle *out, struct cerr_info *info);
 
 /*
- * Checks that the projection row of `id` equals the replay of its events.
- * CE_OK with *agree telling the verdict, *events the number of events read
- * and, when they disagree, a reason in why[why_size]; CE_NOT_FOUND when
- * neither events nor a projection row exist; CE_UNAVAILABLE, CE_INTERNAL.
+ * Checks that the projection row of `id` and every snapshot of it equal the
+ * replay of its events, all read as of one moment (the reader's
+ * consistent()), the events a page at a time so a long history takes no
+ * more memory than a short one. CE_OK with *agree telling the verdict,
+ * *events the number of events read and, when they disagree, a reason in
+ * why[why_size]; CE_NOT_FOUND when neither events nor a projection row
+ * exist; CE_UNAVAILABLE, CE_INTERNAL.
  */
 enum cerr verify_circle(struct circle_reader *r, const char *id, bool *agree, size_t *events,
 			char *why, size_t why_size);

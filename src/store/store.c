@@ -46,8 +46,17 @@ static const struct stmt_def {
 } stmt_defs[SQ__MAX] = {
 	[SQ_EVENTS] = {"SELECT id, circle_id, version, event_type, payload, occurred_at"
 		       " FROM circle_events WHERE circle_id = ? AND version > ? AND version <= ?"
-		       " ORDER BY version",
-		       3, 6, ON_READ | ON_WRITE},
+		       " ORDER BY version LIMIT ?",
+		       4, 6, ON_READ | ON_WRITE},
+	/* The latest snapshot at or below a version (the nearest start of a
+	 * replay), and the snapshots after a version in order (to check each
+	 * against the events). */
+	[SQ_SNAPSHOT_AT] = {"SELECT version, name, capacity, deleted FROM circle_snapshots"
+			    " WHERE circle_id = ? AND version <= ? ORDER BY version DESC LIMIT ?",
+			    3, 4, ON_READ | ON_WRITE},
+	[SQ_SNAPSHOTS] = {"SELECT version, name, capacity, deleted FROM circle_snapshots"
+			  " WHERE circle_id = ? AND version > ? ORDER BY version LIMIT ?",
+			  3, 4, ON_READ},
 	[SQ_GET] = {"SELECT circle_id, name, capacity, version, deleted"
 		    " FROM circle_projections WHERE circle_id = ?",
 		    1, 5, ON_READ},
@@ -92,9 +101,6 @@ static const struct stmt_def {
 	[SQ_IDEM_PURGE] = {"DELETE FROM idempotency_keys"
 			   " WHERE created_at < UTC_TIMESTAMP(6) - INTERVAL 24 HOUR LIMIT 1000",
 			   0, 0, ON_WRITE},
-	[SQ_SNAPSHOT_LATEST] = {"SELECT version, name, capacity, deleted FROM circle_snapshots"
-				" WHERE circle_id = ? ORDER BY version DESC LIMIT 1",
-				1, 4, ON_WRITE},
 	[SQ_INSERT_SNAPSHOT] =
 		{"INSERT INTO circle_snapshots (circle_id, version, name, capacity, deleted)"
 		 " VALUES (?, ?, ?, ?, ?)",
@@ -563,13 +569,18 @@ enum cerr
 store_run(struct store *st, enum cerr (*op)(struct store *st, void *arg), void *arg)
 {
 	bool was_open = st->db != NULL;
-	enum cerr rc = store_ensure(st);
+	enum cerr rc;
 
+	/* The transaction died with its connection: a new one would read
+	 * another snapshot. */
+	if (st->in_snapshot && !st->db)
+		return CE_UNAVAILABLE;
+	rc = store_ensure(st);
 	if (rc != CE_OK)
 		return rc;
 	st->commit_sent = false;
 	rc = op(st, arg);
-	if (rc == CE_UNAVAILABLE && was_open && !st->db && !st->commit_sent) {
+	if (rc == CE_UNAVAILABLE && was_open && !st->db && !st->commit_sent && !st->in_snapshot) {
 		rc = store_ensure(st);
 		if (rc == CE_OK) {
 			st->commit_sent = false;

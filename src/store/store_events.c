@@ -126,16 +126,16 @@ grow(struct circle_event **evs, size_t *cap, size_t need)
 
 enum cerr
 store_load_events(struct store *st, const char *circle_id, uint32_t after, uint32_t upto,
-		  struct circle_event **evs, size_t *n)
+		  unsigned limit, struct circle_event **evs, size_t *n)
 {
-	MYSQL_BIND param[3], res[6];
+	MYSQL_BIND param[4], res[6];
 	my_bool nulls[6];
 	unsigned long id_len;
 	unsigned long ev_id_len = 0, ev_circle_len = 0, type_len = 0, payload_len = 0;
 	char ev_id[CIRCLE_ID_LEN + 2], ev_circle[CIRCLE_ID_LEN + 2];
 	char type[STORE_EVENT_TYPE_MAX + 1];
 	char *payload = NULL;
-	uint32_t version = 0, prev = after;
+	uint32_t version = 0, prev = after, max_rows = limit > 0 ? limit : UINT32_MAX;
 	MYSQL_TIME when;
 	struct circle_event *out = NULL;
 	size_t count = 0, cap = 0;
@@ -159,6 +159,7 @@ store_load_events(struct store *st, const char *circle_id, uint32_t after, uint3
 	store_bind_text_in(&param[0], circle_id, &id_len);
 	store_bind_u32(&param[1], &after);
 	store_bind_u32(&param[2], &upto);
+	store_bind_u32(&param[3], &max_rows);
 	memset(res, 0, sizeof(res));
 	store_bind_text_out(&res[0], ev_id, sizeof(ev_id), &ev_id_len);
 	store_bind_text_out(&res[1], ev_circle, sizeof(ev_circle), &ev_circle_len);
@@ -234,50 +235,72 @@ struct load_args {
 	size_t *n;
 };
 
-/* The latest snapshot of a->circle_id into a->from (version 0: none). */
-static enum cerr
-load_snapshot(struct store *st, struct load_args *a)
+enum cerr
+store_load_snapshots(struct store *st, enum store_stmt which, const char *circle_id, uint32_t bound,
+		     unsigned limit, struct circle *out, size_t *n)
 {
-	MYSQL_BIND p[1], res[4];
+	MYSQL_BIND p[3], res[4];
 	my_bool nulls[4];
 	unsigned long id_len, name_len = 0;
 	char name[CIRCLE_NAME_MAX_BYTES + 1];
-	uint32_t version = 0;
+	uint32_t version = 0, max_rows = limit;
 	int capacity = 0;
 	signed char deleted = 0;
-	MYSQL_STMT *s = store_stmt(st, SQ_SNAPSHOT_LATEST);
+	MYSQL_STMT *s = store_stmt(st, which);
+	size_t count = 0;
 	bool row = false;
 	enum cerr rc;
 
-	memset(a->from, 0, sizeof(*a->from));
+	*n = 0;
 	memset(p, 0, sizeof(p));
 	memset(res, 0, sizeof(res));
-	store_bind_text_in(&p[0], a->circle_id, &id_len);
+	store_bind_text_in(&p[0], circle_id, &id_len);
+	store_bind_u32(&p[1], &bound);
+	store_bind_u32(&p[2], &max_rows);
 	store_bind_u32(&res[0], &version);
 	store_bind_text_out(&res[1], name, sizeof(name), &name_len);
 	store_bind_int(&res[2], &capacity);
 	store_bind_tiny(&res[3], &deleted);
 	store_bind_nulls(res, nulls, 4);
 	rc = store_exec(st, s, p, res);
-	if (rc == CE_OK)
+	while (rc == CE_OK) {
 		rc = store_fetch(st, s, &row);
-	if (rc == CE_OK && row) {
+		if (rc != CE_OK || !row)
+			break;
+		if (count == limit) {
+			rc = STORE_BAD("snapshots: more rows than the limit");
+			break;
+		}
 		rc = store_check_nulls(nulls, 4);
 		if (rc == CE_OK)
 			rc = store_text_done(name, sizeof(name), name_len, "snapshot name");
 		if (rc == CE_OK && (version < 1 || (deleted != 0 && deleted != 1)))
 			rc = STORE_BAD("snapshot row out of range");
-		if (rc == CE_OK) {
-			/* the domain checks the rest before it trusts it */
-			memcpy(a->from->id, a->circle_id, sizeof(a->from->id));
-			memcpy(a->from->name, name, name_len + 1);
-			a->from->capacity = capacity;
-			a->from->version = version;
-			a->from->deleted = deleted == 1;
-		}
+		if (rc != CE_OK)
+			break;
+		/* the domain checks the rest before it trusts it */
+		memset(&out[count], 0, sizeof(out[count]));
+		memcpy(out[count].id, circle_id, sizeof(out[count].id));
+		memcpy(out[count].name, name, name_len + 1);
+		out[count].capacity = capacity;
+		out[count].version = version;
+		out[count].deleted = deleted == 1;
+		count++;
 	}
-	store_done(st, SQ_SNAPSHOT_LATEST);
+	store_done(st, which);
+	if (rc == CE_OK)
+		*n = count;
 	return rc;
+}
+
+/* The latest snapshot of a->circle_id into a->from (version 0: none). */
+static enum cerr
+load_snapshot(struct store *st, struct load_args *a)
+{
+	size_t n = 0;
+
+	memset(a->from, 0, sizeof(*a->from));
+	return store_load_snapshots(st, SQ_SNAPSHOT_AT, a->circle_id, UINT32_MAX, 1, a->from, &n);
 }
 
 static enum cerr
@@ -288,7 +311,7 @@ load_op(struct store *st, void *arg)
 
 	if (rc != CE_OK)
 		return rc;
-	return store_load_events(st, a->circle_id, a->from->version, 0, a->evs, a->n);
+	return store_load_events(st, a->circle_id, a->from->version, 0, 0, a->evs, a->n);
 }
 
 static enum cerr

@@ -24,11 +24,13 @@
  */
 enum store_stmt {
 	/* both sides */
-	SQ_EVENTS, /* events of a circle in a version range, ascending */
+	SQ_EVENTS,      /* events of a circle in a version range, ascending */
+	SQ_SNAPSHOT_AT, /* a circle's latest snapshot at or below a version */
 	/* read side */
 	SQ_GET,        /* one projection row */
 	SQ_LIST,       /* a page of live projection rows */
 	SQ_CIRCLE_IDS, /* a page of every circle id, for verification */
+	SQ_SNAPSHOTS,  /* a circle's snapshots after a version, ascending */
 	/* write side */
 	SQ_INSERT_EVENT,
 	SQ_INSERT_PROJECTION,
@@ -36,8 +38,7 @@ enum store_stmt {
 	SQ_IDEM_FIND,         /* a key younger than the retention period */
 	SQ_IDEM_DROP_EXPIRED, /* one key, only when expired */
 	SQ_IDEM_INSERT,
-	SQ_IDEM_PURGE,      /* a batch of expired keys (circlectl purge-keys) */
-	SQ_SNAPSHOT_LATEST, /* a circle's latest snapshot */
+	SQ_IDEM_PURGE, /* a batch of expired keys (circlectl purge-keys) */
 	SQ_INSERT_SNAPSHOT,
 	SQ__MAX
 };
@@ -67,6 +68,9 @@ struct store {
 	/* Set once COMMIT was sent: from then on the transaction's fate is
 	 * unknown to us if the answer is lost, so the call is not retried. */
 	bool commit_sent;
+	/* Inside a read transaction of one consistent snapshot (the reader's
+	 * consistent()): a lost connection is not replaced behind its back. */
+	bool in_snapshot;
 	/* Connection failures are logged when they start and then at most
 	 * every few seconds, not once per request while the server is down. */
 	int64_t connect_failed_at;
@@ -179,11 +183,21 @@ enum cerr store_text_done(char *buf, size_t size, unsigned long len, const char 
 /* --- store_events.c / store_reader.c --- */
 
 /*
- * Loads the events of circle_id (lower-case, valid) with after < version <=
- * upto (upto 0: no upper bound) into a new array the caller frees. Shared
- * by the event store's load and the reader's history.
+ * Loads at most `limit` (0: no limit) events of circle_id (lower-case,
+ * valid) with after < version <= upto (upto 0: no upper bound) into a new
+ * array the caller frees. Shared by the event store's load and the reader's
+ * history.
  */
 enum cerr store_load_events(struct store *st, const char *circle_id, uint32_t after, uint32_t upto,
-			    struct circle_event **evs, size_t *n);
+			    unsigned limit, struct circle_event **evs, size_t *n);
+
+/*
+ * Snapshots of circle_id (lower-case, valid) into out[0..*n), at most
+ * `limit`: with SQ_SNAPSHOT_AT the latest ones with version <= bound,
+ * descending; with SQ_SNAPSHOTS those with version > bound, ascending. Each
+ * is a circle state (id set); the domain checks it before trusting it.
+ */
+enum cerr store_load_snapshots(struct store *st, enum store_stmt which, const char *circle_id,
+			       uint32_t bound, unsigned limit, struct circle *out, size_t *n);
 
 #endif

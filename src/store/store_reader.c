@@ -185,7 +185,9 @@ port_list(void *self, const char *after, unsigned limit, struct circle *out, siz
 
 struct history_args {
 	const char *id;
+	uint32_t after;
 	uint32_t upto;
+	unsigned limit;
 	struct circle_event **evs;
 	size_t *n;
 };
@@ -195,22 +197,123 @@ history_op(struct store *st, void *arg)
 {
 	struct history_args *a = arg;
 
-	return store_load_events(st, a->id, 0, a->upto, a->evs, a->n);
+	return store_load_events(st, a->id, a->after, a->upto, a->limit, a->evs, a->n);
 }
 
 static enum cerr
-port_history(void *self, const char *id, uint32_t upto, struct circle_event **evs, size_t *n)
+port_history(void *self, const char *id, uint32_t after, uint32_t upto, unsigned limit,
+	     struct circle_event **evs, size_t *n)
 {
 	char lid[CIRCLE_ID_LEN + 1];
-	struct history_args a = {lid, upto, evs, n};
+	struct history_args a = {lid, after, upto, limit, evs, n};
 
-	if (!evs || !n)
-		return STORE_BAD("history: NULL");
+	if (!evs || !n || limit == 0)
+		return STORE_BAD("history: bad arguments");
 	*evs = NULL;
 	*n = 0;
 	if (!store_id_lower(id, lid))
 		return CE_OK;
 	return store_run(self, history_op, &a);
+}
+
+struct snapshots_args {
+	enum store_stmt which;
+	const char *id;
+	uint32_t bound;
+	unsigned limit;
+	struct circle *out;
+	size_t *n;
+};
+
+static enum cerr
+snapshots_op(struct store *st, void *arg)
+{
+	struct snapshots_args *a = arg;
+
+	return store_load_snapshots(st, a->which, a->id, a->bound, a->limit, a->out, a->n);
+}
+
+static enum cerr
+port_snapshot_at(void *self, const char *id, uint32_t at, struct circle *out)
+{
+	char lid[CIRCLE_ID_LEN + 1];
+	size_t n = 0;
+	struct snapshots_args a = {SQ_SNAPSHOT_AT, lid, at, 1, out, &n};
+
+	if (!out)
+		return STORE_BAD("snapshot_at: NULL");
+	memset(out, 0, sizeof(*out));
+	if (!store_id_lower(id, lid))
+		return CE_OK;
+	return store_run(self, snapshots_op, &a);
+}
+
+static enum cerr
+port_snapshots(void *self, const char *id, uint32_t after, unsigned limit, struct circle *out,
+	       size_t *n)
+{
+	char lid[CIRCLE_ID_LEN + 1];
+	struct snapshots_args a = {SQ_SNAPSHOTS, lid, after, limit, out, n};
+
+	if (!out || !n || limit == 0)
+		return STORE_BAD("snapshots: bad arguments");
+	*n = 0;
+	if (!store_id_lower(id, lid))
+		return CE_OK;
+	return store_run(self, snapshots_op, &a);
+}
+
+/*
+ * REPEATABLE READ with a consistent snapshot taken at once: every SELECT of
+ * the transaction reads the database as it was at its start, so the events,
+ * snapshots and projection of a circle are read as of one moment even while
+ * commands commit. READ ONLY: nothing here may write, and InnoDB need not
+ * assign a transaction id.
+ */
+static const char snapshot_isolation_sql[] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
+static const char snapshot_begin_sql[] = "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY";
+
+static enum cerr
+begin_snapshot(struct store *st)
+{
+	enum cerr rc = store_ensure(st);
+
+	if (rc == CE_OK)
+		rc = STORE_CHECK_DB(st, mysql_real_query(st->db, snapshot_isolation_sql,
+							 strlen(snapshot_isolation_sql)));
+	if (rc == CE_OK)
+		rc = STORE_CHECK_DB(st, mysql_real_query(st->db, snapshot_begin_sql,
+							 strlen(snapshot_begin_sql)));
+	return rc;
+}
+
+static enum cerr
+port_consistent(void *self, enum cerr (*fn)(void *ctx), void *ctx)
+{
+	struct store *st = self;
+	bool was_open;
+	enum cerr rc;
+
+	if (!st || !fn)
+		return STORE_BAD("consistent: NULL");
+	was_open = st->db != NULL;
+	rc = begin_snapshot(st);
+	/* a connection that died while idle (the server restarted): once more
+	 * on a new one, as store_run() does */
+	if (rc == CE_UNAVAILABLE && was_open && !st->db)
+		rc = begin_snapshot(st);
+	if (rc != CE_OK)
+		return rc;
+	/* A lost connection inside fn must fail fn, not reconnect and go on
+	 * outside the transaction (store_run). */
+	st->in_snapshot = true;
+	rc = fn(ctx);
+	st->in_snapshot = false;
+	/* Nothing was written: ending the transaction either way is the same,
+	 * and a failure only matters to the next call, which reconnects. */
+	if (st->db && mysql_commit(st->db))
+		(void)STORE_DB_FAIL(st);
+	return rc;
 }
 
 void
@@ -221,6 +324,9 @@ store_circle_reader(struct store *st, struct circle_reader *out)
 	out->get = port_get;
 	out->list = port_list;
 	out->history = port_history;
+	out->snapshot_at = port_snapshot_at;
+	out->snapshots = port_snapshots;
+	out->consistent = port_consistent;
 }
 
 struct ids_args {

@@ -18,6 +18,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <json-c/json.h>
 #include <pthread.h>
@@ -25,7 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1892,6 +1896,369 @@ test_history_and_versions(void **state)
 	free(n);
 }
 
+/* ------------------------------------------------------------ history pages */
+
+/* One page of the history: its versions must run from..to; next_after as given (0: null). */
+static void
+expect_page(const char *id, const char *query, int from, int to, int next_after)
+{
+	struct http_response r;
+	char *t = xasprintf("/circle/%s/events%s%s", id, *query ? "?" : "", query);
+	json_object *o, *ev, *next;
+	size_t n;
+
+	get(&r, t);
+	if (r.status != 200)
+		fail_msg("GET %s: %d %s", t, r.status, r.body);
+	assert_content_type(&r, "application/json");
+	o = body_json(&r);
+	assert_string_equal(jstr(o, "circle_id"), id);
+	ev = member(o, "events");
+	assert_true(json_object_is_type(ev, json_type_array));
+	n = json_object_array_length(ev);
+	if (n != (size_t)(to >= from ? to - from + 1 : 0))
+		fail_msg("GET %s: %zu events, want %d..%d", t, n, from, to);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(jint(json_object_array_get_idx(ev, i), "version"), from + (int)i);
+	assert_true(json_object_object_get_ex(o, "next_after", &next));
+	if (next_after == 0) {
+		if (next != NULL)
+			fail_msg("GET %s: next_after %s, want null", t,
+				 json_object_to_json_string(next));
+	} else {
+		assert_true(json_object_is_type(next, json_type_int));
+		assert_int_equal(json_object_get_int64(next), next_after);
+	}
+	json_object_put(o);
+	http_response_free(&r);
+	free(t);
+}
+
+static void
+test_history_pages(void **state)
+{
+	static const char *const bad[][2] = {
+		{"after=-1", "after"},        {"after=01", "after"},   {"after=x", "after"},
+		{"after=", "after"},          {"after=1.0", "after"},  {"after=1&after=2", "after"},
+		{"limit=0", "limit"},         {"limit=1001", "limit"}, {"limit=abc", "limit"},
+		{"limit=1.5", "limit"},       {"limit=", "limit"},     {"limit=010", "limit"},
+		{"limit=5&limit=5", "limit"},
+	};
+	struct http_response r;
+	char id[ID_LEN + 1], *t, *name = uniq("pages");
+
+	(void)state;
+	create(name, 3, id);
+	free(name);
+	for (int v = 1; v < 25; v++) {
+		char *b = xasprintf("{\"capacity\":%d,\"version\":%d}", 3 + v, v);
+		update_expect("PUT", id, b, NULL, 200, &r);
+		http_response_free(&r);
+		free(b);
+	}
+	/* the default page holds the whole short history */
+	expect_page(id, "", 1, 25, 0);
+	expect_page(id, "after=0", 1, 25, 0);
+	/* pages of 10: next_after is the last version returned while more follow */
+	expect_page(id, "limit=10", 1, 10, 10);
+	expect_page(id, "after=10&limit=10", 11, 20, 20);
+	expect_page(id, "after=20&limit=10", 21, 25, 0);
+	/* a page that ends exactly at the last event: nothing follows */
+	expect_page(id, "limit=25", 1, 25, 0);
+	expect_page(id, "after=24&limit=1", 25, 25, 0);
+	expect_page(id, "limit=1", 1, 1, 1);
+	expect_page(id, "limit=1000", 1, 25, 0);
+	/* past the end: an empty last page */
+	expect_page(id, "after=25", 0, -1, 0);
+	expect_page(id, "after=4294967296", 0, -1, 0);
+	expect_page(id, "after=99999999999999999999999", 0, -1, 0);
+	/* unknown parameters are ignored */
+	expect_page(id, "foo=bar&limit=5", 1, 5, 5);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		t = xasprintf("/circle/%s/events?%s", id, bad[i][0]);
+		get(&r, t);
+		if (r.status != 400)
+			fail_msg("GET %s: %d %s", t, r.status, r.body);
+		assert_problem_member(&r, 400, "invalid_parameter", "parameter", bad[i][1]);
+		http_response_free(&r);
+		free(t);
+	}
+	/* the id first, then the parameters, then existence */
+	get(&r, "/circle/nope/events?limit=0");
+	expect_problem(&r, 400, "invalid_circle_id");
+	http_response_free(&r);
+	get(&r, "/circle/3f2504e0-4f89-41d3-9a0c-0305e82c3301/events?limit=0");
+	assert_problem_member(&r, 400, "invalid_parameter", "parameter", "limit");
+	http_response_free(&r);
+	get(&r, "/circle/3f2504e0-4f89-41d3-9a0c-0305e82c3301/events?after=5");
+	expect_problem(&r, 404, "not_found");
+	http_response_free(&r);
+	/* HEAD: the same status and headers, no body */
+	t = xasprintf("/circle/%s/events?limit=2", id);
+	req(&r, "HEAD", t, NULL, NULL, 0);
+	assert_status(&r, 200);
+	assert_int_equal(r.body_len, 0);
+	http_response_free(&r);
+	free(t);
+	/* a deleted circle's pages go on to the delete */
+	t = xasprintf("/circle/%s?version=25", id);
+	req(&r, "DELETE", t, NULL, NULL, 0);
+	assert_status(&r, 204);
+	http_response_free(&r);
+	free(t);
+	expect_page(id, "after=20&limit=5", 21, 25, 25);
+	expect_page(id, "after=25&limit=5", 26, 26, 0);
+}
+
+/* ------------------------------------------------------------ contract edges */
+
+static void
+test_edges_nginx(void **state)
+{
+	static const struct {
+		const char *path, *allow;
+	} trace[] = {
+		{"/version", "GET, HEAD"},
+		{"/health", "GET, HEAD"},
+		{"/circle", "GET, HEAD, POST"},
+		{"/circle?limit=5", "GET, HEAD, POST"},
+		{"/circle/3f2504e0-4f89-41d3-9a0c-0305e82c3301", "GET, HEAD, PUT, PATCH, DELETE"},
+		{"/circle/nope", "GET, HEAD, PUT, PATCH, DELETE"},
+		{"/circle/3f2504e0-4f89-41d3-9a0c-0305e82c3301/events", "GET, HEAD"},
+		{"/circle/3f2504e0-4f89-41d3-9a0c-0305e82c3301/versions/1", "GET, HEAD"},
+	};
+	static const char *const versions[] = {"HTTP/2.0", "HTTP/3.0", "HTTP/1.2"};
+	struct http_response r;
+
+	(void)state;
+	/* a Transfer-Encoding nginx does not implement */
+	{
+		static const char raw[] = "POST /circle HTTP/1.1\r\nHost: x\r\nContent-Type: "
+					  "application/json\r\nTransfer-Encoding: gzip\r\n\r\n";
+
+		assert_int_equal(http_send_raw(port, raw, sizeof(raw) - 1, 0, 10000, &r), 0);
+		expect_problem(&r, 501, "not_implemented");
+		http_response_free(&r);
+	}
+	/* an HTTP version nginx does not speak (HTTP/1.2 it takes as 1.1) */
+	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		char *raw = xasprintf("GET /version %s\r\nHost: x\r\nConnection: close\r\n\r\n",
+				      versions[i]);
+
+		assert_int_equal(http_send_raw(port, raw, strlen(raw), 0, 10000, &r), 0);
+		if (r.status == 505)
+			expect_problem(&r, 505, "http_version_not_supported");
+		else if (strcmp(versions[i], "HTTP/1.2") != 0)
+			fail_msg("%s: %d %s", versions[i], r.status, r.body);
+		http_response_free(&r);
+		free(raw);
+	}
+	/* TRACE: nginx refuses it itself, with the path's Allow */
+	for (size_t i = 0; i < sizeof(trace) / sizeof(trace[0]); i++) {
+		const char *allow;
+
+		req(&r, "TRACE", trace[i].path, NULL, NULL, 0);
+		if (r.status != 405)
+			fail_msg("TRACE %s: %d %s", trace[i].path, r.status, r.body);
+		expect_problem(&r, 405, "method_not_allowed");
+		allow = http_header(&r, "Allow");
+		if (!allow || strcmp(allow, trace[i].allow) != 0)
+			fail_msg("TRACE %s: Allow \"%s\", want \"%s\"", trace[i].path,
+				 allow ? allow : "(none)", trace[i].allow);
+		http_response_free(&r);
+	}
+	/* ... and the worker's Allow for another method is the same */
+	req(&r, "OPTIONS", "/circle/3f2504e0-4f89-41d3-9a0c-0305e82c3301", NULL, NULL, 0);
+	expect_problem(&r, 405, "method_not_allowed");
+	assert_string_equal(http_header(&r, "Allow"), "GET, HEAD, PUT, PATCH, DELETE");
+	http_response_free(&r);
+	req(&r, "TRACE", "/nope", NULL, NULL, 0);
+	expect_problem(&r, 404, "not_found");
+	http_response_free(&r);
+	/* an encoded NUL inside a circle id is a malformed id like any other */
+	get(&r, "/circle/3f2504e0-4f89-41d3-9a0c-0305e82c3301%00");
+	expect_problem(&r, 400, "invalid_circle_id");
+	http_response_free(&r);
+	get(&r, "/circle/3f2504e0%00-4f89-41d3-9a0c-0305e82c3301/events");
+	expect_problem(&r, 400, "invalid_circle_id");
+	http_response_free(&r);
+	get(&r, "/circle/%00/versions/1");
+	expect_problem(&r, 400, "invalid_circle_id");
+	http_response_free(&r);
+	send_json(&r, "PUT", "/circle/abc%00def", "{\"capacity\":5,\"version\":1}", NULL);
+	expect_problem(&r, 400, "invalid_circle_id");
+	http_response_free(&r);
+	req(&r, "DELETE", "/circle/%00", NULL, NULL, 0);
+	expect_problem(&r, 400, "invalid_circle_id");
+	http_response_free(&r);
+}
+
+static void
+test_edges_headers(void **state)
+{
+	struct http_response r;
+	char id[ID_LEN + 1], *name = uniq("twokeys"), *b = create_body(name, 5), *p;
+	char *key = xasprintf("Idempotency-Key: %s", name);
+
+	(void)state;
+	/* a repeated Idempotency-Key, the same value or two: 400, nothing created */
+	send_json2(&r, "POST", "/circle", b, key, key);
+	assert_problem_member(&r, 400, "invalid_header", "header", "Idempotency-Key");
+	http_response_free(&r);
+	send_json2(&r, "POST", "/circle", b, key, "Idempotency-Key: other");
+	assert_problem_member(&r, 400, "invalid_header", "header", "Idempotency-Key");
+	http_response_free(&r);
+	send_json(&r, "POST", "/circle", b, key);
+	assert_status(&r, 201);
+	http_response_free(&r);
+	free(b);
+	/* versions too large to hold: two different ones disagree (400), two
+	 * equal ones are merely another version (409) */
+	free(name);
+	name = uniq("huge");
+	create(name, 5, id);
+	p = path_of(id);
+	send_json(&r, "PUT", p, "{\"capacity\":6,\"version\":99999999999999999999999}",
+		  "If-Match: \"99999999999999999999998\"");
+	assert_problem_member(&r, 400, "invalid_field", "field", "version");
+	http_response_free(&r);
+	send_json(&r, "PATCH", p, "{\"capacity\":6,\"version\":18446744073709551616}",
+		  "If-Match: \"18446744073709551617\"");
+	assert_problem_member(&r, 400, "invalid_field", "field", "version");
+	http_response_free(&r);
+	send_json(&r, "PUT", p, "{\"capacity\":6,\"version\":99999999999999999999999}",
+		  "If-Match: \"99999999999999999999999\"");
+	expect_problem(&r, 409, "version_mismatch");
+	http_response_free(&r);
+	{
+		char *t = xasprintf("%s?version=99999999999999999999999", p);
+		const char *h[] = {"If-Match: \"99999999999999999999998\"", NULL};
+
+		req(&r, "DELETE", t, h, NULL, 0);
+		assert_problem_member(&r, 400, "invalid_field", "field", "version");
+		http_response_free(&r);
+		free(t);
+	}
+	assert_int_equal(circle_version(id), 1);
+	free(p);
+	free(key);
+	free(name);
+}
+
+/* The per-client rate limit: a burst from one client address is answered
+ * 429 once it is spent; other clients are not held back. Requests from
+ * 127.0.0.1, as every other test sends them, are not counted at all. */
+/* Connections open at once from one client address: more than the burst
+ * the shipped limit lets through (100). */
+#define RATE_BURST_CONNECTIONS 250
+
+/* A connection from src to nginx with req sent on it; -1 when it failed. */
+static int
+send_from(const char *src, const char *raw)
+{
+	struct sockaddr_in sa;
+	struct timeval tv = {30, 0};
+	size_t len = strlen(raw), off = 0;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	if (inet_pton(AF_INET, src, &sa.sin_addr) != 1 ||
+	    bind(fd, (const struct sockaddr *)&sa, sizeof(sa)) != 0)
+		goto fail;
+	sa.sin_port = htons(port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+	    connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) != 0)
+		goto fail;
+	while (off < len) {
+		ssize_t n = send(fd, raw + off, len - off, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			goto fail;
+		off += (size_t)n;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* Reads the whole answer on fd (until nginx closes) into a new string. */
+static char *
+read_answer(int fd)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	assert_non_null(buf);
+	while ((n = recv(fd, buf + len, cap - len - 1, 0)) > 0) {
+		len += (size_t)n;
+		if (cap - len < 512) {
+			char *more = realloc(buf, cap * 2);
+
+			assert_non_null(more);
+			buf = more;
+			cap *= 2;
+		}
+	}
+	buf[len] = '\0';
+	close(fd);
+	return buf;
+}
+
+/*
+ * The per-client rate limit: a burst of requests from one client address,
+ * all sent before any answer is read (so the workers' speed does not
+ * matter), is answered 429 past the burst nginx lets through, with
+ * Retry-After and a problem body; other clients are not held back.
+ * Requests from 127.0.0.1, as every other test sends them, are not counted.
+ */
+static void
+test_rate_limit(void **state)
+{
+	static const char raw[] = "GET /version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	static int fds[RATE_BURST_CONNECTIONS];
+	int ok = 0, limited = 0, i;
+	struct http_response r;
+
+	(void)state;
+	for (i = 0; i < RATE_BURST_CONNECTIONS; i++) {
+		fds[i] = send_from("127.0.0.2", raw);
+		if (fds[i] < 0)
+			fail_msg("cannot send from 127.0.0.2 (connection %d)", i);
+	}
+	for (i = 0; i < RATE_BURST_CONNECTIONS; i++) {
+		char *a = read_answer(fds[i]);
+
+		if (strncmp(a, "HTTP/1.1 200 ", 13) == 0) {
+			ok++;
+		} else if (strncmp(a, "HTTP/1.1 429 ", 13) == 0) {
+			limited++;
+			if (!strcasestr(a, "\r\nRetry-After: 1\r\n") ||
+			    !strcasestr(a, "\r\nContent-Type: application/problem+json") ||
+			    !strstr(a, "\"code\":\"rate_limited\"") || !strstr(a, "\"status\":429"))
+				fail_msg("a 429 without Retry-After or problem body: %s", a);
+		} else {
+			fail_msg("answer %d of the burst: %.200s", i, a);
+		}
+		free(a);
+	}
+	printf("  a burst of %d from 127.0.0.2: %d answered, %d limited (429)\n",
+	       RATE_BURST_CONNECTIONS, ok, limited);
+	assert_true(ok >= 100);
+	assert_true(limited > 0);
+	/* the same burst, one request after another, from 127.0.0.1: never limited */
+	for (i = 0; i < RATE_BURST_CONNECTIONS; i++) {
+		get(&r, "/version");
+		assert_status(&r, 200);
+		http_response_free(&r);
+	}
+}
+
 /* ------------------------------------------------------------ delete */
 
 static void
@@ -2542,6 +2909,10 @@ main(void)
 		cmocka_unit_test(test_concurrent_updates),
 		cmocka_unit_test(test_events_seed_example),
 		cmocka_unit_test(test_history_and_versions),
+		cmocka_unit_test(test_history_pages),
+		cmocka_unit_test(test_edges_nginx),
+		cmocka_unit_test(test_edges_headers),
+		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_delete),
 		cmocka_unit_test(test_delete_query_version),
 		cmocka_unit_test(test_idempotency),

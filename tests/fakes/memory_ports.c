@@ -328,22 +328,77 @@ fake_list(void *self, const char *after, unsigned limit, struct circle *out, siz
 }
 
 static enum cerr
-fake_history(void *self, const char *id, uint32_t upto, struct circle_event **evs, size_t *n)
+fake_history(void *self, const char *id, uint32_t after, uint32_t upto, unsigned limit,
+	     struct circle_event **evs, size_t *n)
 {
 	struct memory_ports *m = self;
+	size_t skip = 0;
 	enum cerr rc;
 
 	*evs = NULL;
 	*n = 0;
 	snprintf(m->last_id, sizeof(m->last_id), "%s", id);
 	m->last_upto = upto;
+	m->last_history_after = after;
+	m->last_history_limit = limit;
 	if ((rc = read_failure(m)) != CE_OK)
 		return rc;
 	rc = memory_events(&m->world, id, evs, n);
 	while (rc == CE_OK && upto != 0 && !m->history_ignores_upto && *n > 0 &&
 	       (*evs)[*n - 1].version > upto)
 		(*n)--;
+	while (rc == CE_OK && skip < *n && (*evs)[skip].version <= after)
+		skip++;
+	if (skip > 0) {
+		memmove(*evs, *evs + skip, (*n - skip) * sizeof(**evs));
+		*n -= skip;
+	}
+	if (*n > limit)
+		*n = limit;
 	return rc;
+}
+
+static enum cerr
+fake_snapshot_at(void *self, const char *id, uint32_t at, struct circle *out)
+{
+	const struct memory_ports *m = self;
+	size_t i;
+	enum cerr rc;
+
+	if ((rc = read_failure(m)) != CE_OK)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < m->world.nsnaps; i++)
+		if (strcmp(m->world.snaps[i].id, id) == 0 && m->world.snaps[i].version <= at)
+			*out = m->world.snaps[i];
+	return CE_OK;
+}
+
+static enum cerr
+fake_snapshots(void *self, const char *id, uint32_t after, unsigned limit, struct circle *out,
+	       size_t *n)
+{
+	const struct memory_ports *m = self;
+	size_t i;
+	enum cerr rc;
+
+	*n = 0;
+	if ((rc = read_failure(m)) != CE_OK)
+		return rc;
+	for (i = 0; i < m->world.nsnaps && *n < limit; i++)
+		if (strcmp(m->world.snaps[i].id, id) == 0 && m->world.snaps[i].version > after)
+			out[(*n)++] = m->world.snaps[i];
+	return CE_OK;
+}
+
+/* Memory is consistent anyway; counted, so a test sees the use case ask. */
+static enum cerr
+fake_consistent(void *self, enum cerr (*fn)(void *ctx), void *ctx)
+{
+	struct memory_ports *m = self;
+
+	m->consistent_calls++;
+	return fn(ctx);
 }
 
 static void
@@ -376,6 +431,9 @@ memory_ports_init(struct memory_ports *m)
 	m->reader.get = fake_get;
 	m->reader.list = fake_list;
 	m->reader.history = fake_history;
+	m->reader.snapshot_at = fake_snapshot_at;
+	m->reader.snapshots = fake_snapshots;
+	m->reader.consistent = fake_consistent;
 	m->ctx.store = &m->store;
 	m->ctx.new_id = fake_new_id;
 	m->ctx.now = fake_now;

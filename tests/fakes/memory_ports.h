@@ -27,6 +27,7 @@
 #define MEMORY_MAX_EVENTS 64
 #define MEMORY_MAX_CIRCLES 32
 #define MEMORY_MAX_KEYS 8
+#define MEMORY_MAX_SNAPSHOTS 8
 
 /* Everything a request may change; nothing else lives here, so a test can
  * tell a change from none by comparing two copies byte for byte. */
@@ -38,6 +39,9 @@ struct memory_world {
 	char keys[MEMORY_MAX_KEYS][256]; /* keys are 1..255 chars */
 	struct idem_record recs[MEMORY_MAX_KEYS];
 	size_t nkeys;
+	/* the snapshots the reader sees, ascending by version per circle */
+	struct circle snaps[MEMORY_MAX_SNAPSHOTS];
+	size_t nsnaps;
 	bool down; /* every port call answers CE_UNAVAILABLE */
 };
 
@@ -75,10 +79,13 @@ struct memory_ports {
 
 	/* --- what the ports were asked --- */
 	unsigned loads, appends, finds;
-	char last_id[64];     /* of get, history, or list's after */
-	unsigned last_limit;  /* of list */
-	uint32_t last_upto;   /* of history */
-	bool last_after_null; /* list was called without after */
+	char last_id[64];    /* of get, history, or list's after */
+	unsigned last_limit; /* of list */
+	uint32_t last_upto;  /* of history */
+	uint32_t last_history_after;
+	unsigned last_history_limit;
+	unsigned consistent_calls; /* reads run through reader.consistent */
+	bool last_after_null;      /* list was called without after */
 	/* the ids ctx draws start with this (24 characters; NULL: the default) */
 	const char *id_prefix;
 

@@ -1,12 +1,14 @@
 /*
- * Integration tests of store/ against a real MariaDB with the schema of
- * sql/ applied and the users of sql/grants.sql.in.
+ * Integration tests of store/ against a real MariaDB with the migrations of
+ * sql/ applied and the users `circlectl grants` makes.
  *
  * The connection comes from the environment exactly as the workers read it:
  * CIRCLE_DB_CONFIG names an option file with a [circle-command] group (the
  * command user) and a [circle-query] group (the SELECT-only query user);
  * CIRCLE_DB_HOST/PORT/SOCKET/NAME override it for both (CIRCLE_DB_USER and
  * CIRCLE_DB_PASSWORD would make both groups one user, so leave them unset).
+ * A [circle-admin] group in the same file names an administrator, which
+ * empties the tables and ages rows, what the workers' users may not do.
  * CIRCLE_TEST_DB_RESTART is a shell command that restarts the server; the
  * reconnect test fails without it. Every test starts from empty tables.
  */
@@ -31,6 +33,7 @@
 
 #define CMD_GROUP "circle-command"
 #define QRY_GROUP "circle-query"
+#define ADM_GROUP "circle-admin"
 
 /* --- helpers --- */
 
@@ -150,7 +153,7 @@ assert_projection_is_replay(struct store *w, struct store *r, const char *id)
 	free(evs);
 	/* the whole history folds to the same state */
 	evs = NULL;
-	assert_int_equal(rd.history(rd.self, id, 0, &evs, &n), CE_OK);
+	assert_int_equal(rd.history(rd.self, id, 0, 0, 1000, &evs, &n), CE_OK);
 	assert_int_equal(circle_replay(&full, evs, n), CE_OK);
 	free(evs);
 	assert_memory_equal(&full, &replayed, sizeof full);
@@ -201,11 +204,12 @@ static int
 setup(void **state)
 {
 	static struct fixture f;
-	MYSQL *db = raw_connect(CMD_GROUP);
+	MYSQL *db = raw_connect(ADM_GROUP);
 
 	if (!db) {
-		fprintf(stderr, "cannot reach the database: set CIRCLE_DB_CONFIG to an option "
-				"file with [" CMD_GROUP "] and [" QRY_GROUP "] groups\n");
+		fprintf(stderr,
+			"cannot reach the database: set CIRCLE_DB_CONFIG to an option "
+			"file with [" CMD_GROUP "], [" QRY_GROUP "] and [" ADM_GROUP "] groups\n");
 		return -1;
 	}
 	/* Every test starts from empty tables. */
@@ -618,6 +622,41 @@ test_snapshots(void **state)
 	free(evs);
 	assert_projection_is_replay(f->w, f->r, c.id);
 
+	/* the read side: the nearest snapshot at or below a version, and the
+	 * snapshots after a version in order */
+	{
+		struct circle_reader rd;
+		struct circle snaps[4];
+
+		store_circle_reader(f->r, &rd);
+		assert_int_equal(rd.snapshot_at(rd.self, c.id, STORE_SNAPSHOT_EVERY - 1, &from),
+				 CE_OK);
+		assert_int_equal(from.version, 0);
+		assert_int_equal(rd.snapshot_at(rd.self, c.id, 2 * STORE_SNAPSHOT_EVERY - 1, &from),
+				 CE_OK);
+		assert_int_equal(from.version, STORE_SNAPSHOT_EVERY);
+		assert_string_equal(from.id, c.id);
+		assert_string_equal(from.name, "Snapshots");
+		assert_int_equal(from.capacity, 3 + STORE_SNAPSHOT_EVERY);
+		assert_int_equal(rd.snapshot_at(rd.self, c.id, UINT32_MAX, &from), CE_OK);
+		assert_int_equal(from.version, 2 * STORE_SNAPSHOT_EVERY);
+		assert_int_equal(rd.snapshots(rd.self, c.id, 0, 1, snaps, &n), CE_OK);
+		assert_int_equal(n, 1);
+		assert_int_equal(snaps[0].version, STORE_SNAPSHOT_EVERY);
+		assert_int_equal(rd.snapshots(rd.self, c.id, STORE_SNAPSHOT_EVERY, 4, snaps, &n),
+				 CE_OK);
+		assert_int_equal(n, 1);
+		assert_int_equal(snaps[0].version, 2 * STORE_SNAPSHOT_EVERY);
+		assert_int_equal(snaps[0].capacity, 3 + 2 * STORE_SNAPSHOT_EVERY);
+		/* a page of the history in the middle */
+		assert_int_equal(rd.history(rd.self, c.id, STORE_SNAPSHOT_EVERY, 0, 3, &evs, &n),
+				 CE_OK);
+		assert_int_equal(n, 3);
+		assert_int_equal(evs[0].version, STORE_SNAPSHOT_EVERY + 1);
+		assert_int_equal(evs[2].version, STORE_SNAPSHOT_EVERY + 3);
+		free(evs);
+	}
+
 	/* a refused append at a snapshot version leaves no snapshot behind */
 	for (v = c.version + 1; v < 3 * STORE_SNAPSHOT_EVERY; v++) {
 		ev = make_event(CIRCLE_UPDATED, c.id, v, NULL, (int)(3 + v));
@@ -630,6 +669,60 @@ test_snapshots(void **state)
 	assert_int_equal(raw_count(db, sql), 2);
 	mysql_close(db);
 	assert_projection_is_replay(f->w, f->r, c.id);
+}
+
+struct consistent_probe {
+	struct fixture *f;
+	struct circle_reader *rd;
+	struct circle *c;
+	size_t before, during;
+	enum cerr appended;
+};
+
+static enum cerr
+consistent_probe_fn(void *ctx)
+{
+	struct consistent_probe *p = ctx;
+	struct circle_event ev, *evs = NULL;
+	enum cerr rc;
+
+	rc = p->rd->history(p->rd->self, p->c->id, 0, 0, 1000, &evs, &p->before);
+	free(evs);
+	if (rc != CE_OK)
+		return rc;
+	ev = make_event(CIRCLE_UPDATED, p->c->id, p->c->version + 1, NULL, 50);
+	p->appended = append_ev(p->f->w, p->c, &ev, NULL);
+	evs = NULL;
+	rc = p->rd->history(p->rd->self, p->c->id, 0, 0, 1000, &evs, &p->during);
+	free(evs);
+	return rc;
+}
+
+/* Reads inside consistent() see the database as of one moment: a commit of
+ * another connection meanwhile is not seen until it ends. */
+static void
+test_consistent_read(void **state)
+{
+	struct fixture *f = *state;
+	struct circle_reader rd;
+	struct circle c;
+	struct circle_event *evs = NULL;
+	struct consistent_probe p;
+	size_t n = 0;
+
+	assert_int_equal(create(f->w, &c, "Consistent", 3), CE_OK);
+	store_circle_reader(f->r, &rd);
+	memset(&p, 0, sizeof(p));
+	p.f = f;
+	p.rd = &rd;
+	p.c = &c;
+	assert_int_equal(rd.consistent(rd.self, consistent_probe_fn, &p), CE_OK);
+	assert_int_equal(p.appended, CE_OK);
+	assert_int_equal(p.before, 1);
+	assert_int_equal(p.during, 1);
+	assert_int_equal(rd.history(rd.self, c.id, 0, 0, 1000, &evs, &n), CE_OK);
+	assert_int_equal(n, 2);
+	free(evs);
 }
 
 static void
@@ -661,7 +754,7 @@ test_version_race(void **state)
 	assert_int_equal(from.version + n, RACE_ROUNDS + 1);
 	free(evs);
 	store_circle_reader(f->r, &rd);
-	assert_int_equal(rd.history(rd.self, c.id, 0, &evs, &n), CE_OK);
+	assert_int_equal(rd.history(rd.self, c.id, 0, 0, 1000, &evs, &n), CE_OK);
 	assert_int_equal(n, RACE_ROUNDS + 1);
 	free(evs);
 	assert_projection_is_replay(f->w, f->r, c.id);
@@ -742,7 +835,7 @@ test_idempotency_keys(void **state)
 	assert_int_equal(es.idem_find(es.self, "k-2", &rec), CE_NOT_FOUND);
 
 	/* Past 24 hours a key is forgotten and may be used again. */
-	db = raw_connect(CMD_GROUP);
+	db = raw_connect(ADM_GROUP);
 	assert_non_null(db);
 	raw_exec(db, "UPDATE idempotency_keys SET created_at = UTC_TIMESTAMP(6) - "
 		     "INTERVAL 25 HOUR WHERE idem_key = 'k-1'");
@@ -798,7 +891,7 @@ test_query_user(void **state)
 	assert_string_equal(got.name, "Readable");
 	assert_int_equal(rd.list(rd.self, NULL, 4, page, &n), CE_OK);
 	assert_int_equal(n, 1);
-	assert_int_equal(rd.history(rd.self, c.id, 0, &evs, &n), CE_OK);
+	assert_int_equal(rd.history(rd.self, c.id, 0, 0, 1000, &evs, &n), CE_OK);
 	assert_int_equal(n, 1);
 	free(evs);
 
@@ -815,6 +908,25 @@ test_query_user(void **state)
 	assert_int_not_equal(mysql_query(db, "UPDATE circle_projections SET capacity = 3"), 0);
 	assert_int_equal(mysql_errno(db), ER_TABLEACCESS_DENIED_ERROR);
 	assert_int_not_equal(mysql_query(db, "SELECT * FROM idempotency_keys"), 0);
+	assert_int_not_equal(mysql_query(db, "DELETE FROM circle_snapshots"), 0);
+	assert_int_equal(mysql_errno(db), ER_TABLEACCESS_DENIED_ERROR);
+	/* it reads snapshots: a version is replayed from the nearest one */
+	assert_int_equal(
+		raw_count(db, "SELECT COUNT(*) FROM circle_snapshots WHERE circle_id = 'x'"), 0);
+	mysql_close(db);
+
+	/* The event log is append-only by privilege: the command user may add
+	 * events, never change or remove one. */
+	db = raw_connect(CMD_GROUP);
+	assert_non_null(db);
+	assert_int_not_equal(mysql_query(db, "UPDATE circle_events SET version = version"), 0);
+	assert_int_equal(mysql_errno(db), ER_TABLEACCESS_DENIED_ERROR);
+	assert_int_not_equal(mysql_query(db, "DELETE FROM circle_events"), 0);
+	assert_int_equal(mysql_errno(db), ER_TABLEACCESS_DENIED_ERROR);
+	assert_int_not_equal(mysql_query(db, "DELETE FROM circle_snapshots"), 0);
+	assert_int_equal(mysql_errno(db), ER_TABLEACCESS_DENIED_ERROR);
+	assert_int_equal(raw_count(db, "SELECT COUNT(*) FROM circle_events WHERE circle_id = 'x'"),
+			 0);
 	mysql_close(db);
 
 	/* ... so a write store run as the query user cannot even prepare. */
@@ -866,8 +978,9 @@ test_history(void **state)
 	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
 
 	/* Asked in upper case, stored and answered in lower case. */
-	assert_int_equal(rd.history(rd.self, "0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", 0, &evs, &n),
-			 CE_OK);
+	assert_int_equal(
+		rd.history(rd.self, "0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", 0, 0, 1000, &evs, &n),
+		CE_OK);
 	assert_int_equal(n, 3);
 	for (i = 0; i < n; i++) {
 		assert_int_equal(evs[i].version, i + 1);
@@ -883,14 +996,15 @@ test_history(void **state)
 	assert_int_equal(evs[2].type, CIRCLE_DELETED);
 	free(evs);
 
-	assert_int_equal(rd.history(rd.self, c.id, 2, &evs, &n), CE_OK);
+	assert_int_equal(rd.history(rd.self, c.id, 0, 2, 1000, &evs, &n), CE_OK);
 	assert_int_equal(n, 2);
 	free(evs);
-	assert_int_equal(rd.history(rd.self, "0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a11", 0, &evs, &n),
-			 CE_OK);
+	assert_int_equal(
+		rd.history(rd.self, "0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a11", 0, 0, 1000, &evs, &n),
+		CE_OK);
 	assert_int_equal(n, 0);
 	assert_null(evs);
-	assert_int_equal(rd.history(rd.self, "not-a-uuid", 0, &evs, &n), CE_OK);
+	assert_int_equal(rd.history(rd.self, "not-a-uuid", 0, 0, 1000, &evs, &n), CE_OK);
 	assert_int_equal(n, 0);
 
 	/* A payload that does not decode is an internal error, not a crash. */
@@ -904,12 +1018,12 @@ test_history(void **state)
 			 "'00000000-0000-4000-8000-0000000000bb', 1, 'circle_created', "
 			 "'{\"type\": \"circle_created\", \"name\": 5}', UTC_TIMESTAMP(6))");
 		mysql_close(db);
-		assert_int_equal(
-			rd.history(rd.self, "00000000-0000-4000-8000-0000000000bb", 0, &evs, &n),
-			CE_INTERNAL);
+		assert_int_equal(rd.history(rd.self, "00000000-0000-4000-8000-0000000000bb", 0, 0,
+					    1000, &evs, &n),
+				 CE_INTERNAL);
 		assert_null(evs);
 		/* ... and the connection stays usable. */
-		assert_int_equal(rd.history(rd.self, c.id, 0, &evs, &n), CE_OK);
+		assert_int_equal(rd.history(rd.self, c.id, 0, 0, 1000, &evs, &n), CE_OK);
 		assert_int_equal(n, 3);
 		free(evs);
 	}
@@ -1243,6 +1357,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_version_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_japanese_server_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_consistent_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotency_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotency_keys, setup, teardown),

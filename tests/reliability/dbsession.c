@@ -137,6 +137,12 @@ dbs_fingerprint(struct dbs *d, int full, char *out, size_t out_len, char *why, s
 	return run(d, "CHECKSUM TABLE circle_projections", out + n, out_len - n, why, why_len);
 }
 
+int
+dbs_exec(struct dbs *d, const char *sql, char *why, size_t why_len)
+{
+	return run(d, sql, NULL, 0, why, why_len);
+}
+
 void
 dbs_close(struct dbs *d)
 {

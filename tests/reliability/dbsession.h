@@ -29,6 +29,9 @@ int dbs_rollback(struct dbs *d, char *why, size_t why_len);
  */
 int dbs_fingerprint(struct dbs *d, int full, char *out, size_t out_len, char *why, size_t why_len);
 
+/* Runs one statement whose result, if any, is dropped; 0 or -1. */
+int dbs_exec(struct dbs *d, const char *sql, char *why, size_t why_len);
+
 void dbs_close(struct dbs *d);
 
 #endif

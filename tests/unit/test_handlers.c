@@ -272,6 +272,41 @@ test_update(void **state)
 	}
 }
 
+/* Versions too large to hold are still compared digit for digit: two
+ * different ones disagree (400), two equal ones only mismatch (409). */
+static void
+test_huge_versions(void **state)
+{
+	char path[64];
+	struct call c = {"PUT", NULL, NULL, json, NULL, NULL, NULL, NULL};
+
+	(void)state;
+	make("sumo", 10, path);
+	c.path = path;
+	c.body = "{\"capacity\":5,\"version\":99999999999999999999999}";
+	c.if_match = "\"99999999999999999999998\"";
+	expect_problem(&c, 400, "invalid_field", "field", "version");
+	c.if_match = "\"18446744073709551616\"";
+	expect_problem(&c, 400, "invalid_field", "field", "version");
+	c.if_match = "\"99999999999999999999999\"";
+	expect_problem(&c, 409, "version_mismatch", NULL, NULL);
+	c.body = "{\"capacity\":5,\"version\":18446744073709551615}";
+	c.if_match = "\"18446744073709551615\"";
+	expect_problem(&c, 409, "version_mismatch", NULL, NULL);
+	c.if_match = "\"18446744073709551616\"";
+	expect_problem(&c, 400, "invalid_field", "field", "version");
+	/* DELETE: ?version and If-Match the same way */
+	c.method = "DELETE";
+	c.ctype = NULL;
+	c.body = NULL;
+	c.query = "version=99999999999999999999999";
+	c.if_match = "\"99999999999999999999998\"";
+	expect_problem(&c, 400, "invalid_field", "field", "version");
+	c.if_match = "\"99999999999999999999999\"";
+	expect_problem(&c, 409, "version_mismatch", NULL, NULL);
+	assert_int_equal(mem.world.nevents, 1);
+}
+
 static void
 test_update_order(void **state)
 {
@@ -603,6 +638,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_create_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_huge_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get, setup, teardown),

@@ -56,6 +56,19 @@ add_event(enum circle_event_type t, uint32_t version, const char *name, int capa
 	}
 }
 
+static void
+add_snapshot(uint32_t version, const char *name, int capacity, bool deleted)
+{
+	struct circle *c = &mem.world.snaps[mem.world.nsnaps++];
+
+	memset(c, 0, sizeof *c);
+	strcpy(c->id, ID_SEED);
+	strcpy(c->name, name);
+	c->capacity = capacity;
+	c->version = version;
+	c->deleted = deleted;
+}
+
 static int
 setup(void **state)
 {
@@ -196,30 +209,87 @@ history_all(void **state)
 	struct circle_event *evs = NULL;
 	struct cerr_info info;
 	size_t n = 0, i;
+	bool more = true;
 
 	(void)state;
-	assert_int_equal(circle_history(&mem.reader, "0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", &evs,
-					&n, &info),
+	assert_int_equal(circle_history(&mem.reader, "0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", 0,
+					HISTORY_LIMIT_DEFAULT, &evs, &n, &more, &info),
 			 CE_OK);
 	assert_int_equal(mem.last_upto, 0);
 	assert_string_equal(mem.last_id, ID_SEED);
 	/* a deleted circle's history is whole, delete included */
 	assert_int_equal(n, 4);
+	assert_false(more);
 	for (i = 0; i < n; i++)
 		assert_int_equal(evs[i].version, i + 1);
 	assert_int_equal(evs[3].type, CIRCLE_DELETED);
 	free(evs);
 
 	evs = (struct circle_event *)&info; /* must be reset */
-	assert_int_equal(circle_history(&mem.reader, ID_NONE, &evs, &n, &info), CE_NOT_FOUND);
+	assert_int_equal(circle_history(&mem.reader, ID_NONE, 0, 10, &evs, &n, &more, &info),
+			 CE_NOT_FOUND);
 	assert_null(evs);
 	assert_int_equal(n, 0);
-	assert_int_equal(circle_history(&mem.reader, "x", &evs, &n, &info), CE_INVALID_CIRCLE_ID);
+	assert_int_equal(circle_history(&mem.reader, "x", 0, 10, &evs, &n, &more, &info),
+			 CE_INVALID_CIRCLE_ID);
 	mem.fail_read = CE_UNAVAILABLE;
-	assert_int_equal(circle_history(&mem.reader, ID_SEED, &evs, &n, &info), CE_UNAVAILABLE);
+	assert_int_equal(circle_history(&mem.reader, ID_SEED, 0, 10, &evs, &n, &more, &info),
+			 CE_UNAVAILABLE);
 	assert_null(evs);
 	mem.fail_read = CE_INTERNAL;
-	assert_int_equal(circle_history(&mem.reader, ID_SEED, &evs, &n, &info), CE_INTERNAL);
+	assert_int_equal(circle_history(&mem.reader, ID_SEED, 0, 10, &evs, &n, &more, &info),
+			 CE_INTERNAL);
+}
+
+static void
+history_pages(void **state)
+{
+	struct circle_event *evs = NULL;
+	struct cerr_info info;
+	size_t n = 0;
+	bool more = false;
+
+	(void)state;
+	/* one more than the page is asked for, to tell whether more follow */
+	assert_int_equal(circle_history(&mem.reader, ID_SEED, 0, 2, &evs, &n, &more, &info), CE_OK);
+	assert_int_equal(mem.last_history_limit, 3);
+	assert_int_equal(n, 2);
+	assert_true(more);
+	assert_int_equal(evs[0].version, 1);
+	assert_int_equal(evs[1].version, 2);
+	free(evs);
+	assert_int_equal(circle_history(&mem.reader, ID_SEED, 2, 2, &evs, &n, &more, &info), CE_OK);
+	assert_int_equal(mem.last_history_after, 2);
+	assert_int_equal(n, 2);
+	assert_false(more);
+	assert_int_equal(evs[0].version, 3);
+	free(evs);
+	/* exactly one page: nothing follows */
+	assert_int_equal(circle_history(&mem.reader, ID_SEED, 0, 4, &evs, &n, &more, &info), CE_OK);
+	assert_int_equal(n, 4);
+	assert_false(more);
+	free(evs);
+	/* past the end of a history that exists: an empty last page, not 404 */
+	assert_int_equal(circle_history(&mem.reader, ID_SEED, 4, 2, &evs, &n, &more, &info), CE_OK);
+	assert_int_equal(n, 0);
+	assert_false(more);
+	free(evs);
+	assert_int_equal(
+		circle_history(&mem.reader, ID_SEED, UINT32_MAX, 1000, &evs, &n, &more, &info),
+		CE_OK);
+	assert_int_equal(n, 0);
+	free(evs);
+	assert_int_equal(circle_history(&mem.reader, ID_NONE, 4, 2, &evs, &n, &more, &info),
+			 CE_NOT_FOUND);
+	free(evs);
+	/* the limit's range */
+	assert_int_equal(circle_history(&mem.reader, ID_SEED, 0, 0, &evs, &n, &more, &info),
+			 CE_INVALID_PARAMETER);
+	assert_string_equal(info.subject, "limit");
+	assert_int_equal(circle_history(&mem.reader, ID_SEED, 0, HISTORY_LIMIT_MAX + 1, &evs, &n,
+					&more, &info),
+			 CE_INVALID_PARAMETER);
+	free(evs);
 }
 
 static void
@@ -254,6 +324,30 @@ at_version(void **state)
 			 CE_INVALID_PARAMETER);
 	assert_int_equal(circle_at_version(&mem.reader, "nope", 1, &c, &info),
 			 CE_INVALID_CIRCLE_ID);
+}
+
+static void
+at_version_from_snapshot(void **state)
+{
+	struct circle c;
+	struct cerr_info info;
+
+	(void)state;
+	add_snapshot(2, "football", 30, false);
+	/* only the events after the nearest snapshot at or below n are read */
+	assert_int_equal(circle_at_version(&mem.reader, ID_SEED, 3, &c, &info), CE_OK);
+	assert_int_equal(mem.last_history_after, 2);
+	assert_string_equal(c.name, "baseball");
+	assert_int_equal(c.version, 3);
+	assert_int_equal(circle_at_version(&mem.reader, ID_SEED, 2, &c, &info), CE_OK);
+	assert_int_equal(c.capacity, 30);
+	assert_int_equal(circle_at_version(&mem.reader, ID_SEED, 1, &c, &info), CE_OK);
+	assert_int_equal(mem.last_history_after, 0);
+	assert_int_equal(c.capacity, 20);
+	assert_int_equal(circle_at_version(&mem.reader, ID_SEED, 5, &c, &info), CE_NOT_FOUND);
+	/* a snapshot no event could have produced is not trusted */
+	mem.world.snaps[0].capacity = 1;
+	assert_int_equal(circle_at_version(&mem.reader, ID_SEED, 3, &c, &info), CE_INTERNAL);
 }
 
 static void
@@ -319,6 +413,16 @@ verify(void **state)
 	mem.world.events[2].version = 7;
 	verify_expect("replay", false);
 	mem.world.events[2].version = 3;
+	/* every snapshot is checked against the events */
+	add_snapshot(2, "football", 30, false);
+	verify_expect(NULL, true);
+	mem.world.snaps[0].capacity = 31;
+	verify_expect("snapshot disagrees", false);
+	mem.world.snaps[0].capacity = 30;
+	add_snapshot(9, "baseball", 40, true);
+	verify_expect("beyond", false);
+	mem.world.nsnaps = 0;
+	assert_true(mem.consistent_calls > 0);
 	/* events without a row, a row without events, neither */
 	mem.world.nrows--;
 	verify_expect("without a projection", false);
@@ -346,6 +450,8 @@ main(void)
 		cmocka_unit_test_setup(list_errors, setup),
 		cmocka_unit_test_setup(history_all, setup),
 		cmocka_unit_test_setup(at_version, setup),
+		cmocka_unit_test_setup(history_pages, setup),
+		cmocka_unit_test_setup(at_version_from_snapshot, setup),
 		cmocka_unit_test_setup(at_version_bad_history, setup),
 		cmocka_unit_test_setup(verify, setup),
 	};

@@ -112,6 +112,15 @@ test_hex(void **state)
 	assert_int_equal(text_hex("123", 4, &v), -1); /* the NUL is no digit */
 	assert_int_equal(text_hex("123456789", 9, &v), -1);
 	assert_int_equal(v, 7);
+
+	assert_true(text_lower_hex("0123456789abcdef"));
+	assert_true(text_lower_hex("f"));
+	assert_false(text_lower_hex(""));
+	assert_false(text_lower_hex(NULL));
+	assert_false(text_lower_hex("abcDef")); /* upper case is not ours */
+	assert_false(text_lower_hex("12g4"));
+	assert_false(text_lower_hex("12 34"));
+	assert_false(text_lower_hex("12'"));
 }
 
 static void
