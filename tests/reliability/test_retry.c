@@ -178,24 +178,40 @@ circle_version(const char *id)
 	return v;
 }
 
-/* How many events the circle's history holds, -1 when it cannot be read. */
+/* A bound on the pages one history is read in (1000 events a page). */
+#define HISTORY_PAGES_MAX 100
+
+/* How many events the circle's history holds, read page by page as the
+ * history is served (after, next_after); -1 when it cannot be read. */
 static int
 event_count(const char *id)
 {
-	char *path = rel_strf("/circle/%s/events", id);
-	struct http_response r;
-	int n = -1;
+	int64_t after = 0;
+	int n = 0;
 
-	if (rel_request(&r, "GET", path, NULL, NULL, 0, 0, NULL) == 0) {
-		json_object *o = r.status == 200 ? rel_body_json(&r) : NULL, *ev;
+	for (int page = 0; page < HISTORY_PAGES_MAX; page++) {
+		char *path = rel_strf("/circle/%s/events?after=%lld", id, (long long)after);
+		struct http_response r;
+		json_object *o = NULL, *ev, *next;
+		int more = -1;
 
-		if (o != NULL && json_object_object_get_ex(o, "events", &ev))
-			n = (int)json_object_array_length(ev);
-		json_object_put(o);
-		http_response_free(&r);
+		if (rel_request(&r, "GET", path, NULL, NULL, 0, 0, NULL) == 0) {
+			o = r.status == 200 ? rel_body_json(&r) : NULL;
+			if (o != NULL && json_object_object_get_ex(o, "events", &ev) &&
+			    json_object_object_get_ex(o, "next_after", &next)) {
+				n += (int)json_object_array_length(ev);
+				more = json_object_is_type(next, json_type_int) ? 1 : 0;
+				if (more)
+					after = json_object_get_int64(next);
+			}
+			json_object_put(o);
+			http_response_free(&r);
+		}
+		free(path);
+		if (more <= 0)
+			return more < 0 ? -1 : n;
 	}
-	free(path);
-	return n;
+	return -1;
 }
 
 /* A keyed PUT of capacity at version; the answer in *r, its time in *ms. */
