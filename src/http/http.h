@@ -72,6 +72,7 @@ enum http_route {
 	ROUTE_DELETE,
 	ROUTE_EVENTS,
 	ROUTE_AT_VERSION,
+	ROUTE_FEED,
 	ROUTE__MAX
 };
 

@@ -22,6 +22,7 @@ static const struct route routes[] = {
 	{"DELETE", "/circle/{id}", HTTP_WRITE, ROUTE_DELETE},
 	{"GET", "/circle/{id}/events", HTTP_READ, ROUTE_EVENTS},
 	{"GET", "/circle/{id}/versions/{n}", HTTP_READ, ROUTE_AT_VERSION},
+	{"GET", "/events", HTTP_READ, ROUTE_FEED},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

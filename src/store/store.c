@@ -32,6 +32,7 @@
 
 #define SIDE_READ (1u << STORE_READ)
 #define SIDE_WRITE (1u << STORE_WRITE)
+#define SIDE_SEQ (1u << STORE_SEQUENCER)
 
 /* Connector/C's own error codes beyond the classic 2000..2999 range. */
 #define CR_MARIADB_MIN 5000
@@ -60,6 +61,11 @@ static const struct stmt_def {
 			   " UNION SELECT circle_id FROM circle_events) AS ids"
 			   " WHERE circle_id > ? ORDER BY circle_id LIMIT ?",
 			   2, 1, SIDE_READ},
+	/* The NULLs of the feed_position index are never in the feed. */
+	[SQ_FEED] =
+		{"SELECT id, circle_id, version, event_type, payload, occurred_at, feed_position"
+		 " FROM circle_events WHERE feed_position > ? ORDER BY feed_position LIMIT ?",
+		 2, 7, SIDE_READ},
 	[SQ_INSERT_EVENT] = {"INSERT INTO circle_events"
 			     " (id, circle_id, version, event_type, payload, occurred_at)"
 			     " VALUES (?, ?, ?, ?, ?, ?)",
@@ -95,6 +101,20 @@ static const struct stmt_def {
 		{"INSERT INTO circle_snapshots (circle_id, version, name, capacity, deleted)"
 		 " VALUES (?, ?, ?, ?, ?)",
 		 5, 0, SIDE_WRITE},
+	/* A consistent read under READ COMMITTED: it sees committed rows
+	 * only. The NULL entries of uq_circle_events_feed_position are in
+	 * `position` order, so this reads the index and sorts nothing. */
+	[SQ_SEQ_PENDING] = {"SELECT `position` FROM circle_events WHERE feed_position IS NULL"
+			    " ORDER BY `position` LIMIT ?",
+			    1, 1, SIDE_SEQ},
+	[SQ_SEQ_LOCK] = {"SELECT last_position FROM circle_feed_sequence WHERE id = 1 FOR UPDATE",
+			 0, 1, SIDE_SEQ},
+	[SQ_SEQ_ASSIGN] = {"UPDATE circle_events SET feed_position = ?"
+			   " WHERE `position` = ? AND feed_position IS NULL",
+			   2, 0, SIDE_SEQ},
+	[SQ_SEQ_ADVANCE] = {"UPDATE circle_feed_sequence SET last_position = ?"
+			    " WHERE id = 1 AND last_position = ?",
+			    2, 0, SIDE_SEQ},
 };
 
 /* Strict, so a value that does not fit is an error instead of being
@@ -103,7 +123,8 @@ static const char session_sql[] = "SET SESSION time_zone = '+00:00', sql_mode = 
 				  "NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
 				  "NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'";
 /* READ COMMITTED: the unique keys, not snapshot reads, guard every append,
- * and it takes fewer gap locks. A short lock wait turns a stuck row into a
+ * and it takes fewer gap locks; the feed sequencer needs each of its reads
+ * to see every transaction committed before it. A short lock wait turns a stuck row into a
  * quick 503 instead of a hung worker. */
 static const char write_isolation_sql[] = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
 static const char write_lock_wait_sql[] = "SET SESSION innodb_lock_wait_timeout = 5";
@@ -137,7 +158,7 @@ store_new(const struct store_config *cfg, enum store_side side)
 	struct store *st;
 	bool oom = false;
 
-	if (!cfg || (side != STORE_READ && side != STORE_WRITE))
+	if (!cfg || (side != STORE_READ && side != STORE_WRITE && side != STORE_SEQUENCER))
 		return NULL;
 	if (pthread_once(&library_once, library_init) != 0 || library_rc != 0) {
 		fprintf(stderr, "store: %s:%d: mysql_library_init failed\n", __FILE__, __LINE__);
@@ -316,7 +337,7 @@ session_setup(struct store *st)
 	if (rc != CE_OK)
 		return rc;
 	rc = STORE_CHECK_DB(st, mysql_real_query(st->db, session_sql, strlen(session_sql)));
-	if (rc != CE_OK || st->side != STORE_WRITE)
+	if (rc != CE_OK || st->side == STORE_READ)
 		return rc;
 	rc = STORE_CHECK_DB(
 		st, mysql_real_query(st->db, write_isolation_sql, strlen(write_isolation_sql)));
@@ -579,6 +600,21 @@ store_bind_u32(MYSQL_BIND *b, uint32_t *v)
 	b->buffer_type = MYSQL_TYPE_LONG;
 	b->buffer = v;
 	b->is_unsigned = 1;
+}
+
+void
+store_bind_u64(MYSQL_BIND *b, uint64_t *v)
+{
+	b->buffer_type = MYSQL_TYPE_LONGLONG;
+	b->buffer = v;
+	b->is_unsigned = 1;
+}
+
+void
+store_on_commit(struct store *st, void (*fn)(void *arg), void *arg)
+{
+	st->on_commit = fn;
+	st->on_commit_arg = arg;
 }
 
 void

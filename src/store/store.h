@@ -16,8 +16,9 @@
 #define STORE_SNAPSHOT_EVERY 10
 
 enum store_side {
-	STORE_READ = 0, /* SELECTs only: works for a SELECT-only user */
-	STORE_WRITE,    /* the command side's statements */
+	STORE_READ = 0,  /* SELECTs only: works for a SELECT-only user */
+	STORE_WRITE,     /* the command side's statements */
+	STORE_SEQUENCER, /* the feed sequencer's statements (store_sequencer.c) */
 };
 
 /*
@@ -58,5 +59,43 @@ void store_circle_reader(struct store *st, struct circle_reader *out);
  */
 enum cerr store_circle_ids(struct store *st, const char *after, unsigned limit,
 			   char (*ids)[CIRCLE_ID_LEN + 1], size_t *n);
+
+/*
+ * The feed sequencer: gives committed events their feed positions, in
+ * commit order, exactly once (sql/005_feed_position.sql says how and why).
+ */
+
+/* At most this many events are numbered in one transaction. */
+#define STORE_FEED_BATCH 1000
+
+/*
+ * One sequencer pass on a STORE_SEQUENCER store: numbers up to `batch`
+ * (1..STORE_FEED_BATCH) committed events that have no feed position yet,
+ * oldest first, in one transaction. *assigned receives how many (0 when
+ * there were none). CE_OK, CE_UNAVAILABLE or CE_INTERNAL; on failure
+ * nothing was numbered.
+ */
+enum cerr store_sequence_pass(struct store *st, unsigned batch, size_t *assigned);
+
+/*
+ * The sequencer as a thread with a connection of its own (cfg as for the
+ * command side). It runs a pass whenever store_sequencer_wake() is called,
+ * again at once while batches come back full, and every
+ * STORE_SEQUENCER_IDLE_MS otherwise; while the database is down it retries
+ * with a growing pause. Returns NULL when it cannot start (logged). Signals
+ * are blocked in the thread, so they keep going to the caller's thread.
+ */
+#define STORE_SEQUENCER_IDLE_MS 100
+struct store_sequencer;
+struct store_sequencer *store_sequencer_start(const struct store_config *cfg);
+/* Asks for a pass soon; cheap, never blocks on the database. NULL is fine. */
+void store_sequencer_wake(void *seq);
+/* Stops the thread (after the pass in hand), closes its connection and
+ * frees everything. NULL is fine. */
+void store_sequencer_stop(struct store_sequencer *seq);
+
+/* Calls fn(arg) after every append on st that sent COMMIT, committed or
+ * not (e.g. store_sequencer_wake). fn must be quick and must not block. */
+void store_on_commit(struct store *st, void (*fn)(void *arg), void *arg);
 
 #endif

@@ -1,0 +1,315 @@
+/*
+ * The feed sequencer: numbers committed events for the change feed.
+ *
+ * circle_events.position is taken at INSERT, so its values commit out of
+ * order and leave holes; the feed pages on feed_position instead, which only
+ * this code writes, in transactions of its own (sql/005_feed_position.sql
+ * explains why that is exactly-once). A pass reads the committed events that
+ * have no feed position yet, oldest first, under the lock of the one counter
+ * row, numbers them from the counter, and commits them together with the
+ * new counter value: a reader sees a whole batch or none of it, and every
+ * batch after it numbers higher.
+ *
+ * Appends never wait for it: they leave feed_position NULL and, once their
+ * COMMIT is sent, wake the thread of their own worker (store_on_commit). The
+ * thread also looks every STORE_SEQUENCER_IDLE_MS by itself, so an event
+ * committed by a worker that died before waking anybody is numbered all the
+ * same. Every command worker runs one; the counter row's lock lets one work
+ * at a time and the others find nothing left to do.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <pthread.h>
+
+#include "store/store_internal.h"
+
+/* The pause after a failed pass grows up to this (milliseconds). */
+#define RETRY_MIN_MS 50
+#define RETRY_MAX_MS 1000
+
+/* The largest position handed out: BIGINT UNSIGNED holds more, but clients
+ * that read JSON numbers as signed 64-bit integers must not overflow. */
+#define FEED_POSITION_MAX ((uint64_t)INT64_MAX)
+
+/* Positions of committed events without a feed position, ascending, at most
+ * `batch` of them, into pos[0..*n). */
+static enum cerr
+pending(struct store *st, uint32_t batch, uint64_t *pos, size_t *n)
+{
+	MYSQL_BIND p[1], res[1];
+	my_bool nulls[1];
+	uint64_t v = 0;
+	MYSQL_STMT *s = store_stmt(st, SQ_SEQ_PENDING);
+	size_t count = 0;
+	bool row;
+	enum cerr rc;
+
+	*n = 0;
+	memset(p, 0, sizeof(p));
+	memset(res, 0, sizeof(res));
+	store_bind_u32(&p[0], &batch);
+	store_bind_u64(&res[0], &v);
+	store_bind_nulls(res, nulls, 1);
+	rc = store_exec(st, s, p, res);
+	while (rc == CE_OK) {
+		rc = store_fetch(st, s, &row);
+		if (rc != CE_OK || !row)
+			break;
+		rc = store_check_nulls(nulls, 1);
+		if (rc == CE_OK && count == batch)
+			rc = STORE_BAD("sequencer: more rows than the batch");
+		if (rc == CE_OK && count > 0 && v <= pos[count - 1])
+			rc = STORE_BAD("sequencer: events not in position order");
+		if (rc != CE_OK)
+			break;
+		pos[count++] = v;
+	}
+	store_done(st, SQ_SEQ_PENDING);
+	if (rc == CE_OK)
+		*n = count;
+	return rc;
+}
+
+/* Locks the counter row until the transaction ends; *last is its value. */
+static enum cerr
+lock_counter(struct store *st, uint64_t *last)
+{
+	MYSQL_BIND res[1];
+	my_bool nulls[1];
+	MYSQL_STMT *s = store_stmt(st, SQ_SEQ_LOCK);
+	bool row = false;
+	enum cerr rc;
+
+	memset(res, 0, sizeof(res));
+	store_bind_u64(&res[0], last);
+	store_bind_nulls(res, nulls, 1);
+	rc = store_exec(st, s, NULL, res);
+	if (rc == CE_OK)
+		rc = store_fetch(st, s, &row);
+	if (rc == CE_OK && !row)
+		rc = STORE_BAD("sequencer: the counter row is missing (apply the migrations)");
+	if (rc == CE_OK)
+		rc = store_check_nulls(nulls, 1);
+	store_done(st, SQ_SEQ_LOCK);
+	return rc;
+}
+
+/* Runs a one-row UPDATE of statement `which` with two u64 parameters; a
+ * row not matched means the rows changed under the lock: a bug, refused. */
+static enum cerr
+update_one(struct store *st, enum store_stmt which, uint64_t a, uint64_t b)
+{
+	MYSQL_BIND p[2];
+	MYSQL_STMT *s = store_stmt(st, which);
+	enum cerr rc;
+
+	memset(p, 0, sizeof(p));
+	store_bind_u64(&p[0], &a);
+	store_bind_u64(&p[1], &b);
+	rc = store_exec(st, s, p, NULL);
+	if (rc == CE_OK && mysql_stmt_affected_rows(s) != 1)
+		rc = STORE_BAD(which == SQ_SEQ_ASSIGN ? "sequencer: event already numbered"
+						      : "sequencer: counter moved under its lock");
+	return rc;
+}
+
+struct pass_args {
+	uint32_t batch;
+	size_t *assigned;
+};
+
+static enum cerr
+pass_op(struct store *st, void *arg)
+{
+	struct pass_args *a = arg;
+	uint64_t pos[STORE_FEED_BATCH];
+	uint64_t last = 0;
+	size_t n = 0, i;
+	enum cerr rc;
+
+	*a->assigned = 0;
+	/* Outside a transaction first: when nothing waits, as in most idle
+	 * looks, that is all, and no lock is taken. */
+	rc = pending(st, a->batch, pos, &n);
+	if (rc != CE_OK || n == 0)
+		return rc;
+	rc = store_begin(st);
+	if (rc != CE_OK)
+		return rc;
+	rc = lock_counter(st, &last);
+	/* Again under the lock: another sequencer may have numbered some of
+	 * them meanwhile, and more may have committed. */
+	if (rc == CE_OK)
+		rc = pending(st, a->batch, pos, &n);
+	if (rc == CE_OK && n > 0 && last > FEED_POSITION_MAX - n)
+		rc = STORE_BAD("sequencer: feed positions exhausted");
+	for (i = 0; rc == CE_OK && i < n; i++)
+		rc = update_one(st, SQ_SEQ_ASSIGN, last + 1 + i, pos[i]);
+	if (rc == CE_OK && n > 0)
+		rc = update_one(st, SQ_SEQ_ADVANCE, last + n, last);
+	if (rc == CE_OK)
+		rc = store_commit(st);
+	if (rc != CE_OK) {
+		store_rollback(st);
+		return rc;
+	}
+	*a->assigned = n;
+	return CE_OK;
+}
+
+enum cerr
+store_sequence_pass(struct store *st, unsigned batch, size_t *assigned)
+{
+	struct pass_args a = {batch, assigned};
+
+	if (!st || !assigned || st->side != STORE_SEQUENCER || batch == 0 ||
+	    batch > STORE_FEED_BATCH)
+		return STORE_BAD("sequence pass: bad arguments");
+	*assigned = 0;
+	return store_run(st, pass_op, &a);
+}
+
+/* --- the thread --- */
+
+struct store_sequencer {
+	struct store *st;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cond; /* on CLOCK_MONOTONIC */
+	bool wake;           /* a pass was asked for */
+	bool stop;
+};
+
+static void
+deadline_in(struct timespec *ts, unsigned ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static void *
+sequencer_main(void *arg)
+{
+	struct store_sequencer *q = arg;
+	unsigned retry_ms = 0;
+	bool again = true; /* at start: number whatever waits */
+
+	pthread_mutex_lock(&q->mu);
+	while (!q->stop) {
+		size_t n = 0;
+		enum cerr rc;
+
+		if (!again) {
+			struct timespec until;
+
+			deadline_in(&until, retry_ms ? retry_ms : STORE_SEQUENCER_IDLE_MS);
+			while (!q->stop && !q->wake)
+				if (pthread_cond_timedwait(&q->cond, &q->mu, &until) == ETIMEDOUT)
+					break;
+			if (q->stop)
+				break;
+		}
+		/* Wakes that come during the pass ask for another one: their
+		 * commit may have come too late for this pass's read. */
+		q->wake = false;
+		pthread_mutex_unlock(&q->mu);
+		rc = store_sequence_pass(q->st, STORE_FEED_BATCH, &n);
+		pthread_mutex_lock(&q->mu);
+		if (rc == CE_OK) {
+			retry_ms = 0;
+			again = n == STORE_FEED_BATCH;
+		} else {
+			retry_ms = retry_ms ? retry_ms * 2 : RETRY_MIN_MS;
+			if (retry_ms > RETRY_MAX_MS)
+				retry_ms = RETRY_MAX_MS;
+			again = false;
+		}
+	}
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+struct store_sequencer *
+store_sequencer_start(const struct store_config *cfg)
+{
+	struct store_sequencer *q = calloc(1, sizeof(*q));
+	pthread_condattr_t attr;
+	sigset_t all, old;
+	bool mu = false, cond = false;
+	int err;
+
+	if (!q)
+		goto fail;
+	q->st = store_new(cfg, STORE_SEQUENCER);
+	if (!q->st || pthread_mutex_init(&q->mu, NULL) != 0)
+		goto fail;
+	mu = true;
+	if (pthread_condattr_init(&attr) != 0)
+		goto fail;
+	err = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (err == 0)
+		err = pthread_cond_init(&q->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	if (err != 0)
+		goto fail;
+	cond = true;
+	/* The thread inherits this mask: SIGTERM and SIGINT must reach the
+	 * thread that serves requests, which stops on them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&q->thread, NULL, sequencer_main, q);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err != 0)
+		goto fail;
+	return q;
+fail:
+	fprintf(stderr, "store: %s:%d: cannot start the feed sequencer\n", __FILE__, __LINE__);
+	if (q) {
+		if (cond)
+			pthread_cond_destroy(&q->cond);
+		if (mu)
+			pthread_mutex_destroy(&q->mu);
+		store_free(q->st);
+		free(q);
+	}
+	return NULL;
+}
+
+void
+store_sequencer_wake(void *seq)
+{
+	struct store_sequencer *q = seq;
+
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->mu);
+	q->wake = true;
+	pthread_cond_signal(&q->cond);
+	pthread_mutex_unlock(&q->mu);
+}
+
+void
+store_sequencer_stop(struct store_sequencer *q)
+{
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->mu);
+	q->stop = true;
+	pthread_cond_signal(&q->cond);
+	pthread_mutex_unlock(&q->mu);
+	pthread_join(q->thread, NULL);
+	pthread_cond_destroy(&q->cond);
+	pthread_mutex_destroy(&q->mu);
+	store_free(q->st);
+	free(q);
+}
