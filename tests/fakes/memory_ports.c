@@ -203,6 +203,27 @@ fake_history(void *self, const char *id, uint32_t upto, struct circle_event **ev
 	return rc;
 }
 
+/* The feed: every event in the order it was appended, events[i] at
+ * position i + 1. */
+static enum cerr
+fake_feed(void *self, uint64_t after, unsigned limit, struct feed_event *out, size_t *n)
+{
+	const struct memory_ports *m = self;
+	size_t i;
+
+	*n = 0;
+	if (m->world.down)
+		return CE_UNAVAILABLE;
+	for (i = 0; i < m->world.nevents && *n < limit; i++) {
+		if (i + 1 <= after)
+			continue;
+		out[*n].position = i + 1;
+		out[*n].event = m->world.events[i];
+		(*n)++;
+	}
+	return CE_OK;
+}
+
 static void
 fake_new_id(char out[CIRCLE_ID_LEN + 1])
 {
@@ -228,6 +249,7 @@ memory_ports_init(struct memory_ports *m)
 	m->reader.get = fake_get;
 	m->reader.list = fake_list;
 	m->reader.history = fake_history;
+	m->reader.feed = fake_feed;
 	m->ctx.store = &m->store;
 	m->ctx.new_id = fake_new_id;
 	m->ctx.now = fake_now;

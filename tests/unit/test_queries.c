@@ -27,6 +27,10 @@ struct fake {
 	enum cerr fail;    /* every call answers it, CE_OK: none */
 	size_t list_extra; /* rows list returns beyond its limit */
 	bool history_ignores_upto;
+	/* the feed: events[i] has position (i + 1) * 10 */
+	bool feed_disorder; /* a broken reader: the page comes back reversed */
+	size_t feed_extra;  /* a broken reader claims this many more rows */
+	uint64_t last_after;
 	/* what the use cases asked for */
 	char last_id[64];
 	unsigned last_limit;
@@ -107,6 +111,34 @@ fake_history(void *self, const char *id, uint32_t upto, struct circle_event **ev
 	return CE_OK;
 }
 
+static enum cerr
+fake_feed(void *self, uint64_t after, unsigned limit, struct feed_event *out, size_t *n)
+{
+	struct fake *f = self;
+	size_t i;
+
+	f->last_after = after;
+	f->last_limit = limit;
+	*n = 0;
+	if (f->fail != CE_OK)
+		return f->fail;
+	for (i = 0; i < f->n_events && *n < limit; i++) {
+		if ((i + 1) * 10 <= after)
+			continue;
+		out[*n].position = (i + 1) * 10;
+		out[*n].event = f->events[i];
+		(*n)++;
+	}
+	if (f->feed_disorder && *n > 1) {
+		struct feed_event t = out[0];
+
+		out[0] = out[*n - 1];
+		out[*n - 1] = t;
+	}
+	*n += f->feed_extra;
+	return CE_OK;
+}
+
 static void
 add_row(const char *id, const char *name, int capacity, uint32_t version, bool deleted)
 {
@@ -152,6 +184,7 @@ setup(void **state)
 	reader.get = fake_get;
 	reader.list = fake_list;
 	reader.history = fake_history;
+	reader.feed = fake_feed;
 	add_row("10000000-0000-4000-8000-000000000000", "a", 3, 1, false);
 	add_row("20000000-0000-4000-8000-000000000000", "b", 4, 2, true);
 	add_row("30000000-0000-4000-8000-000000000000", "c", 5, 1, false);
@@ -422,6 +455,85 @@ verify(void **state)
 	assert_false(agree);
 }
 
+static void
+feed_pages(void **state)
+{
+	struct cerr_info info = {0};
+	struct feed_event *evs = NULL;
+	uint64_t next = 0;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(read_feed(&reader, 0, 3, &evs, &n, &next, &info), CE_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(fake.last_limit, 3);
+	assert_int_equal(evs[0].position, 10);
+	assert_string_equal(evs[0].event.name, "football");
+	assert_int_equal(evs[2].position, 30);
+	assert_int_equal(next, 30);
+	free(evs);
+	/* the next page starts after it */
+	assert_int_equal(read_feed(&reader, next, 3, &evs, &n, &next, &info), CE_OK);
+	assert_int_equal(fake.last_after, 30);
+	assert_int_equal(n, 1);
+	assert_int_equal(evs[0].event.type, CIRCLE_DELETED);
+	assert_int_equal(next, 40);
+	free(evs);
+	/* nothing new: no events, next_after stays where it was */
+	assert_int_equal(read_feed(&reader, 40, 1000, &evs, &n, &next, &info), CE_OK);
+	assert_int_equal(n, 0);
+	assert_null(evs);
+	assert_int_equal(next, 40);
+	assert_int_equal(read_feed(&reader, FEED_AFTER_MAX, 1, &evs, &n, &next, &info), CE_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(next, FEED_AFTER_MAX);
+	/* between positions */
+	assert_int_equal(read_feed(&reader, 15, 1, &evs, &n, &next, &info), CE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(evs[0].position, 20);
+	assert_int_equal(next, 20);
+	free(evs);
+}
+
+static void
+feed_errors(void **state)
+{
+	struct cerr_info info = {0};
+	struct feed_event *evs = NULL;
+	uint64_t next = 7;
+	size_t n = 9;
+
+	(void)state;
+	fake.fail = CE_UNAVAILABLE;
+	assert_int_equal(read_feed(&reader, 5, 10, &evs, &n, &next, &info), CE_UNAVAILABLE);
+	assert_int_equal(info.code, CE_UNAVAILABLE);
+	assert_null(evs);
+	assert_int_equal(n, 0);
+	fake.fail = CE_INTERNAL;
+	assert_int_equal(read_feed(&reader, 5, 10, &evs, &n, &next, &info), CE_INTERNAL);
+	fake.fail = CE_OK;
+	/* a reader that answers out of order would make consumers skip */
+	fake.feed_disorder = true;
+	assert_int_equal(read_feed(&reader, 0, 10, &evs, &n, &next, &info), CE_INTERNAL);
+	assert_null(evs);
+	assert_int_equal(n, 0);
+	/* or positions not after `after` */
+	fake.feed_disorder = false;
+	assert_int_equal(read_feed(&reader, 0, 1, &evs, &n, &next, &info), CE_OK);
+	free(evs);
+	fake.feed_extra = 1;
+	assert_int_equal(read_feed(&reader, 0, 2, &evs, &n, &next, &info), CE_INTERNAL);
+	assert_null(evs);
+	fake.feed_extra = 0;
+	/* parameters the edge should have refused */
+	assert_int_equal(read_feed(&reader, 0, 0, &evs, &n, &next, &info), CE_INTERNAL);
+	assert_int_equal(read_feed(&reader, 0, FEED_LIMIT_MAX + 1, &evs, &n, &next, &info),
+			 CE_INTERNAL);
+	assert_int_equal(read_feed(&reader, FEED_AFTER_MAX + 1, 1, &evs, &n, &next, &info),
+			 CE_INTERNAL);
+	assert_int_equal(read_feed(NULL, 0, 1, &evs, &n, &next, &info), CE_INTERNAL);
+}
+
 int
 main(void)
 {
@@ -434,6 +546,8 @@ main(void)
 		cmocka_unit_test_setup(at_version, setup),
 		cmocka_unit_test_setup(at_version_bad_history, setup),
 		cmocka_unit_test_setup(verify, setup),
+		cmocka_unit_test_setup(feed_pages, setup),
+		cmocka_unit_test_setup(feed_errors, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
