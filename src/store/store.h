@@ -80,12 +80,14 @@ enum cerr store_sequence_pass(struct store *st, unsigned batch, size_t *assigned
 /*
  * The sequencer as a thread with a connection of its own (cfg as for the
  * command side). It runs a pass whenever store_sequencer_wake() is called,
- * again at once while batches come back full, and every
+ * but no sooner than STORE_SEQUENCER_GAP_MS after a pass that numbered
+ * events (unless that batch was full: then at once), and every
  * STORE_SEQUENCER_IDLE_MS otherwise; while the database is down it retries
  * with a growing pause. Returns NULL when it cannot start (logged). Signals
  * are blocked in the thread, so they keep going to the caller's thread.
  */
 #define STORE_SEQUENCER_IDLE_MS 100
+#define STORE_SEQUENCER_GAP_MS 5
 struct store_sequencer;
 struct store_sequencer *store_sequencer_start(const struct store_config *cfg);
 /* Asks for a pass soon; cheap, never blocks on the database. NULL is fine. */

@@ -11,7 +11,10 @@
  * batch after it numbers higher.
  *
  * Appends never wait for it: they leave feed_position NULL and, once their
- * COMMIT is sent, wake the thread of their own worker (store_on_commit). The
+ * COMMIT is sent, wake the thread of their own worker (store_on_commit).
+ * After a pass that numbered something the thread lets STORE_SEQUENCER_GAP_MS
+ * go by before the next one, so that under load a pass numbers many events
+ * and the sequencer's cost per append stays small. The
  * thread also looks every STORE_SEQUENCER_IDLE_MS by itself, so an event
  * committed by a worker that died before waking anybody is numbered all the
  * same. Every command worker runs one; the counter row's lock lets one work
@@ -99,20 +102,31 @@ lock_counter(struct store *st, uint64_t *last)
 	return rc;
 }
 
-/* Runs a one-row UPDATE of statement `which` with two u64 parameters; a
- * row not matched means the rows changed under the lock: a bug, refused. */
+/*
+ * Runs UPDATE statement `which` for the n rows of parameters (a[i], b[i]) in
+ * one round trip (Connector/C's array binding; the server runs it row by
+ * row). Every row must match exactly one row: anything else means the rows
+ * changed under the lock, a bug, and the transaction is refused.
+ */
 static enum cerr
-update_one(struct store *st, enum store_stmt which, uint64_t a, uint64_t b)
+update_rows(struct store *st, enum store_stmt which, uint64_t *a, uint64_t *b, size_t n)
 {
 	MYSQL_BIND p[2];
 	MYSQL_STMT *s = store_stmt(st, which);
+	unsigned int size = (unsigned int)n;
 	enum cerr rc;
 
+	if (!s)
+		return STORE_BAD("sequencer: statement not prepared");
+	rc = STORE_CHECK_STMT(st, s, mysql_stmt_attr_set(s, STMT_ATTR_ARRAY_SIZE, &size));
+	if (rc != CE_OK)
+		return rc;
+	/* column-wise: p[k].buffer is the array of the k-th parameter */
 	memset(p, 0, sizeof(p));
-	store_bind_u64(&p[0], &a);
-	store_bind_u64(&p[1], &b);
+	store_bind_u64(&p[0], a);
+	store_bind_u64(&p[1], b);
 	rc = store_exec(st, s, p, NULL);
-	if (rc == CE_OK && mysql_stmt_affected_rows(s) != 1)
+	if (rc == CE_OK && mysql_stmt_affected_rows(s) != (my_ulonglong)n)
 		rc = STORE_BAD(which == SQ_SEQ_ASSIGN ? "sequencer: event already numbered"
 						      : "sequencer: counter moved under its lock");
 	return rc;
@@ -127,8 +141,8 @@ static enum cerr
 pass_op(struct store *st, void *arg)
 {
 	struct pass_args *a = arg;
-	uint64_t pos[STORE_FEED_BATCH];
-	uint64_t last = 0;
+	uint64_t pos[STORE_FEED_BATCH], feed[STORE_FEED_BATCH];
+	uint64_t last = 0, next;
 	size_t n = 0, i;
 	enum cerr rc;
 
@@ -148,10 +162,13 @@ pass_op(struct store *st, void *arg)
 		rc = pending(st, a->batch, pos, &n);
 	if (rc == CE_OK && n > 0 && last > FEED_POSITION_MAX - n)
 		rc = STORE_BAD("sequencer: feed positions exhausted");
-	for (i = 0; rc == CE_OK && i < n; i++)
-		rc = update_one(st, SQ_SEQ_ASSIGN, last + 1 + i, pos[i]);
+	for (i = 0; i < n; i++)
+		feed[i] = last + 1 + i;
+	next = last + n;
 	if (rc == CE_OK && n > 0)
-		rc = update_one(st, SQ_SEQ_ADVANCE, last + n, last);
+		rc = update_rows(st, SQ_SEQ_ASSIGN, feed, pos, n);
+	if (rc == CE_OK && n > 0)
+		rc = update_rows(st, SQ_SEQ_ADVANCE, &next, &last, 1);
 	if (rc == CE_OK)
 		rc = store_commit(st);
 	if (rc != CE_OK) {
@@ -203,12 +220,27 @@ sequencer_main(void *arg)
 	struct store_sequencer *q = arg;
 	unsigned retry_ms = 0;
 	bool again = true; /* at start: number whatever waits */
+	bool hold = false;
 
 	pthread_mutex_lock(&q->mu);
 	while (!q->stop) {
 		size_t n = 0;
 		enum cerr rc;
 
+		if (hold) {
+			struct timespec until;
+
+			/* Under a steady stream of commits this makes one pass
+			 * number the commits of a few milliseconds together,
+			 * instead of one transaction of its own per commit. */
+			deadline_in(&until, STORE_SEQUENCER_GAP_MS);
+			while (!q->stop)
+				if (pthread_cond_timedwait(&q->cond, &q->mu, &until) == ETIMEDOUT)
+					break;
+			hold = false;
+			if (q->stop)
+				break;
+		}
 		if (!again) {
 			struct timespec until;
 
@@ -228,6 +260,7 @@ sequencer_main(void *arg)
 		if (rc == CE_OK) {
 			retry_ms = 0;
 			again = n == STORE_FEED_BATCH;
+			hold = n > 0 && !again;
 		} else {
 			retry_ms = retry_ms ? retry_ms * 2 : RETRY_MIN_MS;
 			if (retry_ms > RETRY_MAX_MS)
