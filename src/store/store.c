@@ -33,6 +33,7 @@
 #define SIDE_READ (1u << STORE_READ)
 #define SIDE_WRITE (1u << STORE_WRITE)
 #define SIDE_SEQ (1u << STORE_SEQUENCER)
+#define SIDE_PEEK (1u << STORE_PEEK)
 
 /* Connector/C's own error codes beyond the classic 2000..2999 range. */
 #define CR_MARIADB_MIN 5000
@@ -101,17 +102,25 @@ static const struct stmt_def {
 		{"INSERT INTO circle_snapshots (circle_id, version, name, capacity, deleted)"
 		 " VALUES (?, ?, ?, ?, ?)",
 		 5, 0, SIDE_WRITE},
+	/* On the READ UNCOMMITTED peek connection: in-flight appends too.
+	 * Only uq_circle_events_feed_position is read (it holds `position`). */
+	[SQ_SEQ_WINDOW] = {"SELECT MIN(w.`position`), MAX(w.`position`) FROM"
+			   " (SELECT `position` FROM circle_events WHERE feed_position IS NULL"
+			   " ORDER BY `position` LIMIT ?) AS w",
+			   1, 2, SIDE_PEEK},
 	/* A consistent read under READ COMMITTED: it sees committed rows
-	 * only. The NULL entries of uq_circle_events_feed_position are in
-	 * `position` order, so this reads the index and sorts nothing. */
+	 * only, in the window the peek found. */
 	[SQ_SEQ_PENDING] = {"SELECT `position` FROM circle_events WHERE feed_position IS NULL"
-			    " ORDER BY `position` LIMIT ?",
-			    1, 1, SIDE_SEQ},
+			    " AND `position` BETWEEN ? AND ? ORDER BY `position` LIMIT ?",
+			    3, 1, SIDE_SEQ},
 	[SQ_SEQ_LOCK] = {"SELECT last_position FROM circle_feed_sequence WHERE id = 1 FOR UPDATE",
 			 0, 1, SIDE_SEQ},
 	[SQ_SEQ_ASSIGN] = {"UPDATE circle_events SET feed_position = ?"
 			   " WHERE `position` = ? AND feed_position IS NULL",
 			   2, 0, SIDE_SEQ},
+	/* Named after the database: GET_LOCK names are server-wide. */
+	[SQ_SEQ_LEAD] = {"SELECT GET_LOCK(CONCAT(DATABASE(), '.circle_feed_sequencer'), ?)", 1, 1,
+			 SIDE_SEQ},
 	[SQ_SEQ_ADVANCE] = {"UPDATE circle_feed_sequence SET last_position = ?"
 			    " WHERE id = 1 AND last_position = ?",
 			    2, 0, SIDE_SEQ},
@@ -128,6 +137,9 @@ static const char session_sql[] = "SET SESSION time_zone = '+00:00', sql_mode = 
  * quick 503 instead of a hung worker. */
 static const char write_isolation_sql[] = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
 static const char write_lock_wait_sql[] = "SET SESSION innodb_lock_wait_timeout = 5";
+/* The feed sequencer's peek: it must see appends still in flight, and only
+ * ever reads (store_sequencer.c says why that is safe). */
+static const char peek_isolation_sql[] = "SET SESSION TRANSACTION ISOLATION LEVEL READ UNCOMMITTED";
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 static int library_rc;
@@ -158,7 +170,8 @@ store_new(const struct store_config *cfg, enum store_side side)
 	struct store *st;
 	bool oom = false;
 
-	if (!cfg || (side != STORE_READ && side != STORE_WRITE && side != STORE_SEQUENCER))
+	if (!cfg || (side != STORE_READ && side != STORE_WRITE && side != STORE_SEQUENCER &&
+		     side != STORE_PEEK))
 		return NULL;
 	if (pthread_once(&library_once, library_init) != 0 || library_rc != 0) {
 		fprintf(stderr, "store: %s:%d: mysql_library_init failed\n", __FILE__, __LINE__);
@@ -339,6 +352,9 @@ session_setup(struct store *st)
 	rc = STORE_CHECK_DB(st, mysql_real_query(st->db, session_sql, strlen(session_sql)));
 	if (rc != CE_OK || st->side == STORE_READ)
 		return rc;
+	if (st->side == STORE_PEEK)
+		return STORE_CHECK_DB(st, mysql_real_query(st->db, peek_isolation_sql,
+							   strlen(peek_isolation_sql)));
 	rc = STORE_CHECK_DB(
 		st, mysql_real_query(st->db, write_isolation_sql, strlen(write_isolation_sql)));
 	if (rc != CE_OK)
@@ -438,6 +454,7 @@ store_connect(struct store *st)
 		store_drop(st);
 		return CE_UNAVAILABLE;
 	}
+	st->connects++;
 	return CE_OK;
 }
 

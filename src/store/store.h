@@ -19,6 +19,7 @@ enum store_side {
 	STORE_READ = 0,  /* SELECTs only: works for a SELECT-only user */
 	STORE_WRITE,     /* the command side's statements */
 	STORE_SEQUENCER, /* the feed sequencer's statements (store_sequencer.c) */
+	STORE_PEEK,      /* the sequencer's READ UNCOMMITTED look for its window */
 };
 
 /*
@@ -71,23 +72,28 @@ enum cerr store_circle_ids(struct store *st, const char *after, unsigned limit,
 /*
  * One sequencer pass on a STORE_SEQUENCER store: numbers up to `batch`
  * (1..STORE_FEED_BATCH) committed events that have no feed position yet,
- * oldest first, in one transaction. *assigned receives how many (0 when
- * there were none). CE_OK, CE_UNAVAILABLE or CE_INTERNAL; on failure
+ * oldest first, in one transaction. With a STORE_PEEK store it first reads
+ * where to look, which keeps a pass cheap under load (without one, NULL, it
+ * reads every entry still in the index). *assigned receives how many (0
+ * when there were none). CE_OK, CE_UNAVAILABLE or CE_INTERNAL; on failure
  * nothing was numbered.
  */
-enum cerr store_sequence_pass(struct store *st, unsigned batch, size_t *assigned);
+enum cerr store_sequence_pass(struct store *st, struct store *peek, unsigned batch,
+			      size_t *assigned);
 
 /*
- * The sequencer as a thread with a connection of its own (cfg as for the
- * command side). It runs a pass whenever store_sequencer_wake() is called,
- * but no sooner than STORE_SEQUENCER_GAP_MS after a pass that numbered
- * events (unless that batch was full: then at once), and every
- * STORE_SEQUENCER_IDLE_MS otherwise; while the database is down it retries
- * with a growing pause. Returns NULL when it cannot start (logged). Signals
- * are blocked in the thread, so they keep going to the caller's thread.
+ * The sequencer as a thread with connections of its own (cfg as for the
+ * command side). Of all the workers' threads on one database one leads
+ * (a GET_LOCK; the others wait for it and take over when its connection
+ * goes). The leader runs a pass when store_sequencer_wake() is called, at
+ * once again while batches come back full, STORE_SEQUENCER_GAP_MS after a
+ * pass that numbered events, and every STORE_SEQUENCER_IDLE_MS otherwise;
+ * while the database is down it retries with a growing pause. Returns NULL
+ * when it cannot start (logged). Signals are blocked in the thread, so they
+ * keep going to the caller's thread.
  */
-#define STORE_SEQUENCER_IDLE_MS 100
-#define STORE_SEQUENCER_GAP_MS 5
+#define STORE_SEQUENCER_IDLE_MS 20
+#define STORE_SEQUENCER_GAP_MS 10
 struct store_sequencer;
 struct store_sequencer *store_sequencer_start(const struct store_config *cfg);
 /* Asks for a pass soon; cheap, never blocks on the database. NULL is fine. */

@@ -41,10 +41,12 @@ enum store_stmt {
 	SQ_SNAPSHOT_LATEST, /* a circle's latest snapshot */
 	SQ_INSERT_SNAPSHOT,
 	/* sequencer side (store_sequencer.c) */
+	SQ_SEQ_WINDOW,  /* peek side: where events without a feed position are */
 	SQ_SEQ_PENDING, /* committed events without a feed position, oldest first */
 	SQ_SEQ_LOCK,    /* the counter row, locked until commit */
 	SQ_SEQ_ASSIGN,  /* one event's feed position, only if it has none */
 	SQ_SEQ_ADVANCE, /* the counter, guarded by its previous value */
+	SQ_SEQ_LEAD,    /* GET_LOCK: which worker's sequencer works */
 	SQ__MAX
 };
 
@@ -68,6 +70,7 @@ struct store {
 	char *database;
 
 	MYSQL *db;                 /* NULL: not connected */
+	unsigned long connects;    /* successful connects so far */
 	MYSQL_STMT *stmt[SQ__MAX]; /* NULL: not prepared (other side) */
 
 	/* What the last failed call reported, for callers that map it. */

@@ -39,12 +39,57 @@
  * that read JSON numbers as signed 64-bit integers must not overflow. */
 #define FEED_POSITION_MAX ((uint64_t)INT64_MAX)
 
-/* Positions of committed events without a feed position, ascending, at most
- * `batch` of them, into pos[0..*n). */
+/*
+ * The window to look in: the lowest and highest position of the first
+ * `batch` events without a feed position, committed or not (a READ
+ * UNCOMMITTED read on the peek store). *any is false when there is none at
+ * all. Reading uncommitted rows is cheap here: the entries the sequencer
+ * already moved out of the NULL range, which linger in the index until
+ * InnoDB purges them, are skipped without looking each one up, as a
+ * consistent read would have to.
+ */
 static enum cerr
-pending(struct store *st, uint32_t batch, uint64_t *pos, size_t *n)
+window_op(struct store *peek, void *arg)
 {
-	MYSQL_BIND p[1], res[1];
+	struct window_args {
+		uint32_t batch;
+		uint64_t lo, hi;
+		bool any;
+	} *a = arg;
+	MYSQL_BIND p[1], res[2];
+	my_bool nulls[2];
+	MYSQL_STMT *s = store_stmt(peek, SQ_SEQ_WINDOW);
+	bool row = false;
+	enum cerr rc;
+
+	a->any = false;
+	memset(p, 0, sizeof(p));
+	memset(res, 0, sizeof(res));
+	store_bind_u32(&p[0], &a->batch);
+	store_bind_u64(&res[0], &a->lo);
+	store_bind_u64(&res[1], &a->hi);
+	store_bind_nulls(res, nulls, 2);
+	rc = store_exec(peek, s, p, res);
+	if (rc == CE_OK)
+		rc = store_fetch(peek, s, &row);
+	if (rc == CE_OK && !row)
+		rc = STORE_BAD("sequencer: no window row");
+	/* MIN and MAX of nothing are NULL */
+	if (rc == CE_OK && !nulls[0] && !nulls[1]) {
+		if (a->lo > a->hi)
+			rc = STORE_BAD("sequencer: window upside down");
+		a->any = true;
+	}
+	store_done(peek, SQ_SEQ_WINDOW);
+	return rc;
+}
+
+/* Positions of committed events without a feed position in [lo, hi],
+ * ascending, at most `batch` of them, into pos[0..*n). */
+static enum cerr
+pending(struct store *st, uint64_t lo, uint64_t hi, uint32_t batch, uint64_t *pos, size_t *n)
+{
+	MYSQL_BIND p[3], res[1];
 	my_bool nulls[1];
 	uint64_t v = 0;
 	MYSQL_STMT *s = store_stmt(st, SQ_SEQ_PENDING);
@@ -55,7 +100,9 @@ pending(struct store *st, uint32_t batch, uint64_t *pos, size_t *n)
 	*n = 0;
 	memset(p, 0, sizeof(p));
 	memset(res, 0, sizeof(res));
-	store_bind_u32(&p[0], &batch);
+	store_bind_u64(&p[0], &lo);
+	store_bind_u64(&p[1], &hi);
+	store_bind_u32(&p[2], &batch);
 	store_bind_u64(&res[0], &v);
 	store_bind_nulls(res, nulls, 1);
 	rc = store_exec(st, s, p, res);
@@ -134,6 +181,7 @@ update_rows(struct store *st, enum store_stmt which, uint64_t *a, uint64_t *b, s
 
 struct pass_args {
 	uint32_t batch;
+	uint64_t lo, hi;
 	size_t *assigned;
 };
 
@@ -147,19 +195,13 @@ pass_op(struct store *st, void *arg)
 	enum cerr rc;
 
 	*a->assigned = 0;
-	/* Outside a transaction first: when nothing waits, as in most idle
-	 * looks, that is all, and no lock is taken. */
-	rc = pending(st, a->batch, pos, &n);
-	if (rc != CE_OK || n == 0)
-		return rc;
 	rc = store_begin(st);
 	if (rc != CE_OK)
 		return rc;
 	rc = lock_counter(st, &last);
-	/* Again under the lock: another sequencer may have numbered some of
-	 * them meanwhile, and more may have committed. */
+	/* Under the lock, a consistent read: committed events only. */
 	if (rc == CE_OK)
-		rc = pending(st, a->batch, pos, &n);
+		rc = pending(st, a->lo, a->hi, a->batch, pos, &n);
 	if (rc == CE_OK && n > 0 && last > FEED_POSITION_MAX - n)
 		rc = STORE_BAD("sequencer: feed positions exhausted");
 	for (i = 0; i < n; i++)
@@ -179,22 +221,91 @@ pass_op(struct store *st, void *arg)
 	return CE_OK;
 }
 
+/*
+ * Why the window is safe. It is read at t1, before the pass's consistent
+ * read at t2, and the pass numbers the committed events in [lo, hi]. An
+ * event outside it is left for a later pass, never lost: it keeps its NULL
+ * until numbered. Order within a circle holds too: when version v + 1 is
+ * numbered in this pass, version v committed before v + 1 was even inserted;
+ * if that was after t1, v + 1 took its AUTO_INCREMENT position after every
+ * entry seen at t1, so above hi, and is not in this pass; if before t1, v
+ * was already in the index at t1 (or numbered), so v >= lo, and the pass
+ * numbers v before v + 1.
+ */
 enum cerr
-store_sequence_pass(struct store *st, unsigned batch, size_t *assigned)
+store_sequence_pass(struct store *st, struct store *peek, unsigned batch, size_t *assigned)
 {
-	struct pass_args a = {batch, assigned};
+	struct {
+		uint32_t batch;
+		uint64_t lo, hi;
+		bool any;
+	} w = {batch, 0, 0, false};
+	struct pass_args a = {batch, 0, UINT64_MAX, assigned};
+	enum cerr rc;
 
-	if (!st || !assigned || st->side != STORE_SEQUENCER || batch == 0 ||
-	    batch > STORE_FEED_BATCH)
+	if (!st || !assigned || st->side != STORE_SEQUENCER || (peek && peek->side != STORE_PEEK) ||
+	    batch == 0 || batch > STORE_FEED_BATCH)
 		return STORE_BAD("sequence pass: bad arguments");
 	*assigned = 0;
+	if (peek) {
+		rc = store_run(peek, window_op, &w);
+		if (rc != CE_OK || !w.any)
+			return rc;
+		a.lo = w.lo;
+		a.hi = w.hi;
+	}
 	return store_run(st, pass_op, &a);
 }
 
 /* --- the thread --- */
 
+/* How long (seconds) a thread that does not lead waits for the lead at a
+ * time: also how long stopping it may take. */
+#define LEAD_WAIT_S 1
+
+struct lead_args {
+	int timeout;
+	bool got;
+};
+
+/*
+ * Tries to become the one sequencer thread that works, among every worker's:
+ * GET_LOCK on the connection of st, named after the database, waiting up to
+ * a->timeout seconds. The lock goes with the connection, so a leader that
+ * dies or loses its connection hands over by itself. Leading only saves
+ * work: two passes at once would still be serialised by the counter row.
+ */
+static enum cerr
+lead_op(struct store *st, void *arg)
+{
+	struct lead_args *a = arg;
+	MYSQL_BIND p[1], res[1];
+	my_bool nulls[1];
+	int got = 0;
+	MYSQL_STMT *s = store_stmt(st, SQ_SEQ_LEAD);
+	bool row = false;
+	enum cerr rc;
+
+	a->got = false;
+	memset(p, 0, sizeof(p));
+	memset(res, 0, sizeof(res));
+	store_bind_int(&p[0], &a->timeout);
+	store_bind_int(&res[0], &got);
+	store_bind_nulls(res, nulls, 1);
+	rc = store_exec(st, s, p, res);
+	if (rc == CE_OK)
+		rc = store_fetch(st, s, &row);
+	if (rc == CE_OK && (!row || nulls[0]))
+		rc = STORE_BAD("sequencer: GET_LOCK failed");
+	if (rc == CE_OK)
+		a->got = got == 1;
+	store_done(st, SQ_SEQ_LEAD);
+	return rc;
+}
+
 struct store_sequencer {
 	struct store *st;
+	struct store *peek;
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cond; /* on CLOCK_MONOTONIC */
@@ -222,11 +333,47 @@ sequencer_main(void *arg)
 	bool again = true; /* at start: number whatever waits */
 	bool hold = false;
 
+	bool leader = false;
+	unsigned long lead_connection = 0;
+
 	pthread_mutex_lock(&q->mu);
 	while (!q->stop) {
 		size_t n = 0;
 		enum cerr rc;
 
+		/* A new connection has lost the lock with the old one. */
+		if (!leader || q->st->connects != lead_connection) {
+			struct lead_args la = {retry_ms ? 0 : LEAD_WAIT_S, false};
+
+			leader = false;
+			if (retry_ms) {
+				struct timespec until;
+
+				deadline_in(&until, retry_ms);
+				while (!q->stop)
+					if (pthread_cond_timedwait(&q->cond, &q->mu, &until) ==
+					    ETIMEDOUT)
+						break;
+				if (q->stop)
+					break;
+			}
+			pthread_mutex_unlock(&q->mu);
+			rc = store_run(q->st, lead_op, &la);
+			pthread_mutex_lock(&q->mu);
+			if (rc != CE_OK) {
+				retry_ms = retry_ms ? retry_ms * 2 : RETRY_MIN_MS;
+				if (retry_ms > RETRY_MAX_MS)
+					retry_ms = RETRY_MAX_MS;
+				continue;
+			}
+			retry_ms = 0;
+			if (!la.got)
+				continue;
+			leader = true;
+			lead_connection = q->st->connects;
+			again = true; /* number whatever waits */
+			hold = false;
+		}
 		if (hold) {
 			struct timespec until;
 
@@ -255,12 +402,15 @@ sequencer_main(void *arg)
 		 * commit may have come too late for this pass's read. */
 		q->wake = false;
 		pthread_mutex_unlock(&q->mu);
-		rc = store_sequence_pass(q->st, STORE_FEED_BATCH, &n);
+		rc = store_sequence_pass(q->st, q->peek, STORE_FEED_BATCH, &n);
 		pthread_mutex_lock(&q->mu);
 		if (rc == CE_OK) {
 			retry_ms = 0;
-			again = n == STORE_FEED_BATCH;
-			hold = n > 0 && !again;
+			/* While events come, look again: after a pause when
+			 * the batch had room, else at once; commits of the
+			 * other workers wake nobody here. */
+			again = n > 0;
+			hold = n > 0 && n < STORE_FEED_BATCH;
 		} else {
 			retry_ms = retry_ms ? retry_ms * 2 : RETRY_MIN_MS;
 			if (retry_ms > RETRY_MAX_MS)
@@ -284,7 +434,8 @@ store_sequencer_start(const struct store_config *cfg)
 	if (!q)
 		goto fail;
 	q->st = store_new(cfg, STORE_SEQUENCER);
-	if (!q->st || pthread_mutex_init(&q->mu, NULL) != 0)
+	q->peek = store_new(cfg, STORE_PEEK);
+	if (!q->st || !q->peek || pthread_mutex_init(&q->mu, NULL) != 0)
 		goto fail;
 	mu = true;
 	if (pthread_condattr_init(&attr) != 0)
@@ -312,6 +463,7 @@ fail:
 			pthread_cond_destroy(&q->cond);
 		if (mu)
 			pthread_mutex_destroy(&q->mu);
+		store_free(q->peek);
 		store_free(q->st);
 		free(q);
 	}
@@ -343,6 +495,7 @@ store_sequencer_stop(struct store_sequencer *q)
 	pthread_join(q->thread, NULL);
 	pthread_cond_destroy(&q->cond);
 	pthread_mutex_destroy(&q->mu);
+	store_free(q->peek);
 	store_free(q->st);
 	free(q);
 }
