@@ -16,7 +16,9 @@
 --      at most one sequencer works at a time, whichever worker runs it;
 --   2. read, as a READ COMMITTED consistent read, events whose
 --      feed_position is NULL in `position` order: only committed rows are
---      visible to it, never an append still in flight or one rolled back;
+--      visible to it, never an append still in flight or one rolled back
+--      (to keep it cheap it reads only the range of positions a dirty read
+--      just before found NULL; events outside it wait for the next pass);
 --   3. number them last_position + 1, + 2, ... and store the new
 --      last_position, then COMMIT: all of one batch become visible at once.
 --

@@ -12,13 +12,17 @@
  *
  * Appends never wait for it: they leave feed_position NULL and, once their
  * COMMIT is sent, wake the thread of their own worker (store_on_commit).
- * After a pass that numbered something the thread lets STORE_SEQUENCER_GAP_MS
- * go by before the next one, so that under load a pass numbers many events
- * and the sequencer's cost per append stays small. The
- * thread also looks every STORE_SEQUENCER_IDLE_MS by itself, so an event
- * committed by a worker that died before waking anybody is numbered all the
- * same. Every command worker runs one; the counter row's lock lets one work
- * at a time and the others find nothing left to do.
+ * Every command worker runs a thread; one of them leads (GET_LOCK) and works,
+ * the others wait to take over. The leader passes when woken, again
+ * STORE_SEQUENCER_GAP_MS after a pass that numbered something (so that under
+ * load one pass numbers many events and the cost per append stays small),
+ * and every STORE_SEQUENCER_IDLE_MS otherwise, which also catches the
+ * commits of the other workers and of a worker that died before waking
+ * anybody. Leading saves work only: the counter row's lock is what keeps two
+ * passes from numbering at once.
+ *
+ * A pass first reads where to look (window_op, on a READ UNCOMMITTED
+ * connection), then numbers the committed events in that window.
  */
 #include <errno.h>
 #include <signal.h>
