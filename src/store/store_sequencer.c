@@ -52,14 +52,16 @@
  * InnoDB purges them, are skipped without looking each one up, as a
  * consistent read would have to.
  */
+struct window_args {
+	uint32_t batch;
+	uint64_t lo, hi;
+	bool any;
+};
+
 static enum cerr
 window_op(struct store *peek, void *arg)
 {
-	struct window_args {
-		uint32_t batch;
-		uint64_t lo, hi;
-		bool any;
-	} *a = arg;
+	struct window_args *a = arg;
 	MYSQL_BIND p[1], res[2];
 	my_bool nulls[2];
 	MYSQL_STMT *s = store_stmt(peek, SQ_SEQ_WINDOW);
@@ -239,20 +241,16 @@ pass_op(struct store *st, void *arg)
 enum cerr
 store_sequence_pass(struct store *st, struct store *peek, unsigned batch, size_t *assigned)
 {
-	struct {
-		uint32_t batch;
-		uint64_t lo, hi;
-		bool any;
-	} w = {batch, 0, 0, false};
+	struct window_args w = {batch, 0, 0, false};
 	struct pass_args a = {batch, 0, UINT64_MAX, assigned};
-	enum cerr rc;
 
 	if (!st || !assigned || st->side != STORE_SEQUENCER || (peek && peek->side != STORE_PEEK) ||
 	    batch == 0 || batch > STORE_FEED_BATCH)
 		return STORE_BAD("sequence pass: bad arguments");
 	*assigned = 0;
 	if (peek) {
-		rc = store_run(peek, window_op, &w);
+		enum cerr rc = store_run(peek, window_op, &w);
+
 		if (rc != CE_OK || !w.any)
 			return rc;
 		a.lo = w.lo;

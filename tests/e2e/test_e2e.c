@@ -2319,12 +2319,15 @@ feed_page(int64_t after, int limit, struct feed_seen **seen, size_t *n, size_t *
 		struct feed_seen *s;
 
 		if (*n == *cap) {
-			*cap = *cap ? *cap * 2 : 256;
-			*seen = realloc(*seen, *cap * sizeof(**seen));
-			if (!*seen) {
+			size_t ncap = *cap ? *cap * 2 : 256;
+			struct feed_seen *grown = realloc(*seen, ncap * sizeof(**seen));
+
+			if (!grown) {
 				status = -2;
 				goto out;
 			}
+			*seen = grown;
+			*cap = ncap;
 		}
 		s = &(*seen)[*n];
 		memset(s, 0, sizeof(*s));
@@ -2538,7 +2541,6 @@ struct feed_run {
 	/* the reader's */
 	struct feed_seen *seen;
 	size_t nseen, capseen;
-	int reader_failures;
 	char reader_error[128];
 };
 

@@ -1031,8 +1031,9 @@ read_whole_feed(struct store *r, uint64_t after, unsigned limit, size_t *n)
 		struct feed_event *page;
 		size_t got = 0, i;
 
-		all = realloc(all, (count + limit) * sizeof(*all));
-		assert_non_null(all);
+		page = realloc(all, (count + limit) * sizeof(*all));
+		assert_non_null(page);
+		all = page;
 		page = all + count;
 		assert_int_equal(rd.feed(rd.self, after, limit, page, &got), CE_OK);
 		assert_true(got <= limit);
@@ -1282,12 +1283,15 @@ feed_reader_main(void *arg)
 		bool stopped = atomic_load(&fr->stop);
 
 		if (fr->cap - fr->n < 7) {
-			fr->cap = fr->cap ? fr->cap * 2 : 64;
-			fr->seen = realloc(fr->seen, fr->cap * sizeof(*fr->seen));
-			if (!fr->seen) {
+			size_t ncap = fr->cap ? fr->cap * 2 : 64;
+			struct feed_event *grown = realloc(fr->seen, ncap * sizeof(*fr->seen));
+
+			if (!grown) {
 				fr->failed = CE_INTERNAL;
 				break;
 			}
+			fr->seen = grown;
+			fr->cap = ncap;
 		}
 		/* small pages, so paging really happens while writes go on */
 		fr->failed = rd.feed(rd.self, after, 7, fr->seen + fr->n, &got);
