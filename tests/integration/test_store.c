@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/select.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1418,6 +1421,203 @@ test_feed_privileges(void **state)
 	mysql_close(q);
 }
 
+/* --- circlectl tail --- */
+
+/* circlectl of this build: CIRCLE_CIRCLECTL, else beside the tests. */
+static const char *
+circlectl_path(void)
+{
+	static char path[4096];
+	const char *env = getenv("CIRCLE_CIRCLECTL");
+	char self[4000];
+	ssize_t n;
+	char *slash;
+
+	if (env && *env)
+		return env;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return "circlectl";
+	self[n] = '\0';
+	slash = strrchr(self, '/'); /* .../tests/integration/test_store */
+	if (slash)
+		*slash = '\0';
+	snprintf(path, sizeof(path), "%s/../../circlectl", self);
+	return path;
+}
+
+/* Starts circlectl with args, its stdout on *out (read end). */
+static pid_t
+spawn_ctl(const char *const *args, int *out)
+{
+	int fds[2];
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *argv[16];
+		size_t i;
+
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		argv[0] = (char *)circlectl_path();
+		for (i = 0; args[i] && i < 14; i++)
+			argv[i + 1] = (char *)args[i];
+		argv[i + 1] = NULL;
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	*out = fds[0];
+	return pid;
+}
+
+/* Reads lines from fd until `want` lines or the deadline (seconds); into
+ * lines[], each a new string. Returns how many. */
+static size_t
+read_lines(int fd, char **lines, size_t want, int seconds)
+{
+	static char buf[1 << 16];
+	static size_t have;
+	size_t got = 0;
+	time_t end = time(NULL) + seconds;
+
+	while (got < want && time(NULL) <= end) {
+		char *nl = memchr(buf, '\n', have);
+		fd_set rd;
+		struct timeval tv = {0, 100000};
+		ssize_t r;
+
+		if (nl) {
+			size_t len = (size_t)(nl - buf);
+
+			lines[got] = strndup(buf, len);
+			memmove(buf, nl + 1, have - len - 1);
+			have -= len + 1;
+			got++;
+			continue;
+		}
+		FD_ZERO(&rd);
+		FD_SET(fd, &rd);
+		if (select(fd + 1, &rd, NULL, NULL, &tv) <= 0)
+			continue;
+		r = read(fd, buf + have, sizeof(buf) - have);
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+	}
+	have = 0; /* the next caller starts clean */
+	return got;
+}
+
+static int
+wait_exit(pid_t pid)
+{
+	int status = 0;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* A line of circlectl tail is the feed event: position and event_id. */
+static void
+assert_line_is(const char *line, const struct feed_event *ev)
+{
+	char want[128];
+
+	snprintf(want, sizeof(want), "{\"position\":%llu,\"circle_id\":\"%s\",\"event_id\":\"%s\",",
+		 (unsigned long long)ev->position, ev->event.circle_id, ev->event.event_id);
+	if (strncmp(line, want, strlen(want)) != 0)
+		fail_msg("line %s does not start with %s", line, want);
+}
+
+static void
+test_circlectl_tail(void **state)
+{
+	struct fixture *f = *state;
+	struct store *seq = open_store(CMD_GROUP, STORE_SEQUENCER);
+	struct feed_event *feed;
+	struct circle c;
+	char *lines[8] = {0}, after[32];
+	size_t n, got, i;
+	int fd;
+	pid_t pid;
+
+	assert_non_null(seq);
+	assert_int_equal(create(f->w, &c, "Tail one", 4), CE_OK);
+	assert_int_equal(create(f->w, &c, "Tail two", 5), CE_OK);
+	assert_int_equal(pass(seq), 2);
+	feed = read_whole_feed(f->r, 0, 10, &n);
+	assert_int_equal(n, 2);
+
+	/* the whole feed, then exit 0 */
+	pid = spawn_ctl((const char *const[]){"tail", NULL}, &fd);
+	got = read_lines(fd, lines, 3, 10);
+	close(fd);
+	assert_int_equal(wait_exit(pid), 0);
+	assert_int_equal(got, 2);
+	assert_line_is(lines[0], &feed[0]);
+	assert_line_is(lines[1], &feed[1]);
+	assert_non_null(
+		strstr(lines[1], "\"data\":{\"type\":\"circle_created\",\"name\":\"Tail two\""));
+	for (i = 0; i < got; i++)
+		free(lines[i]);
+
+	/* --after: what follows it */
+	snprintf(after, sizeof(after), "%llu", (unsigned long long)feed[0].position);
+	pid = spawn_ctl((const char *const[]){"tail", "--after", after, NULL}, &fd);
+	got = read_lines(fd, lines, 2, 10);
+	close(fd);
+	assert_int_equal(wait_exit(pid), 0);
+	assert_int_equal(got, 1);
+	assert_line_is(lines[0], &feed[1]);
+	free(lines[0]);
+
+	/* --follow: new events as they are numbered, SIGTERM stops it with 0 */
+	snprintf(after, sizeof(after), "%llu", (unsigned long long)(feed[1].position));
+	free(feed);
+	pid = spawn_ctl((const char *const[]){"tail", "--follow", "--after", after, NULL}, &fd);
+	assert_int_equal(create(f->w, &c, "Tail three", 6), CE_OK);
+	assert_int_equal(pass(seq), 1);
+	got = read_lines(fd, lines, 1, 10);
+	assert_int_equal(got, 1);
+	feed = read_whole_feed(f->r, 0, 10, &n);
+	assert_int_equal(n, 3);
+	assert_line_is(lines[0], &feed[2]);
+	free(lines[0]);
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	assert_int_equal(wait_exit(pid), 0);
+	close(fd);
+	/* SIGINT too */
+	pid = spawn_ctl((const char *const[]){"tail", "--follow", NULL}, &fd);
+	got = read_lines(fd, lines, 3, 10);
+	assert_int_equal(got, 3);
+	for (i = 0; i < got; i++)
+		free(lines[i]);
+	assert_int_equal(kill(pid, SIGINT), 0);
+	assert_int_equal(wait_exit(pid), 0);
+	close(fd);
+	free(feed);
+
+	/* usage errors */
+	pid = spawn_ctl((const char *const[]){"tail", "--after", "01", NULL}, &fd);
+	close(fd);
+	assert_int_equal(wait_exit(pid), 2);
+	pid = spawn_ctl((const char *const[]){"tail", "--after", NULL}, &fd);
+	close(fd);
+	assert_int_equal(wait_exit(pid), 2);
+	pid = spawn_ctl((const char *const[]){"tail", "--after", "9223372036854775808", NULL}, &fd);
+	close(fd);
+	assert_int_equal(wait_exit(pid), 2);
+	pid = spawn_ctl((const char *const[]){"tail", "--bogus", NULL}, &fd);
+	close(fd);
+	assert_int_equal(wait_exit(pid), 2);
+	store_free(seq);
+}
+
 struct restarter {
 	const char *cmd;
 	volatile int done;
@@ -1559,6 +1759,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_feed_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_concurrent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_privileges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_circlectl_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
 	};
 
