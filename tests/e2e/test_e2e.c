@@ -2450,8 +2450,9 @@ test_feed_parameters(void **state)
 	t = xasprintf("/events?after=%lld&limit=1000", (long long)end);
 	get(&r, t);
 	assert_status(&r, 200);
-	assert_string_equal(r.body,
-			    xasprintf("{\"events\":[],\"next_after\":%lld}", (long long)end));
+	free(t);
+	t = xasprintf("{\"events\":[],\"next_after\":%lld}", (long long)end);
+	assert_string_equal(r.body, t);
 	http_response_free(&r);
 	free(t);
 	get(&r, "/events?after=9223372036854775807");
