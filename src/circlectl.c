@@ -4,6 +4,7 @@
  *   circlectl verify    replays every circle's events and compares the
  *                       result with its projection row; exit 0 when all
  *                       agree, 1 when any differs, 2 when it cannot tell.
+ *   circlectl tail      prints the change feed as NDJSON (circlectl_tail.c).
  *
  * It reads the [circle-query] option file group (a SELECT-only user is
  * enough) with the same CIRCLE_DB_* overrides as the workers.
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "circlectl.h"
 #include "config.h"
 #include "query/queries.h"
 #include "store/store.h"
@@ -21,7 +23,9 @@ static int
 usage(FILE *f)
 {
 	fprintf(f, "usage: circlectl verify [--group GROUP]\n"
-		   "  replays every circle's events and compares them with the projection.\n"
+		   "       circlectl tail [--after P] [--follow] [--group GROUP]\n"
+		   "  verify replays every circle's events and compares them with the projection;\n"
+		   "  tail prints the change feed as NDJSON (circlectl tail --help).\n"
 		   "  Connection: the option file in CIRCLE_DB_CONFIG, group circle-query by\n"
 		   "  default, overridden by CIRCLE_DB_HOST, CIRCLE_DB_PORT, CIRCLE_DB_SOCKET,\n"
 		   "  CIRCLE_DB_USER, CIRCLE_DB_PASSWORD, CIRCLE_DB_NAME.\n");
@@ -80,6 +84,8 @@ main(int argc, char **argv)
 		printf("circlectl %s\n", PACKAGE_VERSION);
 		return 0;
 	}
+	if (argc >= 2 && strcmp(argv[1], "tail") == 0)
+		return circlectl_tail(argc - 1, argv + 1);
 	if (argc == 4 && strcmp(argv[2], "--group") == 0)
 		group = argv[3];
 	else if (argc != 2)
@@ -88,7 +94,7 @@ main(int argc, char **argv)
 		return usage(stderr);
 
 	store_config_from_env(&cfg, group);
-	st = store_new(&cfg, SIDE_READ);
+	st = store_new(&cfg, STORE_READ);
 	if (st == NULL) {
 		fprintf(stderr, "circlectl: out of memory\n");
 		return 2;

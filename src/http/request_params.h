@@ -26,6 +26,12 @@ int params_get(const char *query, const char *name, char *out, size_t out_size);
 enum cerr params_list(const char *query, unsigned *limit, char after[CIRCLE_ID_LEN + 1],
 		      bool *has_after, struct cerr_info *info);
 
+/* The feed parameters of GET /events: after (0..FEED_AFTER_MAX, decimal
+ * without sign or leading zeros, default 0) and limit (1..FEED_LIMIT_MAX,
+ * default FEED_LIMIT_DEFAULT). CE_OK or CE_INVALID_PARAMETER with the
+ * parameter as subject. */
+enum cerr params_feed(const char *query, uint64_t *after, unsigned *limit, struct cerr_info *info);
+
 /* The {id} segment: CE_OK with the lower-case id in out, or
  * CE_INVALID_CIRCLE_ID. */
 enum cerr path_circle_id(const char *seg, size_t len, char out[CIRCLE_ID_LEN + 1],

@@ -213,6 +213,34 @@ port_history(void *self, const char *id, uint32_t upto, struct circle_event **ev
 	return store_run(self, history_op, &a);
 }
 
+struct feed_args {
+	uint64_t after;
+	uint32_t limit;
+	struct feed_event *out;
+	size_t *n;
+};
+
+static enum cerr
+feed_op(struct store *st, void *arg)
+{
+	struct feed_args *a = arg;
+
+	return store_load_feed(st, a->after, a->limit, a->out, a->n);
+}
+
+static enum cerr
+port_feed(void *self, uint64_t after, unsigned limit, struct feed_event *out, size_t *n)
+{
+	struct feed_args a = {after, limit, out, n};
+
+	if (!n || (limit > 0 && !out))
+		return STORE_BAD("feed: NULL");
+	*n = 0;
+	if (limit == 0)
+		return store_ensure(self);
+	return store_run(self, feed_op, &a);
+}
+
 void
 store_circle_reader(struct store *st, struct circle_reader *out)
 {
@@ -221,6 +249,7 @@ store_circle_reader(struct store *st, struct circle_reader *out)
 	out->get = port_get;
 	out->list = port_list;
 	out->history = port_history;
+	out->feed = port_feed;
 }
 
 struct ids_args {
