@@ -369,13 +369,17 @@ circle_version(const char *id)
 	return v;
 }
 
-/* The events array of a circle's history. Caller puts *whole. */
+/*
+ * The events array of a circle's whole history, every page of it read along
+ * next_after (a page holds at most 1000 events) into the first page's array.
+ * Caller puts *whole.
+ */
 static json_object *
 history(const char *id, json_object **whole)
 {
 	struct http_response r;
 	char *p = xasprintf("/circle/%s/events", id);
-	json_object *o, *ev;
+	json_object *o, *ev, *next = NULL;
 
 	get(&r, p);
 	assert_status(&r, 200);
@@ -384,9 +388,31 @@ history(const char *id, json_object **whole)
 	assert_string_equal(jstr(o, "circle_id"), id);
 	ev = member(o, "events");
 	assert_true(json_object_is_type(ev, json_type_array));
-	*whole = o;
 	http_response_free(&r);
 	free(p);
+	while (json_object_object_get_ex(o, "next_after", &next) && next != NULL) {
+		int64_t after = json_object_get_int64(next);
+		json_object *page, *more;
+
+		assert_true(json_object_is_type(next, json_type_int));
+		p = xasprintf("/circle/%s/events?after=%lld", id, (long long)after);
+		get(&r, p);
+		assert_status(&r, 200);
+		page = body_json(&r);
+		more = member(page, "events");
+		assert_true(json_object_is_type(more, json_type_array));
+		for (size_t i = 0; i < json_object_array_length(more); i++)
+			json_object_array_add(ev,
+					      json_object_get(json_object_array_get_idx(more, i)));
+		/* the next page's cursor moves forward, or the loop would not end */
+		if (json_object_object_get_ex(page, "next_after", &next) && next != NULL)
+			assert_true(json_object_get_int64(next) > after);
+		json_object_object_add(o, "next_after", next ? json_object_get(next) : NULL);
+		json_object_put(page);
+		http_response_free(&r);
+		free(p);
+	}
+	*whole = o;
 	return ev;
 }
 
