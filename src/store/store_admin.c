@@ -474,8 +474,10 @@ listed(const char *list, const char *p)
  * Leaves user@host exactly `want` on table (NULL: nothing) and `columns` on
  * some of its columns (NULL: none). Grants first, then revokes the rest of
  * the table's privileges by name: a worker already connected never loses a
- * privilege it needs when grants runs again. A table-level REVOKE also
- * takes that privilege off every column, so the column grant comes last.
+ * privilege it needs on the table when grants runs again. A table-level
+ * REVOKE takes that privilege off every column too, so the column grant
+ * comes after it; a feed sequencer pass that falls into that instant fails
+ * and its events are numbered by the next pass.
  */
 static int
 grant_table(struct store_admin *a, const char *want, const char *columns, const char *table,
