@@ -1,6 +1,7 @@
 /*
  * circle-command.fcgi: the write side. Wires the MariaDB event store, the
- * id and clock sources, and the command handlers, then serves FastCGI.
+ * id and clock sources, the feed sequencer and the command handlers, then
+ * serves FastCGI.
  */
 #include <stdio.h>
 #include <time.h>
@@ -51,6 +52,7 @@ main(int argc, char **argv)
 	struct event_store events;
 	struct command_ctx ctx = {0};
 	struct http_app app = {0};
+	struct store_sequencer *seq;
 	struct store *st;
 	int rc;
 
@@ -58,7 +60,7 @@ main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	store_config_from_env(&cfg, "circle-command");
-	st = store_new(&cfg, SIDE_WRITE);
+	st = store_new(&cfg, STORE_WRITE);
 	if (st == NULL) {
 		fprintf(stderr, "circle-command: out of memory\n");
 		return 1;
@@ -67,6 +69,10 @@ main(int argc, char **argv)
 	if (store_ensure(st) != CE_OK)
 		fprintf(stderr,
 			"circle-command: database unavailable, serving 503 until it returns\n");
+	/* Numbers committed events for the change feed, woken by this
+	 * worker's commits; without it the other workers' sequencers do. */
+	seq = store_sequencer_start(&cfg);
+	store_on_commit(st, store_sequencer_wake, seq);
 	store_event_store(st, &events);
 	ctx.store = &events;
 	ctx.new_id = new_id;
@@ -77,6 +83,7 @@ main(int argc, char **argv)
 	app.set_deadline = set_deadline;
 	app.deadline_ctx = st;
 	rc = worker_run(&app);
+	store_sequencer_stop(seq);
 	store_free(st);
 	return rc;
 }

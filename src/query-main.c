@@ -22,7 +22,7 @@ main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	store_config_from_env(&cfg, "circle-query");
-	st = store_new(&cfg, SIDE_READ);
+	st = store_new(&cfg, STORE_READ);
 	if (st == NULL) {
 		fprintf(stderr, "circle-query: out of memory\n");
 		return 1;

@@ -22,6 +22,9 @@ static const struct ctl_command ctl_commands[] = {
 	{"purge-keys", "[--group GROUP]",
 	 "delete the Idempotency-Keys past their 24 hours of retention, in small batches",
 	 ctl_purge_keys},
+	{"tail", "[--after P] [--follow] [--group GROUP]",
+	 "print the change feed as NDJSON, one event per line (--follow: as they commit)",
+	 ctl_tail},
 };
 #define N_COMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
 

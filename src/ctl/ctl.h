@@ -29,6 +29,7 @@ int ctl_verify(int argc, char **argv);
 int ctl_migrate(int argc, char **argv);
 int ctl_grants(int argc, char **argv);
 int ctl_purge_keys(int argc, char **argv);
+int ctl_tail(int argc, char **argv);
 
 /* Prints "usage: circlectl NAME SYNOPSIS" for the named subcommand to f and
  * answers CTL_FAILED (CTL_OK when f is stdout). */

@@ -49,7 +49,7 @@ ctl_purge_keys(int argc, char **argv)
 	else if (argc != 1)
 		return ctl_usage(stderr, "purge-keys");
 	store_config_from_env(&cfg, group);
-	st = store_new(&cfg, SIDE_WRITE);
+	st = store_new(&cfg, STORE_WRITE);
 	if (st == NULL) {
 		fprintf(stderr, "circlectl: out of memory\n");
 		return CTL_FAILED;

@@ -65,7 +65,7 @@ ctl_verify(int argc, char **argv)
 	else if (argc != 1)
 		return ctl_usage(stderr, "verify");
 	store_config_from_env(&cfg, group);
-	st = store_new(&cfg, SIDE_READ);
+	st = store_new(&cfg, STORE_READ);
 	if (st == NULL) {
 		fprintf(stderr, "circlectl: out of memory\n");
 		return CTL_FAILED;

@@ -1,7 +1,8 @@
 /*
  * The two sides of circle: the query side reads, the command side writes.
- * A store is opened for one side (its statements and its database user) and
- * a worker serves one side's routes; both take this one enum.
+ * A worker serves one side's routes, and the store's connection roles
+ * (store.h's enum store_role) begin with these two, so that a store opened
+ * for a side prepares that side's statements under that side's user.
  */
 #ifndef CIRCLE_DOMAIN_SIDE_H
 #define CIRCLE_DOMAIN_SIDE_H

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "config.h"
+#include "codec/feed_json.h"
 #include "codec/json_member.h"
 #include "http/circle_json.h"
 #include "http/handlers.h"
@@ -303,6 +304,52 @@ at_version(const struct http_app *app, const struct http_request *req,
 		return;
 	}
 	http_response_circle(resp, 200, &c);
+}
+
+/*
+ * GET /events?after=P&limit=N
+ * 200 {"events":[…],"next_after":P}: the change feed, every committed event
+ * in feed order, next_after the last position returned or `after` itself;
+ * 400 invalid_parameter (after, limit); 503 database down; 500 out of memory.
+ */
+static void
+feed(const struct http_app *app, const struct http_request *req, const struct http_params *params,
+     struct http_response *resp)
+{
+	struct cerr_info info = {0};
+	struct feed_event *evs = NULL;
+	json_object *obj = NULL, *arr;
+	uint64_t after, next_after;
+	unsigned limit;
+	size_t n = 0, i;
+
+	(void)params;
+	if (params_feed(req->query, &after, &limit, &info) != CE_OK ||
+	    read_feed(app->reader, after, limit, &evs, &n, &next_after, &info) != CE_OK)
+		goto fail;
+	obj = json_object_new_object();
+	arr = json_object_new_array_ext((int)n);
+	if (obj == NULL || json_member_add(obj, "events", arr) != 0)
+		goto oom;
+	for (i = 0; i < n; i++) {
+		json_object *e = feed_event_json_new(evs[i].position, &evs[i].event);
+
+		if (e == NULL || json_object_array_add(arr, e) != 0) {
+			json_object_put(e);
+			goto oom;
+		}
+	}
+	if (json_member_add(obj, "next_after", json_object_new_int64((int64_t)next_after)) != 0)
+		goto oom;
+	ok_json(resp, obj);
+	free(evs);
+	return;
+oom:
+	cerr_set(&info, CE_INTERNAL, NULL, "an event could not be rendered");
+fail:
+	json_object_put(obj);
+	free(evs);
+	http_response_error(resp, &info);
 }
 
 #define QUERY_ROW(name, method, pattern, side, handler) \

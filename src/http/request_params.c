@@ -121,6 +121,32 @@ params_history(const char *query, uint32_t *after, unsigned *limit, struct cerr_
 }
 
 enum cerr
+params_feed(const char *query, uint64_t *after, unsigned *limit, struct cerr_info *info)
+{
+	char val[64];
+	uint64_t n = 0;
+	int rc;
+
+	*after = 0;
+	*limit = FEED_LIMIT_DEFAULT;
+	rc = params_get(query, "after", val, sizeof(val));
+	/* "0" is the start; otherwise as every other number of the API */
+	if (rc < 0 || (rc == 1 && strcmp(val, "0") != 0 &&
+		       (text_positive(val, strlen(val), &n) != 0 || n > FEED_AFTER_MAX)))
+		return cerr_set(info, CE_INVALID_PARAMETER, "after",
+				"after must be a feed position: an integer from 0 to "
+				"9223372036854775807 without leading zeros");
+	*after = n;
+	rc = params_get(query, "limit", val, sizeof(val));
+	if (rc < 0 || (rc == 1 && (text_positive(val, strlen(val), &n) != 0 || n > FEED_LIMIT_MAX)))
+		return cerr_set(info, CE_INVALID_PARAMETER, "limit",
+				"limit must be an integer from 1 to 1000");
+	if (rc == 1)
+		*limit = (unsigned)n;
+	return CE_OK;
+}
+
+enum cerr
 params_version(const char *query, bool *has, uint64_t *version, struct cerr_info *info)
 {
 	char val[1024]; /* a long valid number saturates, as in If-Match */

@@ -36,6 +36,12 @@ enum cerr params_list(const char *query, unsigned *limit, char after[CIRCLE_ID_L
 enum cerr params_history(const char *query, uint32_t *after, unsigned *limit,
 			 struct cerr_info *info);
 
+/* The feed parameters of GET /events: after (0..FEED_AFTER_MAX, decimal
+ * without sign or leading zeros, default 0) and limit (1..FEED_LIMIT_MAX,
+ * default FEED_LIMIT_DEFAULT). CE_OK or CE_INVALID_PARAMETER with the
+ * parameter as subject. */
+enum cerr params_feed(const char *query, uint64_t *after, unsigned *limit, struct cerr_info *info);
+
 /* The {id} segment: CE_OK with the lower-case id in out, or
  * CE_INVALID_CIRCLE_ID. */
 enum cerr path_circle_id(const char *seg, size_t len, char out[CIRCLE_ID_LEN + 1],

@@ -33,7 +33,8 @@
 	X(PATCH, "PATCH", "/circle/{id}", WRITE, update) \
 	X(DELETE, "DELETE", "/circle/{id}", WRITE, delete) \
 	X(EVENTS, "GET", "/circle/{id}/events", READ, events) \
-	X(AT_VERSION, "GET", "/circle/{id}/versions/{n}", READ, at_version)
+	X(AT_VERSION, "GET", "/circle/{id}/versions/{n}", READ, at_version) \
+	X(FEED, "GET", "/events", READ, feed)
 
 #define ROUTE_ENUM_(name, method, pattern, side, handler) ROUTE_##name,
 enum http_route { CIRCLE_ROUTES(ROUTE_ENUM_) ROUTE__MAX };

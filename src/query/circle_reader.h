@@ -10,6 +10,12 @@
 
 #include "domain/circle.h"
 
+/* An event of the change feed: the event and its feed position. */
+struct feed_event {
+	uint64_t position; /* >= 1, strictly increasing along the feed */
+	struct circle_event event;
+};
+
 struct circle_reader {
 	void *self;
 	/* Answers CE_OK when the database can be reached, else CE_UNAVAILABLE. */
@@ -50,6 +56,13 @@ struct circle_reader {
 	 * read is consistent anyway (a port over memory).
 	 */
 	enum cerr (*consistent)(void *self, enum cerr (*fn)(void *ctx), void *ctx);
+	/*
+	 * The change feed: up to `limit` events with position > after,
+	 * ascending by position, into out[0..*n); out has room for `limit`.
+	 * Only events whose transaction committed have a position.
+	 */
+	enum cerr (*feed)(void *self, uint64_t after, unsigned limit, struct feed_event *out,
+			  size_t *n);
 };
 
 #endif

@@ -14,6 +14,12 @@
 #define HISTORY_LIMIT_DEFAULT 1000
 #define HISTORY_LIMIT_MAX 1000
 
+/* GET /events: limit 1..FEED_LIMIT_MAX (default FEED_LIMIT_DEFAULT), after
+ * 0..FEED_AFTER_MAX (positions stay within a signed 64-bit integer). */
+#define FEED_LIMIT_DEFAULT 100
+#define FEED_LIMIT_MAX 1000
+#define FEED_AFTER_MAX ((uint64_t)INT64_MAX)
+
 /* CE_OK, CE_UNAVAILABLE. */
 enum cerr check_health(struct circle_reader *r, struct cerr_info *info);
 
@@ -57,5 +63,16 @@ enum cerr circle_at_version(struct circle_reader *r, const char *id, uint32_t at
  */
 enum cerr verify_circle(struct circle_reader *r, const char *id, bool *agree, size_t *events,
 			char *why, size_t why_size);
+
+/*
+ * A page of the change feed: up to `limit` (1..FEED_LIMIT_MAX) events with
+ * position > after, ascending, as a new array *evs of *n the caller frees
+ * (NULL when none). *next_after is the last position returned, or `after`
+ * when none: the value to pass as `after` next time. CE_OK, CE_UNAVAILABLE
+ * or CE_INTERNAL (also when the reader answers out of order).
+ */
+enum cerr read_feed(struct circle_reader *r, uint64_t after, unsigned limit,
+		    struct feed_event **evs, size_t *n, uint64_t *next_after,
+		    struct cerr_info *info);
 
 #endif

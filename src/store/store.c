@@ -30,9 +30,11 @@
 /* Seconds between two log lines about failing connects. */
 #define CONNECT_LOG_INTERVAL 10
 
-/* which sides prepare a statement: a mask of (1u << enum side) */
-#define ON_READ (1u << SIDE_READ)
-#define ON_WRITE (1u << SIDE_WRITE)
+/* which connections prepare a statement: a mask of (1u << enum store_role) */
+#define ON_READ (1u << STORE_READ)
+#define ON_WRITE (1u << STORE_WRITE)
+#define ON_SEQ (1u << STORE_SEQUENCER)
+#define ON_PEEK (1u << STORE_PEEK)
 
 /* Connector/C's own error codes beyond the classic 2000..2999 range. */
 #define CR_MARIADB_MIN 5000
@@ -70,6 +72,11 @@ static const struct stmt_def {
 			   " UNION SELECT circle_id FROM circle_events) AS ids"
 			   " WHERE circle_id > ? ORDER BY circle_id LIMIT ?",
 			   2, 1, ON_READ},
+	/* The NULLs of the feed_position index are never in the feed. */
+	[SQ_FEED] =
+		{"SELECT id, circle_id, version, event_type, payload, occurred_at, feed_position"
+		 " FROM circle_events WHERE feed_position > ? ORDER BY feed_position LIMIT ?",
+		 2, 7, ON_READ},
 	[SQ_INSERT_EVENT] = {"INSERT INTO circle_events"
 			     " (id, circle_id, version, event_type, payload, occurred_at)"
 			     " VALUES (?, ?, ?, ?, ?, ?)",
@@ -105,6 +112,28 @@ static const struct stmt_def {
 		{"INSERT INTO circle_snapshots (circle_id, version, name, capacity, deleted)"
 		 " VALUES (?, ?, ?, ?, ?)",
 		 5, 0, ON_WRITE},
+	/* On the READ UNCOMMITTED peek connection: in-flight appends too.
+	 * Only uq_circle_events_feed_position is read (it holds `position`). */
+	[SQ_SEQ_WINDOW] = {"SELECT MIN(w.`position`), MAX(w.`position`) FROM"
+			   " (SELECT `position` FROM circle_events WHERE feed_position IS NULL"
+			   " ORDER BY `position` LIMIT ?) AS w",
+			   1, 2, ON_PEEK},
+	/* A consistent read under READ COMMITTED: it sees committed rows
+	 * only, in the window the peek found. */
+	[SQ_SEQ_PENDING] = {"SELECT `position` FROM circle_events WHERE feed_position IS NULL"
+			    " AND `position` BETWEEN ? AND ? ORDER BY `position` LIMIT ?",
+			    3, 1, ON_SEQ},
+	[SQ_SEQ_LOCK] = {"SELECT last_position FROM circle_feed_sequence WHERE id = 1 FOR UPDATE",
+			 0, 1, ON_SEQ},
+	[SQ_SEQ_ASSIGN] = {"UPDATE circle_events SET feed_position = ?"
+			   " WHERE `position` = ? AND feed_position IS NULL",
+			   2, 0, ON_SEQ},
+	/* Named after the database: GET_LOCK names are server-wide. */
+	[SQ_SEQ_LEAD] = {"SELECT GET_LOCK(CONCAT(DATABASE(), '.circle_feed_sequencer'), ?)", 1, 1,
+			 ON_SEQ},
+	[SQ_SEQ_ADVANCE] = {"UPDATE circle_feed_sequence SET last_position = ?"
+			    " WHERE id = 1 AND last_position = ?",
+			    2, 0, ON_SEQ},
 };
 
 /* Strict, so a value that does not fit is an error instead of being
@@ -113,14 +142,18 @@ static const char session_sql[] = "SET SESSION time_zone = '+00:00', sql_mode = 
 				  "NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
 				  "NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'";
 /* READ COMMITTED: the unique keys, not snapshot reads, guard every append,
- * and it takes fewer gap locks. A short lock wait turns a stuck row into a
- * quick 503 instead of a hung worker, and the server stops any statement
- * that runs longer than the worker would wait for it: both under
- * STORE_STATEMENT_MAX_MS, so a request's time budget holds on the server's
- * side too (see store_budget_left()). */
+ * and it takes fewer gap locks; the feed sequencer needs each of its reads
+ * to see every transaction committed before it. A short lock wait turns a
+ * stuck row into a quick 503 instead of a hung worker, and the server stops
+ * any statement that runs longer than the worker would wait for it: both
+ * under STORE_STATEMENT_MAX_MS, so a request's time budget holds on the
+ * server's side too (see store_budget_left()). */
 static const char write_isolation_sql[] = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
 static const char write_lock_wait_sql[] = "SET SESSION innodb_lock_wait_timeout = 2,"
 					  " max_statement_time = 3";
+/* The feed sequencer's peek: it must see appends still in flight, and only
+ * ever reads (store_sequencer.c says why that is safe). */
+static const char peek_isolation_sql[] = "SET SESSION TRANSACTION ISOLATION LEVEL READ UNCOMMITTED";
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 static int library_rc;
@@ -146,12 +179,13 @@ dup_or_null(const char *s, bool *oom)
 }
 
 struct store *
-store_new(const struct store_config *cfg, enum side side)
+store_new(const struct store_config *cfg, enum store_role side)
 {
 	struct store *st;
 	bool oom = false;
 
-	if (!cfg || (side != SIDE_READ && side != SIDE_WRITE))
+	if (!cfg || (side != STORE_READ && side != STORE_WRITE && side != STORE_SEQUENCER &&
+		     side != STORE_PEEK))
 		return NULL;
 	if (pthread_once(&library_once, library_init) != 0 || library_rc != 0) {
 		fprintf(stderr, "store: %s:%d: mysql_library_init failed\n", __FILE__, __LINE__);
@@ -330,8 +364,11 @@ session_setup(struct store *st)
 	if (rc != CE_OK)
 		return rc;
 	rc = STORE_CHECK_DB(st, mysql_real_query(st->db, session_sql, strlen(session_sql)));
-	if (rc != CE_OK || st->side != SIDE_WRITE)
+	if (rc != CE_OK || st->side == STORE_READ)
 		return rc;
+	if (st->side == STORE_PEEK)
+		return STORE_CHECK_DB(st, mysql_real_query(st->db, peek_isolation_sql,
+							   strlen(peek_isolation_sql)));
 	rc = STORE_CHECK_DB(
 		st, mysql_real_query(st->db, write_isolation_sql, strlen(write_isolation_sql)));
 	if (rc != CE_OK)
@@ -386,7 +423,7 @@ static enum cerr
 store_connect(struct store *st)
 {
 	unsigned connect_timeout = CONNECT_TIMEOUT;
-	unsigned rw_timeout = st->side == SIDE_WRITE ? WRITE_READ_TIMEOUT : READ_WRITE_TIMEOUT;
+	unsigned rw_timeout = st->side == STORE_WRITE ? WRITE_READ_TIMEOUT : READ_WRITE_TIMEOUT;
 	my_bool on = 1;
 	MYSQL *db;
 	enum cerr rc = CE_UNAVAILABLE;
@@ -431,6 +468,7 @@ store_connect(struct store *st)
 		store_drop(st);
 		return CE_UNAVAILABLE;
 	}
+	st->connects++;
 	return CE_OK;
 }
 
@@ -628,7 +666,7 @@ enum cerr
 store_purge_keys(struct store *st, unsigned long *deleted)
 {
 	*deleted = 0;
-	if (!st || st->side != SIDE_WRITE)
+	if (!st || st->side != STORE_WRITE)
 		return CE_INTERNAL;
 	return store_run(st, purge_op, deleted);
 }
@@ -651,6 +689,21 @@ store_bind_u32(MYSQL_BIND *b, uint32_t *v)
 	b->buffer_type = MYSQL_TYPE_LONG;
 	b->buffer = v;
 	b->is_unsigned = 1;
+}
+
+void
+store_bind_u64(MYSQL_BIND *b, uint64_t *v)
+{
+	b->buffer_type = MYSQL_TYPE_LONGLONG;
+	b->buffer = v;
+	b->is_unsigned = 1;
+}
+
+void
+store_on_commit(struct store *st, void (*fn)(void *arg), void *arg)
+{
+	st->on_commit = fn;
+	st->on_commit_arg = arg;
 }
 
 void

@@ -19,6 +19,18 @@
 #define STORE_SNAPSHOT_EVERY 10
 
 /*
+ * What a store's connection is for: one side of the service (enum side, so
+ * SIDE_READ and SIDE_WRITE are valid here) or one of the feed sequencer's two
+ * connections. It decides the statements prepared and the session settings.
+ */
+enum store_role {
+	STORE_READ = SIDE_READ,   /* SELECTs only: works for a SELECT-only user */
+	STORE_WRITE = SIDE_WRITE, /* the command side's statements */
+	STORE_SEQUENCER,          /* the feed sequencer's statements (store_sequencer.c) */
+	STORE_PEEK,               /* the sequencer's READ UNCOMMITTED look for its window */
+};
+
+/*
  * Where and how to connect. Every string may be NULL: then the option file
  * group (and Connector/C's defaults) decide.
  */
@@ -38,7 +50,7 @@ void store_config_from_env(struct store_config *cfg, const char *group);
 
 /* A new store that will connect on first use; NULL when out of memory.
  * Strings in cfg are copied. */
-struct store *store_new(const struct store_config *cfg, enum side side);
+struct store *store_new(const struct store_config *cfg, enum store_role role);
 /* Closes the connection and frees everything; NULL is fine. */
 void store_free(struct store *st);
 
@@ -83,5 +95,50 @@ void store_circle_reader(struct store *st, struct circle_reader *out);
  */
 enum cerr store_circle_ids(struct store *st, const char *after, unsigned limit,
 			   char (*ids)[CIRCLE_ID_LEN + 1], size_t *n);
+
+/*
+ * The feed sequencer: gives committed events their feed positions, in
+ * commit order, exactly once (sql/006_feed_position.sql says how and why).
+ */
+
+/* At most this many events are numbered in one transaction. */
+#define STORE_FEED_BATCH 1000
+
+/*
+ * One sequencer pass on a STORE_SEQUENCER store: numbers up to `batch`
+ * (1..STORE_FEED_BATCH) committed events that have no feed position yet,
+ * oldest first, in one transaction. With a STORE_PEEK store it first reads
+ * where to look, which keeps a pass cheap under load (without one, NULL, it
+ * reads every entry still in the index). *assigned receives how many (0
+ * when there were none). CE_OK, CE_UNAVAILABLE or CE_INTERNAL; on failure
+ * nothing was numbered.
+ */
+enum cerr store_sequence_pass(struct store *st, struct store *peek, unsigned batch,
+			      size_t *assigned);
+
+/*
+ * The sequencer as a thread with connections of its own (cfg as for the
+ * command side). Of all the workers' threads on one database one leads
+ * (a GET_LOCK; the others wait for it and take over when its connection
+ * goes). The leader runs a pass when store_sequencer_wake() is called, at
+ * once again while batches come back full, STORE_SEQUENCER_GAP_MS after a
+ * pass that numbered events, and every STORE_SEQUENCER_IDLE_MS otherwise;
+ * while the database is down it retries with a growing pause. Returns NULL
+ * when it cannot start (logged). Signals are blocked in the thread, so they
+ * keep going to the caller's thread.
+ */
+#define STORE_SEQUENCER_IDLE_MS 20
+#define STORE_SEQUENCER_GAP_MS 10
+struct store_sequencer;
+struct store_sequencer *store_sequencer_start(const struct store_config *cfg);
+/* Asks for a pass soon; cheap, never blocks on the database. NULL is fine. */
+void store_sequencer_wake(void *seq);
+/* Stops the thread (after the pass in hand), closes its connection and
+ * frees everything. NULL is fine. */
+void store_sequencer_stop(struct store_sequencer *seq);
+
+/* Calls fn(arg) after every append on st that sent COMMIT, committed or
+ * not (e.g. store_sequencer_wake). fn must be quick and must not block. */
+void store_on_commit(struct store *st, void (*fn)(void *arg), void *arg);
 
 #endif

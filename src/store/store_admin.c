@@ -48,19 +48,29 @@ static const char migrations_table_sql[] =
 /*
  * What each worker's code runs (src/store/store.c, stmt_defs), table by
  * table, and nothing more. The event log is append-only by privilege: the
- * command worker may add events and read them, never change or remove one.
- * Snapshots are only ever inserted; idempotency keys are deleted when they
- * expire (by a write that reuses one, and by circlectl purge-keys, which
- * runs as the command user); projection rows are updated in place.
+ * command worker may add events and read them, never remove one, and of an
+ * event it may change only feed_position (a column grant), which its feed
+ * sequencer sets once an event committed (sql/006_feed_position.sql); the
+ * sequencer's counter row is its own to read and advance. Snapshots are
+ * only ever inserted; idempotency keys are deleted when they expire (by a
+ * write that reuses one, and by circlectl purge-keys, which runs as the
+ * command user); projection rows are updated in place.
  */
 static const char *const circle_tables[] = {"circle_events", "circle_projections",
-					    "idempotency_keys", "circle_snapshots"};
+					    "idempotency_keys", "circle_snapshots",
+					    "circle_feed_sequence"};
 #define N_TABLES (sizeof(circle_tables) / sizeof(circle_tables[0]))
 
 static const char *const pool_privileges[2][N_TABLES] = {
 	[STORE_POOL_COMMAND] = {"SELECT, INSERT", "SELECT, INSERT, UPDATE",
-				"SELECT, INSERT, DELETE", "SELECT, INSERT"},
-	[STORE_POOL_QUERY] = {"SELECT", "SELECT", NULL, "SELECT"},
+				"SELECT, INSERT, DELETE", "SELECT, INSERT", "SELECT, UPDATE"},
+	[STORE_POOL_QUERY] = {"SELECT", "SELECT", NULL, "SELECT", NULL},
+};
+
+/* Privileges on single columns, beside those on the whole table. */
+static const char *const pool_column_privileges[2][N_TABLES] = {
+	[STORE_POOL_COMMAND] = {"UPDATE (feed_position)", NULL, NULL, NULL, NULL},
+	[STORE_POOL_QUERY] = {NULL, NULL, NULL, NULL, NULL},
 };
 
 /* Every privilege a table can carry (MariaDB 10.11), so that what a user
@@ -410,8 +420,8 @@ store_pool_user(enum store_pool pool)
 	return pool_users[pool];
 }
 
-static int grant_table(struct store_admin *a, const char *want, const char *table, const char *user,
-		       const char *host);
+static int grant_table(struct store_admin *a, const char *want, const char *columns,
+		       const char *table, const char *user, const char *host);
 
 int
 store_admin_grant(struct store_admin *a, enum store_pool pool, const char *password)
@@ -434,7 +444,8 @@ store_admin_grant(struct store_admin *a, enum store_pool pool, const char *passw
 		if (script(a, sql, strlen(sql), "create user") != 0)
 			return -1;
 		for (t = 0; t < N_TABLES; t++) {
-			if (grant_table(a, pool_privileges[pool][t], circle_tables[t], user,
+			if (grant_table(a, pool_privileges[pool][t],
+					pool_column_privileges[pool][t], circle_tables[t], user,
 					user_hosts[h]) != 0)
 				return -1;
 		}
@@ -460,13 +471,17 @@ listed(const char *list, const char *p)
 }
 
 /*
- * Leaves user@host exactly `want` on table (NULL: nothing). Grants first,
- * then revokes the rest by name: a worker already connected never loses a
- * privilege it needs, not even for a moment, when grants runs again.
+ * Leaves user@host exactly `want` on table (NULL: nothing) and `columns` on
+ * some of its columns (NULL: none). Grants first, then revokes the rest of
+ * the table's privileges by name: a worker already connected never loses a
+ * privilege it needs on the table when grants runs again. A table-level
+ * REVOKE takes that privilege off every column too, so the column grant
+ * comes after it; a feed sequencer pass that falls into that instant fails
+ * and its events are numbered by the next pass.
  */
 static int
-grant_table(struct store_admin *a, const char *want, const char *table, const char *user,
-	    const char *host)
+grant_table(struct store_admin *a, const char *want, const char *columns, const char *table,
+	    const char *user, const char *host)
 {
 	char sql[768], others[512] = "";
 	size_t i, used = 0;
@@ -487,6 +502,12 @@ grant_table(struct store_admin *a, const char *want, const char *table, const ch
 	/* No grant on the table at all is fine: nothing to revoke. */
 	if (mysql_query(a->db, sql) && mysql_errno(a->db) != ER_NONEXISTING_TABLE_GRANT)
 		return fail_db(a, "revoke");
+	if (columns) {
+		snprintf(sql, sizeof(sql), "GRANT %s ON `%s` TO '%s'@'%s'", columns, table, user,
+			 host);
+		if (mysql_query(a->db, sql))
+			return fail_db(a, "grant on columns");
+	}
 	return 0;
 }
 

@@ -124,19 +124,93 @@ grow(struct circle_event **evs, size_t *cap, size_t need)
 	return CE_OK;
 }
 
+/*
+ * One row of circle_events as fetched (id, circle_id, version, event_type,
+ * payload, occurred_at, then optionally feed_position), before it is
+ * checked. The payload buffer is sized by what the decoder accepts at most:
+ * a longer payload is reported truncated and so refused.
+ */
+struct event_row {
+	MYSQL_BIND res[7];
+	my_bool nulls[7];
+	unsigned long id_len, circle_len, type_len, payload_len;
+	char id[CIRCLE_ID_LEN + 2], circle[CIRCLE_ID_LEN + 2];
+	char type[STORE_EVENT_TYPE_MAX + 1];
+	char *payload;
+	uint32_t version;
+	uint64_t feed_position;
+	MYSQL_TIME when;
+	size_t columns;
+};
+
+/* Binds r for a statement of `columns` columns (6, or 7 with the feed
+ * position); CE_INTERNAL when out of memory. Release with event_row_free(). */
+static enum cerr
+event_row_bind(struct event_row *r, size_t columns)
+{
+	memset(r, 0, sizeof(*r));
+	r->payload = malloc(EVENT_JSON_MAX_LEN + 1);
+	if (!r->payload) {
+		fprintf(stderr, "store: %s:%d: out of memory\n", __FILE__, __LINE__);
+		return CE_INTERNAL;
+	}
+	r->columns = columns;
+	store_bind_text_out(&r->res[0], r->id, sizeof(r->id), &r->id_len);
+	store_bind_text_out(&r->res[1], r->circle, sizeof(r->circle), &r->circle_len);
+	store_bind_u32(&r->res[2], &r->version);
+	store_bind_text_out(&r->res[3], r->type, sizeof(r->type), &r->type_len);
+	store_bind_text_out(&r->res[4], r->payload, EVENT_JSON_MAX_LEN + 1, &r->payload_len);
+	r->res[5].buffer_type = MYSQL_TYPE_DATETIME;
+	r->res[5].buffer = &r->when;
+	store_bind_u64(&r->res[6], &r->feed_position);
+	store_bind_nulls(r->res, r->nulls, columns);
+	return CE_OK;
+}
+
+static void
+event_row_free(struct event_row *r)
+{
+	free(r->payload);
+	r->payload = NULL;
+}
+
+/* Checks the fetched row and fills ev from it. */
+static enum cerr
+event_row_take(struct event_row *r, struct circle_event *ev)
+{
+	enum cerr rc = store_check_nulls(r->nulls, r->columns);
+
+	if (rc == CE_OK)
+		rc = store_text_done(r->id, sizeof(r->id), r->id_len, "event id");
+	if (rc == CE_OK)
+		rc = store_text_done(r->circle, sizeof(r->circle), r->circle_len,
+				     "event circle_id");
+	if (rc == CE_OK)
+		rc = store_text_done(r->type, sizeof(r->type), r->type_len, "event_type");
+	if (rc != CE_OK)
+		return rc;
+	memset(ev, 0, sizeof(*ev));
+	if (!store_id_lower(r->id, ev->event_id) || !store_id_lower(r->circle, ev->circle_id))
+		return STORE_BAD("event ids");
+	if (r->version < 1)
+		return STORE_BAD("event version");
+	ev->version = r->version;
+	if (!time_format(&r->when, ev->occurred_at))
+		return STORE_BAD("occurred_at");
+	if (r->payload_len > EVENT_JSON_MAX_LEN ||
+	    event_json_decode(r->type, r->payload, r->payload_len, ev) != CE_OK)
+		return STORE_BAD("event payload does not decode");
+	return CE_OK;
+}
+
 enum cerr
 store_load_events(struct store *st, const char *circle_id, uint32_t after, uint32_t upto,
 		  unsigned limit, struct circle_event **evs, size_t *n)
 {
-	MYSQL_BIND param[4], res[6];
-	my_bool nulls[6];
+	MYSQL_BIND param[4];
 	unsigned long id_len;
-	unsigned long ev_id_len = 0, ev_circle_len = 0, type_len = 0, payload_len = 0;
-	char ev_id[CIRCLE_ID_LEN + 2], ev_circle[CIRCLE_ID_LEN + 2];
-	char type[STORE_EVENT_TYPE_MAX + 1];
-	char *payload = NULL;
-	uint32_t version = 0, prev = after, max_rows = limit > 0 ? limit : UINT32_MAX;
-	MYSQL_TIME when;
+	struct event_row r;
+	uint32_t prev = after, max_rows = limit > 0 ? limit : UINT32_MAX;
 	struct circle_event *out = NULL;
 	size_t count = 0, cap = 0;
 	MYSQL_STMT *s;
@@ -147,78 +221,39 @@ store_load_events(struct store *st, const char *circle_id, uint32_t after, uint3
 	*n = 0;
 	if (upto == 0)
 		upto = UINT32_MAX;
-	/* Sized by what the decoder accepts at most: a longer payload is
-	 * reported truncated and so refused. */
-	payload = malloc(EVENT_JSON_MAX_LEN + 1);
-	if (!payload) {
-		fprintf(stderr, "store: %s:%d: out of memory\n", __FILE__, __LINE__);
-		return CE_INTERNAL;
-	}
+	rc = event_row_bind(&r, 6);
+	if (rc != CE_OK)
+		return rc;
 	s = store_stmt(st, SQ_EVENTS);
 	memset(param, 0, sizeof(param));
 	store_bind_text_in(&param[0], circle_id, &id_len);
 	store_bind_u32(&param[1], &after);
 	store_bind_u32(&param[2], &upto);
 	store_bind_u32(&param[3], &max_rows);
-	memset(res, 0, sizeof(res));
-	store_bind_text_out(&res[0], ev_id, sizeof(ev_id), &ev_id_len);
-	store_bind_text_out(&res[1], ev_circle, sizeof(ev_circle), &ev_circle_len);
-	store_bind_u32(&res[2], &version);
-	store_bind_text_out(&res[3], type, sizeof(type), &type_len);
-	store_bind_text_out(&res[4], payload, EVENT_JSON_MAX_LEN + 1, &payload_len);
-	res[5].buffer_type = MYSQL_TYPE_DATETIME;
-	res[5].buffer = &when;
-	store_bind_nulls(res, nulls, 6);
-	rc = store_exec(st, s, param, res);
-	if (rc != CE_OK)
-		goto out;
-	for (;;) {
-		struct circle_event *ev;
-
+	rc = store_exec(st, s, param, r.res);
+	while (rc == CE_OK) {
 		rc = store_fetch(st, s, &row);
 		if (rc != CE_OK || !row)
 			break;
-		rc = store_check_nulls(nulls, 6);
+		rc = grow(&out, &cap, count + 1);
 		if (rc == CE_OK)
-			rc = store_text_done(ev_id, sizeof(ev_id), ev_id_len, "event id");
-		if (rc == CE_OK)
-			rc = store_text_done(ev_circle, sizeof(ev_circle), ev_circle_len,
-					     "event circle_id");
-		if (rc == CE_OK)
-			rc = store_text_done(type, sizeof(type), type_len, "event_type");
-		if (rc == CE_OK)
-			rc = grow(&out, &cap, count + 1);
+			rc = event_row_take(&r, &out[count]);
 		if (rc != CE_OK)
-			goto out;
-		ev = &out[count];
-		memset(ev, 0, sizeof(*ev));
-		if (!store_id_lower(ev_id, ev->event_id) ||
-		    !store_id_lower(ev_circle, ev->circle_id) ||
-		    strcmp(ev->circle_id, circle_id) != 0) {
-			rc = STORE_BAD("event ids");
-			goto out;
+			break;
+		if (strcmp(out[count].circle_id, circle_id) != 0) {
+			rc = STORE_BAD("event of another circle");
+			break;
 		}
 		/* ORDER BY version and the UNIQUE key make this strict. */
-		if (version <= prev) {
+		if (r.version <= prev) {
 			rc = STORE_BAD("event versions not ascending");
-			goto out;
+			break;
 		}
-		prev = version;
-		ev->version = version;
-		if (!time_format(&when, ev->occurred_at)) {
-			rc = STORE_BAD("occurred_at");
-			goto out;
-		}
-		if (payload_len > EVENT_JSON_MAX_LEN ||
-		    event_json_decode(type, payload, payload_len, ev) != CE_OK) {
-			rc = STORE_BAD("event payload does not decode");
-			goto out;
-		}
+		prev = r.version;
 		count++;
 	}
-out:
 	store_done(st, SQ_EVENTS);
-	free(payload);
+	event_row_free(&r);
 	if (rc != CE_OK) {
 		free(out);
 		return rc;
@@ -226,6 +261,54 @@ out:
 	*evs = out;
 	*n = count;
 	return CE_OK;
+}
+
+enum cerr
+store_load_feed(struct store *st, uint64_t after, uint32_t limit, struct feed_event *out, size_t *n)
+{
+	MYSQL_BIND param[2];
+	struct event_row r;
+	uint64_t prev = after;
+	size_t count = 0;
+	MYSQL_STMT *s;
+	bool row;
+	enum cerr rc;
+
+	*n = 0;
+	rc = event_row_bind(&r, 7);
+	if (rc != CE_OK)
+		return rc;
+	s = store_stmt(st, SQ_FEED);
+	memset(param, 0, sizeof(param));
+	store_bind_u64(&param[0], &after);
+	store_bind_u32(&param[1], &limit);
+	rc = store_exec(st, s, param, r.res);
+	while (rc == CE_OK) {
+		rc = store_fetch(st, s, &row);
+		if (rc != CE_OK || !row)
+			break;
+		/* LIMIT bounds it already; out has room for no more. */
+		if (count == limit) {
+			rc = STORE_BAD("feed: more rows than the limit");
+			break;
+		}
+		rc = event_row_take(&r, &out[count].event);
+		if (rc != CE_OK)
+			break;
+		/* ORDER BY and the UNIQUE key make this strict. */
+		if (r.feed_position <= prev) {
+			rc = STORE_BAD("feed positions not ascending");
+			break;
+		}
+		prev = r.feed_position;
+		out[count].position = r.feed_position;
+		count++;
+	}
+	store_done(st, SQ_FEED);
+	event_row_free(&r);
+	if (rc == CE_OK)
+		*n = count;
+	return rc;
 }
 
 struct load_args {
@@ -574,8 +657,16 @@ port_append(void *self, const struct circle_event *ev, const struct circle *afte
 	if (!ev || !after)
 		return STORE_BAD("append: NULL");
 	rc = append_prepare(&a, ev, after, idem);
-	if (rc == CE_OK)
-		rc = store_run(self, append_op, &a);
+	if (rc == CE_OK) {
+		struct store *st = self;
+
+		rc = store_run(st, append_op, &a);
+		/* After the commit, never inside it: the sequencer numbers the
+		 * event in a transaction of its own. Also when the answer to
+		 * COMMIT was lost, as the event may be in. */
+		if (st->commit_sent && st->on_commit)
+			st->on_commit(st->on_commit_arg);
+	}
 	free(a.payload);
 	return rc;
 }

@@ -31,6 +31,7 @@ enum store_stmt {
 	SQ_LIST,       /* a page of live projection rows */
 	SQ_CIRCLE_IDS, /* a page of every circle id, for verification */
 	SQ_SNAPSHOTS,  /* a circle's snapshots after a version, ascending */
+	SQ_FEED,       /* a page of the change feed, by feed_position */
 	/* write side */
 	SQ_INSERT_EVENT,
 	SQ_INSERT_PROJECTION,
@@ -40,6 +41,13 @@ enum store_stmt {
 	SQ_IDEM_INSERT,
 	SQ_IDEM_PURGE, /* a batch of expired keys (circlectl purge-keys) */
 	SQ_INSERT_SNAPSHOT,
+	/* sequencer side (store_sequencer.c) */
+	SQ_SEQ_WINDOW,  /* peek side: where events without a feed position are */
+	SQ_SEQ_PENDING, /* committed events without a feed position, oldest first */
+	SQ_SEQ_LOCK,    /* the counter row, locked until commit */
+	SQ_SEQ_ASSIGN,  /* one event's feed position, only if it has none */
+	SQ_SEQ_ADVANCE, /* the counter, guarded by its previous value */
+	SQ_SEQ_LEAD,    /* GET_LOCK: which worker's sequencer works */
 	SQ__MAX
 };
 
@@ -47,7 +55,7 @@ enum store_stmt {
 #define STORE_EVENT_TYPE_MAX 64
 
 struct store {
-	enum side side;
+	enum store_role side;
 	/* configuration, owned copies (NULL: not set) */
 	char *option_file;
 	char *group;
@@ -59,6 +67,7 @@ struct store {
 	char *database;
 
 	MYSQL *db;                 /* NULL: not connected */
+	unsigned long connects;    /* successful connects so far */
 	MYSQL_STMT *stmt[SQ__MAX]; /* NULL: not prepared (other side) */
 
 	/* What the last failed call reported, for callers that map it. */
@@ -77,6 +86,10 @@ struct store {
 	unsigned long connect_failures;
 	/* The request's deadline in monotonic ms; 0: none. */
 	int64_t deadline_ms;
+	/* Called after every append that sent COMMIT, whatever its answer
+	 * (NULL: none): wakes the feed sequencer. */
+	void (*on_commit)(void *arg);
+	void *on_commit_arg;
 };
 
 /* --- store.c --- */
@@ -168,6 +181,7 @@ bool store_id_lower(const char *in, char out[CIRCLE_ID_LEN + 1]);
 void store_bind_text_in(MYSQL_BIND *b, const char *s, unsigned long *len);
 /* Integers, for parameters and for results. */
 void store_bind_u32(MYSQL_BIND *b, uint32_t *v);
+void store_bind_u64(MYSQL_BIND *b, uint64_t *v);
 void store_bind_int(MYSQL_BIND *b, int *v);
 void store_bind_tiny(MYSQL_BIND *b, signed char *v);
 /* Output text into buf[size]; see store_text_done(). */
@@ -199,5 +213,10 @@ enum cerr store_load_events(struct store *st, const char *circle_id, uint32_t af
  */
 enum cerr store_load_snapshots(struct store *st, enum store_stmt which, const char *circle_id,
 			       uint32_t bound, unsigned limit, struct circle *out, size_t *n);
+
+/* Up to `limit` events with feed_position > after, ascending, into
+ * out[0..*n); out has room for `limit`. */
+enum cerr store_load_feed(struct store *st, uint64_t after, uint32_t limit, struct feed_event *out,
+			  size_t *n);
 
 #endif

@@ -316,6 +316,34 @@ port_consistent(void *self, enum cerr (*fn)(void *ctx), void *ctx)
 	return rc;
 }
 
+struct feed_args {
+	uint64_t after;
+	uint32_t limit;
+	struct feed_event *out;
+	size_t *n;
+};
+
+static enum cerr
+feed_op(struct store *st, void *arg)
+{
+	struct feed_args *a = arg;
+
+	return store_load_feed(st, a->after, a->limit, a->out, a->n);
+}
+
+static enum cerr
+port_feed(void *self, uint64_t after, unsigned limit, struct feed_event *out, size_t *n)
+{
+	struct feed_args a = {after, limit, out, n};
+
+	if (!n || (limit > 0 && !out))
+		return STORE_BAD("feed: NULL");
+	*n = 0;
+	if (limit == 0)
+		return store_ensure(self);
+	return store_run(self, feed_op, &a);
+}
+
 void
 store_circle_reader(struct store *st, struct circle_reader *out)
 {
@@ -327,6 +355,7 @@ store_circle_reader(struct store *st, struct circle_reader *out)
 	out->snapshot_at = port_snapshot_at;
 	out->snapshots = port_snapshots;
 	out->consistent = port_consistent;
+	out->feed = port_feed;
 }
 
 struct ids_args {

@@ -22,6 +22,7 @@
 #include <ctype.h>
 #include <json-c/json.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -368,13 +369,17 @@ circle_version(const char *id)
 	return v;
 }
 
-/* The events array of a circle's history. Caller puts *whole. */
+/*
+ * The events array of a circle's whole history, every page of it read along
+ * next_after (a page holds at most 1000 events) into the first page's array.
+ * Caller puts *whole.
+ */
 static json_object *
 history(const char *id, json_object **whole)
 {
 	struct http_response r;
 	char *p = xasprintf("/circle/%s/events", id);
-	json_object *o, *ev;
+	json_object *o, *ev, *next = NULL;
 
 	get(&r, p);
 	assert_status(&r, 200);
@@ -383,9 +388,31 @@ history(const char *id, json_object **whole)
 	assert_string_equal(jstr(o, "circle_id"), id);
 	ev = member(o, "events");
 	assert_true(json_object_is_type(ev, json_type_array));
-	*whole = o;
 	http_response_free(&r);
 	free(p);
+	while (json_object_object_get_ex(o, "next_after", &next) && next != NULL) {
+		int64_t after = json_object_get_int64(next);
+		json_object *page, *more;
+
+		assert_true(json_object_is_type(next, json_type_int));
+		p = xasprintf("/circle/%s/events?after=%lld", id, (long long)after);
+		get(&r, p);
+		assert_status(&r, 200);
+		page = body_json(&r);
+		more = member(page, "events");
+		assert_true(json_object_is_type(more, json_type_array));
+		for (size_t i = 0; i < json_object_array_length(more); i++)
+			json_object_array_add(ev,
+					      json_object_get(json_object_array_get_idx(more, i)));
+		/* the next page's cursor moves forward, or the loop would not end */
+		if (json_object_object_get_ex(page, "next_after", &next) && next != NULL)
+			assert_true(json_object_get_int64(next) > after);
+		json_object_object_add(o, "next_after", next ? json_object_get(next) : NULL);
+		json_object_put(page);
+		http_response_free(&r);
+		free(p);
+	}
+	*whole = o;
 	return ev;
 }
 
@@ -2777,6 +2804,782 @@ test_head(void **state)
 	free(n2);
 }
 
+/* ------------------------------------------------------------ change feed */
+
+/* One event as the feed gave it. */
+struct feed_seen {
+	int64_t position;
+	char circle_id[ID_LEN + 1];
+	char event_id[ID_LEN + 1];
+	int64_t version;
+	char *rest;       /* event_type, occurred_at and data as JSON text, to compare */
+	char *name;       /* data.name, or NULL */
+	int64_t capacity; /* data.capacity, or -1 */
+	double seen_at;   /* monotonic seconds */
+};
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The parts of a feed or history event that must agree, as one string. */
+static char *
+event_rest(json_object *e)
+{
+	json_object *t = NULL, *o = NULL, *d = NULL;
+
+	if (!json_object_object_get_ex(e, "event_type", &t) ||
+	    !json_object_object_get_ex(e, "occurred_at", &o) ||
+	    !json_object_object_get_ex(e, "data", &d))
+		return NULL;
+	return xasprintf("%s %s %s", json_object_get_string(t), json_object_get_string(o),
+			 json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static void
+feed_seen_free(struct feed_seen *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(s[i].rest);
+		free(s[i].name);
+	}
+	free(s);
+}
+
+/*
+ * One page of the feed after `after` into *seen (grown as needed). Returns
+ * the HTTP status (-1: no answer, -2: a malformed page); on 200 *next is
+ * next_after. Thread-safe: it reports instead of asserting.
+ */
+static int
+feed_page(int64_t after, int limit, struct feed_seen **seen, size_t *n, size_t *cap, int64_t *next)
+{
+	char target[96];
+	struct http_request q = {.method = "GET", .target = target, .timeout_ms = 20000};
+	struct http_response r;
+	json_object *o = NULL, *evs = NULL, *na = NULL;
+	int status;
+	size_t i, len;
+	int64_t prev = after;
+
+	snprintf(target, sizeof(target), "/events?after=%lld&limit=%d", (long long)after, limit);
+	if (http_send(port, &q, &r) != 0)
+		return -1;
+	status = r.status;
+	if (status != 200)
+		goto out;
+	o = json_tokener_parse(r.body);
+	if (!o || !json_object_object_get_ex(o, "events", &evs) ||
+	    !json_object_object_get_ex(o, "next_after", &na) ||
+	    !json_object_is_type(na, json_type_int) || !json_object_is_type(evs, json_type_array)) {
+		status = -2;
+		goto out;
+	}
+	len = json_object_array_length(evs);
+	if ((int)len > limit) {
+		status = -2;
+		goto out;
+	}
+	for (i = 0; i < len; i++) {
+		json_object *e = json_object_array_get_idx(evs, i), *v = NULL, *d = NULL;
+		struct feed_seen *s;
+
+		if (*n == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 256;
+			struct feed_seen *grown = realloc(*seen, ncap * sizeof(**seen));
+
+			if (!grown) {
+				status = -2;
+				goto out;
+			}
+			*seen = grown;
+			*cap = ncap;
+		}
+		s = &(*seen)[*n];
+		memset(s, 0, sizeof(*s));
+		s->capacity = -1;
+		s->seen_at = mono_now();
+		if (!json_object_object_get_ex(e, "position", &v) ||
+		    !json_object_is_type(v, json_type_int))
+			break;
+		s->position = json_object_get_int64(v);
+		/* strictly increasing, and after `after` */
+		if (s->position <= prev)
+			break;
+		prev = s->position;
+		if (!json_object_object_get_ex(e, "circle_id", &v) ||
+		    strlen(json_object_get_string(v)) != ID_LEN)
+			break;
+		memcpy(s->circle_id, json_object_get_string(v), ID_LEN + 1);
+		if (!json_object_object_get_ex(e, "event_id", &v) ||
+		    strlen(json_object_get_string(v)) != ID_LEN)
+			break;
+		memcpy(s->event_id, json_object_get_string(v), ID_LEN + 1);
+		if (!json_object_object_get_ex(e, "version", &v) ||
+		    !json_object_is_type(v, json_type_int))
+			break;
+		s->version = json_object_get_int64(v);
+		s->rest = event_rest(e);
+		if (!s->rest || !json_object_object_get_ex(e, "data", &d))
+			break;
+		if (json_object_object_get_ex(d, "name", &v))
+			s->name = strdup(json_object_get_string(v));
+		if (json_object_object_get_ex(d, "capacity", &v))
+			s->capacity = json_object_get_int64(v);
+		(*n)++;
+	}
+	if (i < len) {
+		status = -2;
+		goto out;
+	}
+	/* the last position returned, or `after` itself on an empty page */
+	if (json_object_get_int64(na) != (len > 0 ? prev : after)) {
+		status = -2;
+		goto out;
+	}
+	*next = json_object_get_int64(na);
+out:
+	json_object_put(o);
+	http_response_free(&r);
+	return status;
+}
+
+/* The end of the feed now: pages through it all (checking the order) and
+ * returns the last next_after; when the feed is not empty, the position
+ * before its last event goes to *before_last and that event's circle to
+ * last_circle (either may be NULL). */
+static int64_t
+feed_end_at(int64_t *before_last, char *last_circle)
+{
+	struct feed_seen *seen = NULL;
+	size_t n = 0, cap = 0;
+	int64_t after = 0, next = 0, prev = 0;
+
+	for (;;) {
+		int s = feed_page(after, 1000, &seen, &n, &cap, &next);
+
+		if (s != 200)
+			fail_msg("GET /events?after=%lld: %d", (long long)after, s);
+		if (n == 0)
+			break;
+		prev = n > 1 ? seen[n - 2].position : after;
+		if (last_circle)
+			memcpy(last_circle, seen[n - 1].circle_id, ID_LEN + 1);
+		after = next;
+		feed_seen_free(seen, n);
+		seen = NULL;
+		n = cap = 0;
+	}
+	free(seen);
+	if (before_last)
+		*before_last = prev;
+	return after;
+}
+
+static int64_t
+feed_end(void)
+{
+	return feed_end_at(NULL, NULL);
+}
+
+static void
+test_feed_parameters(void **state)
+{
+	static const char *const bad_after[] = {
+		"after=-1",
+		"after=x",
+		"after=01",
+		"after=",
+		"after",
+		"after=1.0",
+		"after=1e3",
+		"after=+1",
+		"after=%20",
+		"after=9223372036854775808",
+		"after=99999999999999999999999",
+		"after=1&after=1",
+	};
+	static const char *const bad_limit[] = {
+		"limit=0", "limit=1001", "limit=-5",  "limit=x",
+		"limit=",  "limit=01",   "limit=2.0", "limit=1&limit=1",
+	};
+	struct http_response r;
+	json_object *o, *evs;
+	char id[ID_LEN + 1], *n, *t;
+	int64_t end, first, before = 0;
+
+	(void)state;
+	create_named("feedparam", 5, id, &n);
+	/* our create is the last event once the sequencer numbered it, which
+	 * takes moments */
+	for (int i = 0;; i++) {
+		char last[ID_LEN + 1] = "";
+
+		end = feed_end_at(&before, last);
+		if (strcmp(last, id) == 0)
+			break;
+		if (i == 500)
+			fail_msg("the create is not the feed's last event within 10 s");
+		usleep(20 * 1000);
+	}
+	/* defaults: from the start, 100 at most */
+	get(&r, "/events");
+	assert_status(&r, 200);
+	assert_content_type(&r, "application/json");
+	o = body_json(&r);
+	evs = member(o, "events");
+	assert_true(json_object_array_length(evs) >= 1);
+	assert_true(json_object_array_length(evs) <= 100);
+	first = jint(json_object_array_get_idx(evs, 0), "position");
+	assert_true(first >= 1);
+	json_object_put(o);
+	http_response_free(&r);
+	assert_true(end >= first);
+	/* nothing after the end: an empty page, next_after equal to after */
+	t = xasprintf("/events?after=%lld&limit=1000", (long long)end);
+	get(&r, t);
+	assert_status(&r, 200);
+	free(t);
+	t = xasprintf("{\"events\":[],\"next_after\":%lld}", (long long)end);
+	assert_string_equal(r.body, t);
+	http_response_free(&r);
+	free(t);
+	get(&r, "/events?after=9223372036854775807");
+	assert_status(&r, 200);
+	assert_string_equal(r.body, "{\"events\":[],\"next_after\":9223372036854775807}");
+	http_response_free(&r);
+	/* the last event is ours, with its circle_id; limit=1 pages one by one */
+	t = xasprintf("/events?after=%lld&limit=1", (long long)before);
+	get(&r, t);
+	assert_status(&r, 200);
+	o = body_json(&r);
+	evs = member(o, "events");
+	assert_int_equal(json_object_array_length(evs), 1);
+	assert_string_equal(jstr(json_object_array_get_idx(evs, 0), "circle_id"), id);
+	assert_int_equal(jint(json_object_array_get_idx(evs, 0), "version"), 1);
+	assert_string_equal(jstr(json_object_array_get_idx(evs, 0), "event_type"),
+			    "circle_created");
+	assert_int_equal(jint(o, "next_after"), end);
+	json_object_put(o);
+	http_response_free(&r);
+	free(t);
+	/* HEAD: the same status and headers, no body */
+	req(&r, "HEAD", "/events?limit=3", NULL, NULL, 0);
+	assert_status(&r, 200);
+	assert_content_type(&r, "application/json");
+	assert_int_equal(r.wire_body_len, 0);
+	http_response_free(&r);
+	req(&r, "HEAD", "/events?limit=0", NULL, NULL, 0);
+	assert_status(&r, 400);
+	http_response_free(&r);
+	for (size_t i = 0; i < sizeof(bad_after) / sizeof(bad_after[0]); i++) {
+		t = xasprintf("/events?%s", bad_after[i]);
+		get(&r, t);
+		assert_problem_member(&r, 400, "invalid_parameter", "parameter", "after");
+		http_response_free(&r);
+		free(t);
+	}
+	for (size_t i = 0; i < sizeof(bad_limit) / sizeof(bad_limit[0]); i++) {
+		t = xasprintf("/events?%s", bad_limit[i]);
+		get(&r, t);
+		assert_problem_member(&r, 400, "invalid_parameter", "parameter", "limit");
+		http_response_free(&r);
+		free(t);
+	}
+	send_json(&r, "POST", "/events", "{}", NULL);
+	expect_problem(&r, 405, "method_not_allowed");
+	assert_non_null(http_header(&r, "Allow"));
+	assert_string_equal(http_header(&r, "Allow"), "GET, HEAD");
+	http_response_free(&r);
+	free(n);
+}
+
+/*
+ * Several writers create, update and delete circles, with requests the
+ * service refuses among them (duplicate names, stale versions), while a
+ * reader polls the feed with next_after. Afterwards every acknowledged write
+ * is in the feed exactly once, with its data; positions strictly increased;
+ * each circle's events come in versions ascending by one and equal its
+ * history; nothing refused is there. With kill_db, the database is stopped
+ * and started again in the middle.
+ */
+#define FEED_WRITERS 4
+#define FEED_CIRCLES 6
+#define FEED_UPDATES 3
+#define FEED_MAX_ACKS (FEED_WRITERS * FEED_CIRCLES * (FEED_UPDATES + 2))
+
+struct feed_ack {
+	char circle_id[ID_LEN + 1];
+	int64_t version;
+	int64_t capacity; /* -1: a delete */
+	double acked_at;
+};
+
+struct feed_run {
+	pthread_mutex_t mu;
+	struct feed_ack acks[FEED_MAX_ACKS];
+	size_t nacks;
+	char circles[FEED_WRITERS * FEED_CIRCLES][ID_LEN + 1];
+	size_t ncircles;
+	char *refused_names[FEED_WRITERS * FEED_CIRCLES * 2]; /* never in an event of ours */
+	char refused_circle[FEED_WRITERS * FEED_CIRCLES * 2][ID_LEN + 1]; /* "" for creates */
+	size_t nrefused;
+	int unavailable; /* 503s and lost answers: outcome unknown */
+	char error[256]; /* the first unexpected answer */
+	volatile int writers_done;
+	int64_t start_after;
+	/* the reader's */
+	struct feed_seen *seen;
+	size_t nseen, capseen;
+	char reader_error[128];
+};
+
+struct feed_writer {
+	struct feed_run *run;
+	int who;
+	const char *tag;
+};
+
+static void
+feed_error(struct feed_run *run, const char *what, int status)
+{
+	pthread_mutex_lock(&run->mu);
+	if (!run->error[0])
+		snprintf(run->error, sizeof(run->error), "%s: %d", what, status);
+	pthread_mutex_unlock(&run->mu);
+}
+
+static void
+feed_ack(struct feed_run *run, const char *id, int64_t version, int64_t capacity)
+{
+	pthread_mutex_lock(&run->mu);
+	if (run->nacks < FEED_MAX_ACKS) {
+		struct feed_ack *a = &run->acks[run->nacks++];
+
+		memcpy(a->circle_id, id, ID_LEN + 1);
+		a->version = version;
+		a->capacity = capacity;
+		a->acked_at = mono_now();
+	}
+	pthread_mutex_unlock(&run->mu);
+}
+
+static void
+feed_refused(struct feed_run *run, const char *name, const char *id)
+{
+	pthread_mutex_lock(&run->mu);
+	run->refused_names[run->nrefused] = strdup(name);
+	snprintf(run->refused_circle[run->nrefused], ID_LEN + 1, "%s", id ? id : "");
+	run->nrefused++;
+	pthread_mutex_unlock(&run->mu);
+}
+
+static unsigned feed_pace_ms;
+
+/* Sends one write; the status, or -1 when no answer came. */
+static int
+feed_send(const char *method, const char *target, const char *body, const char *extra,
+	  struct http_response *r)
+{
+	const char *h[] = {CT_JSON, extra, NULL};
+	struct http_request q = {.method = method,
+				 .target = target,
+				 .headers = h,
+				 .body = body,
+				 .body_len = body ? strlen(body) : 0,
+				 .timeout_ms = 20000};
+
+	memset(r, 0, sizeof(*r));
+	/* paced while the database is to be stopped, so the outage falls in
+	 * the middle of the writes */
+	if (feed_pace_ms)
+		usleep(feed_pace_ms * 1000);
+	if (http_send(port, &q, r) != 0)
+		return -1;
+	return r->status;
+}
+
+/* The circle's current version, or -1 when it cannot be read now. */
+static int64_t
+feed_version_of(const char *id)
+{
+	struct http_request q = {.method = "GET", .timeout_ms = 20000};
+	struct http_response r;
+	char target[64];
+	int64_t v = -1;
+
+	snprintf(target, sizeof(target), "/circle/%s", id);
+	q.target = target;
+	if (http_send(port, &q, &r) != 0)
+		return -1;
+	if (r.status == 200 || r.status == 410) {
+		json_object *o = json_tokener_parse(r.body), *x = NULL;
+
+		if (r.status == 410)
+			v = -2;
+		else if (o && json_object_object_get_ex(o, "version", &x))
+			v = json_object_get_int64(x);
+		json_object_put(o);
+	}
+	http_response_free(&r);
+	return v;
+}
+
+static void *
+feed_writer_main(void *arg)
+{
+	struct feed_writer *w = arg;
+	struct feed_run *run = w->run;
+	char other[96] = "";
+
+	for (int c = 0; c < FEED_CIRCLES; c++) {
+		struct http_response r;
+		char name[96], body[256], target[64], id[ID_LEN + 1];
+		json_object *o, *x = NULL;
+		int64_t version = 1;
+		int s;
+
+		snprintf(name, sizeof(name), "%s-w%d-c%d", w->tag, w->who, c);
+		snprintf(body, sizeof(body), "{\"circle_name\":\"%s\",\"capacity\":%d}", name,
+			 10 + c);
+		s = feed_send("POST", "/circle", body, NULL, &r);
+		if (s != 201) {
+			if (s == 503 || s == -1) {
+				__atomic_fetch_add(&run->unavailable, 1, __ATOMIC_RELAXED);
+				usleep(50 * 1000); /* the database is away: not too fast */
+			} else
+				feed_error(run, "create", s);
+			http_response_free(&r);
+			continue;
+		}
+		o = json_tokener_parse(r.body);
+		if (!o || !json_object_object_get_ex(o, "circle_id", &x)) {
+			feed_error(run, "create body", s);
+			json_object_put(o);
+			http_response_free(&r);
+			continue;
+		}
+		memcpy(id, json_object_get_string(x), ID_LEN + 1);
+		json_object_put(o);
+		http_response_free(&r);
+		feed_ack(run, id, 1, 10 + c);
+		pthread_mutex_lock(&run->mu);
+		memcpy(run->circles[run->ncircles++], id, ID_LEN + 1);
+		pthread_mutex_unlock(&run->mu);
+
+		/* refused: the name of this writer's last live circle */
+		if (other[0]) {
+			snprintf(body, sizeof(body), "{\"circle_name\":\"%s\",\"capacity\":7}",
+				 other);
+			s = feed_send("POST", "/circle", body, NULL, &r);
+			if (s == 409)
+				feed_refused(run, other, NULL);
+			else if (s != 503 && s != -1)
+				feed_error(run, "duplicate create", s);
+			http_response_free(&r);
+		}
+		snprintf(target, sizeof(target), "/circle/%s", id);
+		for (int u = 0; u < FEED_UPDATES; u++) {
+			int64_t cap = 100 + u * 10 + c;
+
+			snprintf(body, sizeof(body), "{\"capacity\":%lld,\"version\":%lld}",
+				 (long long)cap, (long long)version);
+			s = feed_send("PUT", target, body, NULL, &r);
+			http_response_free(&r);
+			if (s == 200) {
+				version++;
+				feed_ack(run, id, version, cap);
+			} else if (s == 503 || s == -1 || s == 409) {
+				/* unknown outcome (or lost to it): read where it is */
+				__atomic_fetch_add(&run->unavailable, 1, __ATOMIC_RELAXED);
+				for (int tries = 0; tries < 100; tries++) {
+					int64_t v = feed_version_of(id);
+
+					if (v > 0) {
+						version = v;
+						break;
+					}
+					usleep(100 * 1000);
+				}
+			} else {
+				feed_error(run, "update", s);
+			}
+			/* refused: a stale version, and another circle's name */
+			if (u == 0) {
+				snprintf(body, sizeof(body), "{\"capacity\":99,\"version\":%lld}",
+					 (long long)(version + 5));
+				s = feed_send("PUT", target, body, NULL, &r);
+				if (s != 409 && s != 503 && s != -1)
+					feed_error(run, "stale update", s);
+				http_response_free(&r);
+			}
+			if (u == 1 && other[0]) {
+				snprintf(body, sizeof(body),
+					 "{\"circle_name\":\"%s\",\"version\":%lld}", other,
+					 (long long)version);
+				s = feed_send("PATCH", target, body, NULL, &r);
+				if (s == 409)
+					feed_refused(run, other, id);
+				else if (s != 503 && s != -1)
+					feed_error(run, "duplicate rename", s);
+				http_response_free(&r);
+			}
+		}
+		if (c % 2 == 1) {
+			char im[48];
+
+			snprintf(im, sizeof(im), "If-Match: \"%lld\"", (long long)version);
+			s = feed_send("DELETE", target, NULL, im, &r);
+			http_response_free(&r);
+			if (s == 204)
+				feed_ack(run, id, version + 1, -1);
+			else if (s == 503 || s == -1)
+				__atomic_fetch_add(&run->unavailable, 1, __ATOMIC_RELAXED);
+			else
+				feed_error(run, "delete", s);
+		} else {
+			/* a live name, for a later refused rename */
+			memcpy(other, name, sizeof(other));
+		}
+	}
+	return NULL;
+}
+
+/* Polls the feed with next_after until the writers are done and every
+ * acknowledged write is seen (or a generous deadline passes). */
+static void *
+feed_reader_main(void *arg)
+{
+	struct feed_run *run = arg;
+	int64_t after = run->start_after;
+	double deadline = 0;
+
+	for (;;) {
+		int64_t next = after;
+		size_t before = run->nseen;
+		int s = feed_page(after, 50, &run->seen, &run->nseen, &run->capseen, &next);
+
+		if (s == 200) {
+			after = next;
+		} else if (s == 503 || s == -1) {
+			usleep(20 * 1000); /* the database is away */
+		} else {
+			snprintf(run->reader_error, sizeof(run->reader_error),
+				 "feed page after %lld: %d", (long long)after, s);
+			return NULL;
+		}
+		if (run->nseen == before) {
+			if (__atomic_load_n(&run->writers_done, __ATOMIC_ACQUIRE)) {
+				size_t acks, found = 0;
+
+				if (deadline == 0)
+					deadline = mono_now() + 30;
+				pthread_mutex_lock(&run->mu);
+				acks = run->nacks;
+				for (size_t a = 0; a < acks; a++)
+					for (size_t i = 0; i < run->nseen; i++)
+						if (run->seen[i].version == run->acks[a].version &&
+						    strcmp(run->seen[i].circle_id,
+							   run->acks[a].circle_id) == 0) {
+							found++;
+							break;
+						}
+				pthread_mutex_unlock(&run->mu);
+				if (found == acks || mono_now() > deadline)
+					return NULL;
+			}
+			usleep(1000);
+		}
+	}
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool
+feed_is_ours(const struct feed_run *run, const char *id)
+{
+	for (size_t i = 0; i < run->ncircles; i++)
+		if (strcmp(run->circles[i], id) == 0)
+			return true;
+	return false;
+}
+
+static void
+feed_exactly_once(bool kill_db)
+{
+	static struct feed_run run;
+	struct feed_writer w[FEED_WRITERS];
+	pthread_t wt[FEED_WRITERS], rt;
+	double *delays;
+	size_t nd = 0;
+	char tag[13];
+
+	memset(&run, 0, sizeof(run));
+	pthread_mutex_init(&run.mu, NULL);
+	random_letters(tag);
+	feed_pace_ms = kill_db ? 30 : 0;
+	run.start_after = feed_end();
+	assert_int_equal(pthread_create(&rt, NULL, feed_reader_main, &run), 0);
+	for (int i = 0; i < FEED_WRITERS; i++) {
+		w[i].run = &run;
+		w[i].who = i;
+		w[i].tag = tag;
+		assert_int_equal(pthread_create(&wt[i], NULL, feed_writer_main, &w[i]), 0);
+	}
+	if (kill_db) {
+		/* in the middle of the writes: once a third are acknowledged */
+		for (int i = 0; i < 20000; i++) {
+			size_t acks;
+
+			pthread_mutex_lock(&run.mu);
+			acks = run.nacks;
+			pthread_mutex_unlock(&run.mu);
+			if (acks >= FEED_MAX_ACKS / 3)
+				break;
+			usleep(1000);
+		}
+		assert_int_equal(run_shell("CIRCLE_TEST_DB_STOP"), 0);
+		usleep(500 * 1000);
+		assert_int_equal(run_shell("CIRCLE_TEST_DB_START"), 0);
+	}
+	for (int i = 0; i < FEED_WRITERS; i++)
+		pthread_join(wt[i], NULL);
+	__atomic_store_n(&run.writers_done, 1, __ATOMIC_RELEASE);
+	pthread_join(rt, NULL);
+	if (run.error[0])
+		fail_msg("unexpected answer to a write: %s", run.error);
+	/* the outage did hit writes (else this test shows nothing more) */
+	if (kill_db)
+		assert_true(run.unavailable > 0);
+	if (run.reader_error[0])
+		fail_msg("%s", run.reader_error);
+	assert_true(run.nacks > 0);
+	if (!kill_db)
+		assert_int_equal(run.nacks, FEED_WRITERS * FEED_CIRCLES * (FEED_UPDATES + 1) +
+						    FEED_WRITERS * (FEED_CIRCLES / 2));
+
+	/* every acknowledged write exactly once, with its data */
+	delays = calloc(run.nacks, sizeof(*delays));
+	assert_non_null(delays);
+	for (size_t a = 0; a < run.nacks; a++) {
+		const struct feed_ack *k = &run.acks[a];
+		size_t hits = 0;
+
+		for (size_t i = 0; i < run.nseen; i++) {
+			const struct feed_seen *s = &run.seen[i];
+
+			if (s->version != k->version || strcmp(s->circle_id, k->circle_id) != 0)
+				continue;
+			hits++;
+			if (k->capacity >= 0)
+				assert_int_equal(s->capacity, k->capacity);
+			else
+				assert_non_null(strstr(s->rest, "circle_deleted"));
+			delays[nd++] = s->seen_at > k->acked_at ? s->seen_at - k->acked_at : 0;
+		}
+		if (hits != 1)
+			fail_msg("acknowledged write %s v%lld is in the feed %zu times",
+				 k->circle_id, (long long)k->version, hits);
+	}
+	/* each event once; each circle's versions ascend by one and equal
+	 * its history, whatever the outcome of the writes the outage cut */
+	for (size_t c = 0; c < run.ncircles; c++) {
+		json_object *whole, *hist = history(run.circles[c], &whole);
+		size_t len = json_object_array_length(hist), k = 0;
+
+		for (size_t i = 0; i < run.nseen; i++) {
+			const struct feed_seen *s = &run.seen[i];
+			json_object *h;
+			char *rest;
+
+			if (strcmp(s->circle_id, run.circles[c]) != 0)
+				continue;
+			if (k >= len)
+				fail_msg("circle %s: more events in the feed than in its history",
+					 run.circles[c]);
+			h = json_object_array_get_idx(hist, k);
+			assert_int_equal(s->version, (int64_t)k + 1);
+			assert_string_equal(s->event_id, jstr(h, "event_id"));
+			rest = event_rest(h);
+			assert_non_null(rest);
+			assert_string_equal(s->rest, rest);
+			free(rest);
+			k++;
+		}
+		if (k != len)
+			fail_msg("circle %s: %zu events in its history, %zu in the feed",
+				 run.circles[c], len, k);
+		json_object_put(whole);
+	}
+	for (size_t i = 0; i < run.nseen; i++)
+		for (size_t j = i + 1; j < run.nseen; j++)
+			if (strcmp(run.seen[i].event_id, run.seen[j].event_id) == 0)
+				fail_msg("event %s twice in the feed", run.seen[i].event_id);
+	/* nothing refused: a refused name is in no event but its own create */
+	for (size_t r = 0; r < run.nrefused; r++) {
+		size_t creates = 0;
+
+		for (size_t i = 0; i < run.nseen; i++) {
+			const struct feed_seen *s = &run.seen[i];
+
+			if (!s->name || strcmp(s->name, run.refused_names[r]) != 0)
+				continue;
+			if (run.refused_circle[r][0] &&
+			    strcmp(s->circle_id, run.refused_circle[r]) == 0)
+				fail_msg("a refused rename is in the feed");
+			if (s->version == 1)
+				creates++;
+		}
+		if (creates > 1)
+			fail_msg("a refused create of \"%s\" is in the feed", run.refused_names[r]);
+		free(run.refused_names[r]);
+	}
+	for (size_t i = 0; i < run.nseen; i++)
+		if (!feed_is_ours(&run, run.seen[i].circle_id) && !kill_db &&
+		    strncmp(run.seen[i].name ? run.seen[i].name : "", tag, 12) == 0)
+			fail_msg("an event of a circle no write created");
+	qsort(delays, nd, sizeof(*delays), cmp_double);
+	if (nd > 0)
+		fprintf(stderr,
+			"feed%s: %zu acknowledged writes, %zu refused, %d unknown or lost; "
+			"ack->visible p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+			kill_db ? " (database stopped and started)" : "", run.nacks, run.nrefused,
+			run.unavailable, delays[nd / 2] * 1e3, delays[(nd * 99) / 100] * 1e3,
+			delays[nd - 1] * 1e3);
+	free(delays);
+	feed_seen_free(run.seen, run.nseen);
+	pthread_mutex_destroy(&run.mu);
+}
+
+static void
+test_feed_exactly_once(void **state)
+{
+	(void)state;
+	feed_exactly_once(false);
+}
+
+/* Stops the database: run it after every test that needs it up. */
+static void
+test_feed_database_kill(void **state)
+{
+	(void)state;
+	if (!getenv("CIRCLE_TEST_DB_STOP") || !getenv("CIRCLE_TEST_DB_START"))
+		skip();
+	feed_exactly_once(true);
+}
+
 /* ------------------------------------------------------------ outage */
 
 static int
@@ -2922,7 +3725,10 @@ main(void)
 		cmocka_unit_test(test_idempotency_put_patch_delete),
 		cmocka_unit_test(test_idempotency_put_concurrent),
 		cmocka_unit_test(test_head),
-		/* last: it stops the database */
+		cmocka_unit_test(test_feed_parameters),
+		cmocka_unit_test(test_feed_exactly_once),
+		/* last: they stop the database */
+		cmocka_unit_test(test_feed_database_kill),
 		cmocka_unit_test(test_database_outage),
 	};
 

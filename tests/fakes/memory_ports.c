@@ -401,6 +401,38 @@ fake_consistent(void *self, enum cerr (*fn)(void *ctx), void *ctx)
 	return fn(ctx);
 }
 
+/* The feed: every event in the order it was appended, events[i] at
+ * position (i + 1) * feed_step. */
+static enum cerr
+fake_feed(void *self, uint64_t after, unsigned limit, struct feed_event *out, size_t *n)
+{
+	struct memory_ports *m = self;
+	uint64_t step = m->feed_step != 0 ? m->feed_step : 1;
+	size_t i;
+	enum cerr rc;
+
+	m->last_after = after;
+	m->last_limit = limit;
+	*n = 0;
+	if ((rc = read_failure(m)) != CE_OK)
+		return rc;
+	for (i = 0; i < m->world.nevents && *n < limit; i++) {
+		if ((i + 1) * step <= after)
+			continue;
+		out[*n].position = (i + 1) * step;
+		out[*n].event = m->world.events[i];
+		(*n)++;
+	}
+	if (m->feed_disorder && *n > 1) {
+		struct feed_event t = out[0];
+
+		out[0] = out[*n - 1];
+		out[*n - 1] = t;
+	}
+	*n += m->feed_extra;
+	return CE_OK;
+}
+
 static void
 fake_new_id(char out[CIRCLE_ID_LEN + 1])
 {
@@ -434,6 +466,7 @@ memory_ports_init(struct memory_ports *m)
 	m->reader.snapshot_at = fake_snapshot_at;
 	m->reader.snapshots = fake_snapshots;
 	m->reader.consistent = fake_consistent;
+	m->reader.feed = fake_feed;
 	m->ctx.store = &m->store;
 	m->ctx.new_id = fake_new_id;
 	m->ctx.now = fake_now;

@@ -76,11 +76,16 @@ struct memory_ports {
 	struct idem_record race_record;
 	size_t list_extra;         /* list claims this many rows beyond what it had */
 	bool history_ignores_upto; /* history returns every event */
+	/* the feed: events[i] is at position (i + 1) * feed_step (0: step 1) */
+	uint64_t feed_step;
+	bool feed_disorder; /* a broken reader: the page's first and last swapped */
+	size_t feed_extra;  /* feed claims this many rows beyond what it had */
 
 	/* --- what the ports were asked --- */
 	unsigned loads, appends, finds;
 	char last_id[64];    /* of get, history, or list's after */
-	unsigned last_limit; /* of list */
+	unsigned last_limit; /* of list or feed */
+	uint64_t last_after; /* of feed */
 	uint32_t last_upto;  /* of history */
 	uint32_t last_history_after;
 	unsigned last_history_limit;

@@ -1,7 +1,8 @@
 /*
- * Fuzzes what a request says outside its body (http/request_headers.h, http/request_params.h): If-Match,
- * If-None-Match, Idempotency-Key, Content-Type, the query parameters limit,
- * after and version, and the {id} and {n} path segments.
+ * Fuzzes what a request says outside its body (http/request_headers.h,
+ * http/request_params.h): If-Match, If-None-Match, Idempotency-Key,
+ * Content-Type, the query parameters of the list, the feed and DELETE, and
+ * the {id} and {n} path segments.
  *
  * The whole input is each header value and the query string (as the C
  * string FastCGI hands over, so up to its first NUL), and the raw bytes are
@@ -179,6 +180,15 @@ fuzz_query(const char *q)
 			(strcmp(info.subject, "limit") == 0 || strcmp(info.subject, "after") == 0));
 	}
 	memset(&info, 0, sizeof(info));
+	rc = params_feed(q, &version, &limit, &info);
+	if (rc == CE_OK)
+		FUZZ_CHECK(version <= FEED_AFTER_MAX && limit >= 1 && limit <= FEED_LIMIT_MAX);
+	else
+		FUZZ_CHECK(
+			rc == CE_INVALID_PARAMETER && info.subject != NULL &&
+			(strcmp(info.subject, "limit") == 0 || strcmp(info.subject, "after") == 0));
+	memset(&info, 0, sizeof(info));
+	version = 0;
 	rc = params_version(q, &has, &version, &info);
 	if (rc == CE_OK)
 		FUZZ_CHECK(!has || version >= 1);

@@ -19,6 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/select.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -79,7 +82,7 @@ make_event(enum circle_event_type type, const char *circle_id, uint32_t version,
 }
 
 static struct store *
-open_store(const char *group, enum side side)
+open_store(const char *group, enum store_role side)
 {
 	struct store_config cfg;
 
@@ -195,6 +198,10 @@ create(struct store *w, struct circle *state, const char *name, int capacity)
 	return append_ev(w, state, &ev, NULL);
 }
 
+/* The feed sequencer's peek connection, opened by the first pass() of a
+ * test and freed by teardown. */
+static struct store *peek;
+
 struct fixture {
 	struct store *w; /* command side */
 	struct store *r; /* query side */
@@ -222,8 +229,8 @@ setup(void **state)
 		return -1;
 	}
 	mysql_close(db);
-	f.w = open_store(CMD_GROUP, SIDE_WRITE);
-	f.r = open_store(QRY_GROUP, SIDE_READ);
+	f.w = open_store(CMD_GROUP, STORE_WRITE);
+	f.r = open_store(QRY_GROUP, STORE_READ);
 	if (!f.w || !f.r)
 		return -1;
 	*state = &f;
@@ -237,7 +244,9 @@ teardown(void **state)
 
 	store_free(f->w);
 	store_free(f->r);
+	store_free(peek);
 	f->w = f->r = NULL;
+	peek = NULL;
 	return 0;
 }
 
@@ -422,7 +431,7 @@ test_japanese_server_messages(void **state)
 
 	store_config_from_env(&cfg, CMD_GROUP);
 	cfg.option_file = path; /* read at connect time: kept until the end */
-	ja = store_new(&cfg, SIDE_WRITE);
+	ja = store_new(&cfg, STORE_WRITE);
 	assert_non_null(ja);
 
 	assert_int_equal(create(ja, &c, "Judo", 10), CE_OK);
@@ -507,7 +516,7 @@ static void *
 version_racer(void *arg)
 {
 	struct racer *r = arg;
-	struct store *w = open_store(CMD_GROUP, SIDE_WRITE);
+	struct store *w = open_store(CMD_GROUP, STORE_WRITE);
 	int round;
 
 	for (round = 0; round < RACE_ROUNDS; round++) {
@@ -542,7 +551,7 @@ static void *
 key_racer(void *arg)
 {
 	struct racer *r = arg;
-	struct store *w = open_store(CMD_GROUP, SIDE_WRITE);
+	struct store *w = open_store(CMD_GROUP, STORE_WRITE);
 	int round;
 
 	for (round = 0; round < RACE_ROUNDS; round++) {
@@ -855,7 +864,7 @@ test_idempotency_keys(void **state)
 		     "INTERVAL 25 HOUR)");
 	assert_int_equal(raw_count(db, "SELECT COUNT(*) FROM idempotency_keys"), 3);
 	{
-		struct store *w2 = open_store(CMD_GROUP, SIDE_WRITE);
+		struct store *w2 = open_store(CMD_GROUP, STORE_WRITE);
 		struct circle e;
 
 		unsigned long purged = 0;
@@ -916,11 +925,28 @@ test_query_user(void **state)
 	mysql_close(db);
 
 	/* The event log is append-only by privilege: the command user may add
-	 * events, never change or remove one. */
+	 * events, never remove one nor change any column of one but the feed
+	 * position its sequencer sets (a column grant: the refusal names the
+	 * column). */
 	db = raw_connect(CMD_GROUP);
 	assert_non_null(db);
-	assert_int_not_equal(mysql_query(db, "UPDATE circle_events SET version = version"), 0);
-	assert_int_equal(mysql_errno(db), ER_TABLEACCESS_DENIED_ERROR);
+	{
+		static const char *const cols[] = {"id",         "circle_id", "version",
+						   "event_type", "payload",   "occurred_at",
+						   "position"};
+		char sql[128];
+
+		for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+			snprintf(sql, sizeof(sql), "UPDATE circle_events SET `%s` = `%s`", cols[i],
+				 cols[i]);
+			assert_int_not_equal(mysql_query(db, sql), 0);
+			assert_int_equal(mysql_errno(db), ER_COLUMNACCESS_DENIED_ERROR);
+		}
+	}
+	/* WHERE 0: the privilege is checked, nothing changes */
+	assert_int_equal(
+		mysql_query(db, "UPDATE circle_events SET feed_position = feed_position WHERE 0"),
+		0);
 	assert_int_not_equal(mysql_query(db, "DELETE FROM circle_events"), 0);
 	assert_int_equal(mysql_errno(db), ER_TABLEACCESS_DENIED_ERROR);
 	assert_int_not_equal(mysql_query(db, "DELETE FROM circle_snapshots"), 0);
@@ -930,7 +956,7 @@ test_query_user(void **state)
 	mysql_close(db);
 
 	/* ... so a write store run as the query user cannot even prepare. */
-	wrong = open_store(QRY_GROUP, SIDE_WRITE);
+	wrong = open_store(QRY_GROUP, STORE_WRITE);
 	assert_non_null(wrong);
 	assert_int_equal(store_ensure(wrong), CE_UNAVAILABLE);
 	store_free(wrong);
@@ -1229,6 +1255,621 @@ test_killed_connection(void **state)
 	assert_projection_is_replay(f->w, f->r, c.id);
 }
 
+/* --- the change feed --- */
+
+/* A raw INSERT of a create event, as an append would write it. */
+static void
+raw_insert_created(MYSQL *db, const char *event_id, const char *circle_id, const char *name)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO circle_events (id, circle_id, version, event_type, payload,"
+		 " occurred_at) VALUES ('%s', '%s', 1, 'circle_created',"
+		 " '{\"type\":\"circle_created\",\"name\":\"%s\",\"capacity\":5}',"
+		 " UTC_TIMESTAMP(6))",
+		 event_id, circle_id, name);
+	raw_exec(db, sql);
+}
+
+/* The whole feed after `after`, paged by `limit` as a consumer would, into
+ * a new array the caller frees; checks positions strictly increase. */
+static struct feed_event *
+read_whole_feed(struct store *r, uint64_t after, unsigned limit, size_t *n)
+{
+	struct circle_reader rd;
+	struct feed_event *all = NULL;
+	size_t count = 0;
+
+	store_circle_reader(r, &rd);
+	for (;;) {
+		struct feed_event *page;
+		size_t got = 0, i;
+
+		page = realloc(all, (count + limit) * sizeof(*all));
+		assert_non_null(page);
+		all = page;
+		page = all + count;
+		assert_int_equal(rd.feed(rd.self, after, limit, page, &got), CE_OK);
+		assert_true(got <= limit);
+		for (i = 0; i < got; i++) {
+			assert_true(page[i].position > after);
+			after = page[i].position;
+		}
+		count += got;
+		if (got < limit)
+			break;
+	}
+	*n = count;
+	return all;
+}
+
+/* A sequencer pass, with the peek connection the thread uses, or once in a
+ * while without it: the two must agree. */
+static size_t
+pass(struct store *seq)
+{
+	static unsigned calls;
+	size_t assigned = 99;
+
+	if (!peek)
+		peek = open_store(CMD_GROUP, STORE_PEEK);
+	assert_non_null(peek);
+	assert_int_equal(store_sequence_pass(seq, ++calls % 3 == 0 ? NULL : peek, STORE_FEED_BATCH,
+					     &assigned),
+			 CE_OK);
+	return assigned;
+}
+
+/* Two transactions that take `position`s in one order and commit in the
+ * other: the feed lists them in commit order, each once, and a sequencer
+ * pass never waits for a transaction still open. */
+static void
+test_feed_out_of_order_commit(void **state)
+{
+	struct fixture *f = *state;
+	struct store *seq = open_store(CMD_GROUP, STORE_SEQUENCER);
+	MYSQL *a = raw_connect(CMD_GROUP), *b = raw_connect(CMD_GROUP);
+	char ea[CIRCLE_ID_LEN + 1], eb[CIRCLE_ID_LEN + 1], ca[CIRCLE_ID_LEN + 1],
+		cb[CIRCLE_ID_LEN + 1];
+	struct feed_event *feed;
+	struct timespec t0, t1;
+	size_t n;
+
+	assert_non_null(seq);
+	assert_non_null(a);
+	assert_non_null(b);
+	new_id(ea);
+	new_id(ca);
+	new_id(eb);
+	new_id(cb);
+	assert_int_equal(pass(seq), 0);
+	raw_exec(a, "START TRANSACTION");
+	raw_insert_created(a, ea, ca, "First in");
+	raw_exec(b, "START TRANSACTION");
+	raw_insert_created(b, eb, cb, "Second in");
+	/* A's row has the lower position, B commits first. */
+	assert_true(raw_count(a, "SELECT MAX(`position`) FROM circle_events") <
+		    raw_count(b, "SELECT MAX(`position`) FROM circle_events"));
+	raw_exec(b, "COMMIT");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(pass(seq), 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* far below the 5 s lock wait it would hit if it waited for A */
+	assert_true(t1.tv_sec - t0.tv_sec < 2);
+	feed = read_whole_feed(f->r, 0, 10, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(feed[0].event.event_id, eb);
+	free(feed);
+
+	raw_exec(a, "COMMIT");
+	assert_int_equal(pass(seq), 1);
+	assert_int_equal(pass(seq), 0);
+	feed = read_whole_feed(f->r, 0, 10, &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(feed[0].event.event_id, eb);
+	assert_string_equal(feed[0].event.circle_id, cb);
+	assert_string_equal(feed[1].event.event_id, ea);
+	assert_string_equal(feed[1].event.circle_id, ca);
+	assert_string_equal(feed[1].event.name, "First in");
+	assert_int_equal(feed[1].event.type, CIRCLE_CREATED);
+	assert_int_equal(feed[1].position, feed[0].position + 1);
+	/* a consumer that had seen B goes on from there and gets A */
+	free(feed);
+	feed = read_whole_feed(f->r, 0, 1, &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(feed[1].event.event_id, ea);
+	free(feed);
+	mysql_close(a);
+	mysql_close(b);
+	store_free(seq);
+}
+
+/* A rolled-back append leaves a hole in `position` and nothing in the feed;
+ * the events around it are numbered without a gap. */
+static void
+test_feed_rollback(void **state)
+{
+	struct fixture *f = *state;
+	struct store *seq = open_store(CMD_GROUP, STORE_SEQUENCER);
+	MYSQL *a = raw_connect(CMD_GROUP), *b = raw_connect(CMD_GROUP);
+	char e[3][CIRCLE_ID_LEN + 1], c[3][CIRCLE_ID_LEN + 1];
+	struct feed_event *feed;
+	size_t n, i;
+
+	assert_non_null(seq);
+	assert_non_null(a);
+	assert_non_null(b);
+	for (i = 0; i < 3; i++) {
+		new_id(e[i]);
+		new_id(c[i]);
+	}
+	raw_exec(a, "START TRANSACTION");
+	raw_insert_created(a, e[0], c[0], "Rolled back");
+	raw_exec(b, "START TRANSACTION");
+	raw_insert_created(b, e[1], c[1], "Kept");
+	assert_int_equal(pass(seq), 0); /* nothing committed yet */
+	raw_exec(a, "ROLLBACK");
+	raw_exec(b, "COMMIT");
+	assert_int_equal(pass(seq), 1);
+	raw_insert_created(a, e[2], c[2], "After the hole");
+	assert_int_equal(pass(seq), 1);
+	feed = read_whole_feed(f->r, 0, 1000, &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(feed[0].event.event_id, e[1]);
+	assert_string_equal(feed[1].event.event_id, e[2]);
+	assert_int_equal(feed[1].position, feed[0].position + 1);
+	free(feed);
+	assert_int_equal(
+		raw_count(a, "SELECT COUNT(*) FROM circle_events WHERE feed_position IS NULL"), 0);
+	mysql_close(a);
+	mysql_close(b);
+	store_free(seq);
+}
+
+/* Paging bounds of the reader: after beyond the end, limits of 1. */
+static void
+test_feed_paging(void **state)
+{
+	struct fixture *f = *state;
+	struct store *seq = open_store(CMD_GROUP, STORE_SEQUENCER);
+	struct circle_reader rd;
+	struct feed_event page[3];
+	struct feed_event *feed;
+	struct circle c;
+	char name[32];
+	size_t n, got, i;
+
+	assert_non_null(seq);
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "Paged %zu", i);
+		assert_int_equal(create(f->w, &c, name, 4), CE_OK);
+	}
+	assert_int_equal(pass(seq), 5);
+	feed = read_whole_feed(f->r, 0, 1, &n);
+	assert_int_equal(n, 5);
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "Paged %zu", i);
+		assert_string_equal(feed[i].event.name, name);
+	}
+	store_circle_reader(f->r, &rd);
+	assert_int_equal(rd.feed(rd.self, feed[4].position, 3, page, &got), CE_OK);
+	assert_int_equal(got, 0);
+	assert_int_equal(rd.feed(rd.self, UINT64_MAX / 2, 3, page, &got), CE_OK);
+	assert_int_equal(got, 0);
+	assert_int_equal(rd.feed(rd.self, feed[1].position, 3, page, &got), CE_OK);
+	assert_int_equal(got, 3);
+	assert_int_equal(page[0].position, feed[2].position);
+	free(feed);
+	store_free(seq);
+}
+
+/* The feed under concurrency, with the real threads: writers create and
+ * update circles on connections of their own, two sequencer threads woken
+ * by their commits number them, and a reader pages the feed with its
+ * next_after meanwhile. Afterwards every event is in the feed exactly once,
+ * positions are consecutive, each circle's versions ascend by one, and the
+ * reader saw exactly the feed, in order. */
+#define FEED_WRITERS 4
+#define FEED_CIRCLES 10
+#define FEED_UPDATES 4
+
+struct feed_writer {
+	int who;
+	struct store_sequencer *seq;
+	int appended;
+	enum cerr failed;
+};
+
+static void *
+feed_writer_main(void *arg)
+{
+	struct feed_writer *fw = arg;
+	struct store *w = open_store(CMD_GROUP, STORE_WRITE);
+	int i, u;
+
+	fw->failed = w ? CE_OK : CE_INTERNAL;
+	if (w)
+		store_on_commit(w, store_sequencer_wake, fw->seq);
+	for (i = 0; w && fw->failed == CE_OK && i < FEED_CIRCLES; i++) {
+		struct circle c;
+		char name[64];
+		enum cerr rc;
+
+		snprintf(name, sizeof(name), "Feed %d-%d", fw->who, i);
+		rc = create(w, &c, name, 5);
+		for (u = 0; rc == CE_OK && u < FEED_UPDATES; u++) {
+			struct circle_event ev =
+				make_event(CIRCLE_UPDATED, c.id, c.version + 1, NULL, 6 + u);
+
+			fw->appended++;
+			rc = append_ev(w, &c, &ev, NULL);
+		}
+		if (rc == CE_OK)
+			fw->appended++;
+		fw->failed = rc;
+	}
+	store_free(w);
+	return NULL;
+}
+
+struct feed_reader {
+	atomic_int stop;
+	struct feed_event *seen;
+	size_t n, cap;
+	enum cerr failed;
+};
+
+static void *
+feed_reader_main(void *arg)
+{
+	struct feed_reader *fr = arg;
+	struct store *r = open_store(QRY_GROUP, STORE_READ);
+	struct circle_reader rd;
+	uint64_t after = 0;
+	int idle_after_stop = 0;
+
+	fr->failed = r ? CE_OK : CE_INTERNAL;
+	if (r)
+		store_circle_reader(r, &rd);
+	/* after the writers stop, until two empty pages in a row */
+	while (r && fr->failed == CE_OK && idle_after_stop < 2) {
+		size_t got = 0, i;
+		bool stopped = atomic_load(&fr->stop);
+
+		if (fr->cap - fr->n < 7) {
+			size_t ncap = fr->cap ? fr->cap * 2 : 64;
+			struct feed_event *grown = realloc(fr->seen, ncap * sizeof(*fr->seen));
+
+			if (!grown) {
+				fr->failed = CE_INTERNAL;
+				break;
+			}
+			fr->seen = grown;
+			fr->cap = ncap;
+		}
+		/* small pages, so paging really happens while writes go on */
+		fr->failed = rd.feed(rd.self, after, 7, fr->seen + fr->n, &got);
+		for (i = 0; i < got; i++) {
+			if (fr->seen[fr->n + i].position <= after)
+				fr->failed = CE_INTERNAL;
+			after = fr->seen[fr->n + i].position;
+		}
+		fr->n += got;
+		if (got == 0) {
+			if (stopped)
+				idle_after_stop++;
+			usleep(2000);
+		}
+	}
+	store_free(r);
+	return NULL;
+}
+
+static void
+test_feed_concurrent(void **state)
+{
+	struct fixture *f = *state;
+	struct store_config cfg;
+	struct store_sequencer *seq[2];
+	struct feed_writer fw[FEED_WRITERS];
+	struct feed_reader fr;
+	pthread_t wt[FEED_WRITERS], rt;
+	struct feed_event *feed;
+	MYSQL *db = raw_connect(CMD_GROUP);
+	long long events;
+	size_t n, i, j;
+	int total = 0, tries;
+
+	assert_non_null(db);
+	store_config_from_env(&cfg, CMD_GROUP);
+	seq[0] = store_sequencer_start(&cfg);
+	seq[1] = store_sequencer_start(&cfg);
+	assert_non_null(seq[0]);
+	assert_non_null(seq[1]);
+	memset(&fr, 0, sizeof(fr));
+	assert_int_equal(pthread_create(&rt, NULL, feed_reader_main, &fr), 0);
+	for (i = 0; i < FEED_WRITERS; i++) {
+		memset(&fw[i], 0, sizeof(fw[i]));
+		fw[i].who = (int)i;
+		fw[i].seq = seq[i % 2];
+		assert_int_equal(pthread_create(&wt[i], NULL, feed_writer_main, &fw[i]), 0);
+	}
+	for (i = 0; i < FEED_WRITERS; i++) {
+		pthread_join(wt[i], NULL);
+		assert_int_equal(fw[i].failed, CE_OK);
+		total += fw[i].appended;
+	}
+	assert_int_equal(total, FEED_WRITERS * FEED_CIRCLES * (1 + FEED_UPDATES));
+	events = raw_count(db, "SELECT COUNT(*) FROM circle_events");
+	assert_int_equal(events, total);
+	/* woken by the commits, the sequencers catch up within moments */
+	for (tries = 0; tries < 500; tries++) {
+		if (raw_count(db,
+			      "SELECT COUNT(*) FROM circle_events WHERE feed_position IS NULL") ==
+		    0)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(
+		raw_count(db, "SELECT COUNT(*) FROM circle_events WHERE feed_position IS NULL"), 0);
+	atomic_store(&fr.stop, 1);
+	pthread_join(rt, NULL);
+	store_sequencer_stop(seq[0]);
+	store_sequencer_stop(seq[1]);
+	assert_int_equal(fr.failed, CE_OK);
+
+	feed = read_whole_feed(f->r, 0, 1000, &n);
+	assert_int_equal(n, (size_t)total);
+	for (i = 1; i < n; i++)
+		assert_int_equal(feed[i].position, feed[i - 1].position + 1);
+	/* each event once; each circle's versions ascend by one */
+	for (i = 0; i < n; i++) {
+		uint32_t prev = 0;
+
+		for (j = 0; j < n; j++) {
+			if (i != j)
+				assert_string_not_equal(feed[i].event.event_id,
+							feed[j].event.event_id);
+			if (j > i)
+				break;
+		}
+		if (feed[i].event.version != 1)
+			continue;
+		for (j = i; j < n; j++) {
+			if (strcmp(feed[j].event.circle_id, feed[i].event.circle_id) != 0)
+				continue;
+			assert_int_equal(feed[j].event.version, prev + 1);
+			prev = feed[j].event.version;
+		}
+		assert_int_equal(prev, 1 + FEED_UPDATES);
+	}
+	/* the reader, paging during the writes, saw exactly this */
+	assert_int_equal(fr.n, n);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(fr.seen[i].position, feed[i].position);
+		assert_string_equal(fr.seen[i].event.event_id, feed[i].event.event_id);
+	}
+	fprintf(stderr, "feed: %d events by %d writers, read while written in %zu events\n", total,
+		FEED_WRITERS, fr.n);
+	free(fr.seen);
+	free(feed);
+	mysql_close(db);
+}
+
+/* The query user reads the feed and cannot number it. */
+static void
+test_feed_privileges(void **state)
+{
+	(void)state;
+	MYSQL *q = raw_connect(QRY_GROUP);
+
+	assert_non_null(q);
+	raw_exec(q, "SELECT feed_position FROM circle_events LIMIT 1");
+	mysql_free_result(mysql_store_result(q));
+	assert_int_not_equal(mysql_query(q, "UPDATE circle_events SET feed_position = 1"), 0);
+	assert_int_not_equal(
+		mysql_query(q, "UPDATE circle_feed_sequence SET last_position = last_position"), 0);
+	mysql_close(q);
+}
+
+/* --- circlectl tail --- */
+
+/* circlectl of this build: CIRCLE_CIRCLECTL, else beside the tests. */
+static const char *
+circlectl_path(void)
+{
+	static char path[4096];
+	const char *env = getenv("CIRCLE_CIRCLECTL");
+	char self[4000];
+	ssize_t n;
+	char *slash;
+
+	if (env && *env)
+		return env;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return "circlectl";
+	self[n] = '\0';
+	slash = strrchr(self, '/'); /* .../tests/integration/test_store */
+	if (slash)
+		*slash = '\0';
+	snprintf(path, sizeof(path), "%s/../../circlectl", self);
+	return path;
+}
+
+/* Starts circlectl with args, its stdout on *out (read end). */
+static pid_t
+spawn_ctl(const char *const *args, int *out)
+{
+	int fds[2];
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *argv[16];
+		size_t i;
+
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		argv[0] = (char *)circlectl_path();
+		for (i = 0; i < 14 && args[i]; i++)
+			argv[i + 1] = (char *)args[i];
+		argv[i + 1] = NULL;
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	*out = fds[0];
+	return pid;
+}
+
+/* Reads lines from fd until `want` lines or the deadline (seconds); into
+ * lines[], each a new string. Returns how many. */
+static size_t
+read_lines(int fd, char **lines, size_t want, int seconds)
+{
+	static char buf[1 << 16];
+	static size_t have;
+	size_t got = 0;
+	time_t end = time(NULL) + seconds;
+
+	while (got < want && time(NULL) <= end) {
+		char *nl = memchr(buf, '\n', have);
+		fd_set rd;
+		struct timeval tv = {0, 100000};
+		ssize_t r;
+
+		if (nl) {
+			size_t len = (size_t)(nl - buf);
+
+			lines[got] = strndup(buf, len);
+			memmove(buf, nl + 1, have - len - 1);
+			have -= len + 1;
+			got++;
+			continue;
+		}
+		FD_ZERO(&rd);
+		FD_SET(fd, &rd);
+		if (select(fd + 1, &rd, NULL, NULL, &tv) <= 0)
+			continue;
+		r = read(fd, buf + have, sizeof(buf) - have);
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+	}
+	have = 0; /* the next caller starts clean */
+	return got;
+}
+
+static int
+wait_exit(pid_t pid)
+{
+	int status = 0;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* A line of circlectl tail is the feed event: position and event_id. */
+static void
+assert_line_is(const char *line, const struct feed_event *ev)
+{
+	char want[128];
+
+	snprintf(want, sizeof(want), "{\"position\":%llu,\"circle_id\":\"%s\",\"event_id\":\"%s\",",
+		 (unsigned long long)ev->position, ev->event.circle_id, ev->event.event_id);
+	if (strncmp(line, want, strlen(want)) != 0)
+		fail_msg("line %s does not start with %s", line, want);
+}
+
+static void
+test_circlectl_tail(void **state)
+{
+	struct fixture *f = *state;
+	struct store *seq = open_store(CMD_GROUP, STORE_SEQUENCER);
+	struct feed_event *feed;
+	struct circle c;
+	char *lines[8] = {0}, after[32];
+	size_t n, got, i;
+	int fd;
+	pid_t pid;
+
+	assert_non_null(seq);
+	assert_int_equal(create(f->w, &c, "Tail one", 4), CE_OK);
+	assert_int_equal(create(f->w, &c, "Tail two", 5), CE_OK);
+	assert_int_equal(pass(seq), 2);
+	feed = read_whole_feed(f->r, 0, 10, &n);
+	assert_int_equal(n, 2);
+
+	/* the whole feed, then exit 0 */
+	pid = spawn_ctl((const char *const[]){"tail", NULL}, &fd);
+	got = read_lines(fd, lines, 3, 10);
+	close(fd);
+	assert_int_equal(wait_exit(pid), 0);
+	assert_int_equal(got, 2);
+	assert_line_is(lines[0], &feed[0]);
+	assert_line_is(lines[1], &feed[1]);
+	assert_non_null(
+		strstr(lines[1], "\"data\":{\"type\":\"circle_created\",\"name\":\"Tail two\""));
+	for (i = 0; i < got; i++)
+		free(lines[i]);
+
+	/* --after: what follows it */
+	snprintf(after, sizeof(after), "%llu", (unsigned long long)feed[0].position);
+	pid = spawn_ctl((const char *const[]){"tail", "--after", after, NULL}, &fd);
+	got = read_lines(fd, lines, 2, 10);
+	close(fd);
+	assert_int_equal(wait_exit(pid), 0);
+	assert_int_equal(got, 1);
+	assert_line_is(lines[0], &feed[1]);
+	free(lines[0]);
+
+	/* --follow: new events as they are numbered, SIGTERM stops it with 0 */
+	snprintf(after, sizeof(after), "%llu", (unsigned long long)(feed[1].position));
+	free(feed);
+	pid = spawn_ctl((const char *const[]){"tail", "--follow", "--after", after, NULL}, &fd);
+	assert_int_equal(create(f->w, &c, "Tail three", 6), CE_OK);
+	assert_int_equal(pass(seq), 1);
+	got = read_lines(fd, lines, 1, 10);
+	assert_int_equal(got, 1);
+	feed = read_whole_feed(f->r, 0, 10, &n);
+	assert_int_equal(n, 3);
+	assert_line_is(lines[0], &feed[2]);
+	free(lines[0]);
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	assert_int_equal(wait_exit(pid), 0);
+	close(fd);
+	/* SIGINT too */
+	pid = spawn_ctl((const char *const[]){"tail", "--follow", NULL}, &fd);
+	got = read_lines(fd, lines, 3, 10);
+	assert_int_equal(got, 3);
+	for (i = 0; i < got; i++)
+		free(lines[i]);
+	assert_int_equal(kill(pid, SIGINT), 0);
+	assert_int_equal(wait_exit(pid), 0);
+	close(fd);
+	free(feed);
+
+	/* usage errors */
+	pid = spawn_ctl((const char *const[]){"tail", "--after", "01", NULL}, &fd);
+	close(fd);
+	assert_int_equal(wait_exit(pid), 2);
+	pid = spawn_ctl((const char *const[]){"tail", "--after", NULL}, &fd);
+	close(fd);
+	assert_int_equal(wait_exit(pid), 2);
+	pid = spawn_ctl((const char *const[]){"tail", "--after", "9223372036854775808", NULL}, &fd);
+	close(fd);
+	assert_int_equal(wait_exit(pid), 2);
+	pid = spawn_ctl((const char *const[]){"tail", "--bogus", NULL}, &fd);
+	close(fd);
+	assert_int_equal(wait_exit(pid), 2);
+	store_free(seq);
+}
+
 struct restarter {
 	const char *cmd;
 	volatile int done;
@@ -1367,6 +2008,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_deadlock_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_wait_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killed_connection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_out_of_order_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_paging, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_concurrent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_privileges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_circlectl_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
 	};
 

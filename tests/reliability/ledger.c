@@ -138,6 +138,68 @@ get_json(const char *target, char *why, size_t why_len)
 	}
 }
 
+/* Far more pages than any circle of a test has (1000 events each). */
+#define HISTORY_PAGES_MAX 1000
+
+/*
+ * The whole history of circle id, one page after the other along
+ * next_after (a page holds at most 1000 events), as one new JSON object
+ * {"events": [...]} that the caller puts; NULL with why when a page cannot
+ * be read or next_after does not move forward.
+ */
+static json_object *
+get_history(const char *id, char *why, size_t why_len)
+{
+	json_object *all = json_object_new_object(), *acc = json_object_new_array();
+	int64_t after = 0;
+	int page;
+
+	if (!all || !acc) {
+		json_object_put(all);
+		json_object_put(acc);
+		snprintf(why, why_len, "out of memory");
+		return NULL;
+	}
+	json_object_object_add(all, "events", acc);
+	for (page = 0; page < HISTORY_PAGES_MAX; page++) {
+		char *target = rel_strf("/circle/%s/events?after=%lld", id, (long long)after);
+		json_object *o = get_json(target, why, why_len), *evs = NULL, *next = NULL;
+		size_t i, n;
+
+		free(target);
+		if (!o)
+			break;
+		if (!json_object_object_get_ex(o, "events", &evs) ||
+		    !json_object_is_type(evs, json_type_array)) {
+			snprintf(why, why_len, "history page after %lld without events",
+				 (long long)after);
+			json_object_put(o);
+			break;
+		}
+		n = json_object_array_length(evs);
+		for (i = 0; i < n; i++)
+			json_object_array_add(acc,
+					      json_object_get(json_object_array_get_idx(evs, i)));
+		if (!json_object_object_get_ex(o, "next_after", &next) || next == NULL) {
+			json_object_put(o);
+			return all;
+		}
+		if (!json_object_is_type(next, json_type_int) ||
+		    json_object_get_int64(next) <= after) {
+			snprintf(why, why_len, "history page after %lld: next_after %s",
+				 (long long)after, json_object_to_json_string(next));
+			json_object_put(o);
+			break;
+		}
+		after = json_object_get_int64(next);
+		json_object_put(o);
+	}
+	if (page == HISTORY_PAGES_MAX)
+		snprintf(why, why_len, "history longer than %d pages", HISTORY_PAGES_MAX);
+	json_object_put(all);
+	return NULL;
+}
+
 /* The event of this version in the events array, or NULL. */
 static json_object *
 event_at(json_object *events, int version)
@@ -191,7 +253,6 @@ static size_t
 verify_circle(const struct entry *e, size_t n, size_t *verified, size_t *reported)
 {
 	char why[512] = "", *path = rel_strf("/circle/%s", e[0].id);
-	char *hpath = rel_strf("/circle/%s/events", e[0].id);
 	json_object *circle = NULL, *hist = NULL, *events = NULL;
 	int64_t version = 0;
 	size_t failed = 0, i;
@@ -201,7 +262,7 @@ verify_circle(const struct entry *e, size_t n, size_t *verified, size_t *reporte
 		snprintf(why, sizeof(why), "projection at version %lld, below acknowledged %d",
 			 (long long)version, e[n - 1].version);
 	else if (circle)
-		hist = get_json(hpath, why, sizeof(why));
+		hist = get_history(e[0].id, why, sizeof(why));
 	if (hist && (!json_object_object_get_ex(hist, "events", &events) ||
 		     !json_object_is_type(events, json_type_array))) {
 		snprintf(why, sizeof(why), "history without events");
@@ -231,7 +292,6 @@ verify_circle(const struct entry *e, size_t n, size_t *verified, size_t *reporte
 	}
 	json_object_put(hist);
 	json_object_put(circle);
-	free(hpath);
 	free(path);
 	return failed;
 }

@@ -178,38 +178,48 @@ circle_version(const char *id)
 	return v;
 }
 
-/* A bound on the pages one history is read in (1000 events a page). */
-#define HISTORY_PAGES_MAX 100
+/* Far more pages than any circle here has (1000 events each). */
+#define HISTORY_PAGES_MAX 1000
 
-/* How many events the circle's history holds, read page by page as the
- * history is served (after, next_after); -1 when it cannot be read. */
+/*
+ * How many events the circle's history holds, every page of it read along
+ * next_after (a page holds at most 1000); -1 when a page cannot be read or
+ * next_after does not move forward.
+ */
 static int
 event_count(const char *id)
 {
 	int64_t after = 0;
-	int n = 0;
+	int n = 0, page;
 
-	for (int page = 0; page < HISTORY_PAGES_MAX; page++) {
+	for (page = 0; page < HISTORY_PAGES_MAX; page++) {
 		char *path = rel_strf("/circle/%s/events?after=%lld", id, (long long)after);
 		struct http_response r;
-		json_object *o = NULL, *ev, *next;
-		int more = -1;
+		json_object *o = NULL, *ev = NULL, *next = NULL;
+		int rc = rel_request(&r, "GET", path, NULL, NULL, 0, 0, NULL);
+		int done = 0;
 
-		if (rel_request(&r, "GET", path, NULL, NULL, 0, 0, NULL) == 0) {
-			o = r.status == 200 ? rel_body_json(&r) : NULL;
-			if (o != NULL && json_object_object_get_ex(o, "events", &ev) &&
-			    json_object_object_get_ex(o, "next_after", &next)) {
-				n += (int)json_object_array_length(ev);
-				more = json_object_is_type(next, json_type_int) ? 1 : 0;
-				if (more)
-					after = json_object_get_int64(next);
-			}
-			json_object_put(o);
-			http_response_free(&r);
-		}
 		free(path);
-		if (more <= 0)
-			return more < 0 ? -1 : n;
+		if (rc != 0)
+			return -1;
+		o = r.status == 200 ? rel_body_json(&r) : NULL;
+		http_response_free(&r);
+		if (o == NULL || !json_object_object_get_ex(o, "events", &ev) ||
+		    !json_object_is_type(ev, json_type_array)) {
+			json_object_put(o);
+			return -1;
+		}
+		n += (int)json_object_array_length(ev);
+		if (!json_object_object_get_ex(o, "next_after", &next) || next == NULL)
+			done = 1;
+		else if (json_object_is_type(next, json_type_int) &&
+			 json_object_get_int64(next) > after)
+			after = json_object_get_int64(next);
+		else
+			done = -1;
+		json_object_put(o);
+		if (done != 0)
+			return done > 0 ? n : -1;
 	}
 	return -1;
 }

@@ -630,6 +630,85 @@ test_too_large_and_routing(void **state)
 	http_response_free(&resp);
 }
 
+static void
+test_feed(void **state)
+{
+	char a[64], b[64];
+	struct call c = {"PUT", NULL, NULL, json, "{\"capacity\":4,\"version\":1}",
+			 NULL,  NULL, NULL};
+	json_object *arr = NULL, *e, *v;
+	static const char *const bad_after[] = {
+		"after=-1",       "after=x", "after=01", "after=", "after=9223372036854775808",
+		"after=1&after=1"};
+	static const char *const bad_limit[] = {"limit=0", "limit=1001", "limit=x",
+						"limit=", "limit=1&limit=2"};
+	size_t i;
+
+	(void)state;
+	make("first", 3, a);
+	make("second", 5, b);
+	c.path = a;
+	assert_int_equal(send_req(&c), 200);
+
+	c.method = "GET";
+	c.path = "/events";
+	c.body = NULL;
+	c.ctype = NULL;
+	assert_int_equal(send_req(&c), 200);
+	assert_string_equal(resp.content_type, "application/json");
+	assert_true(json_object_object_get_ex(doc, "events", &arr));
+	assert_int_equal(json_object_array_length(arr), 3);
+	assert_int_equal(num("next_after"), 3);
+	e = json_object_array_get_idx(arr, 0);
+	assert_true(json_object_object_get_ex(e, "position", &v));
+	assert_int_equal(json_object_get_int64(v), 1);
+	assert_true(json_object_object_get_ex(e, "circle_id", &v));
+	assert_string_equal(json_object_get_string(v), a + 8);
+	e = json_object_array_get_idx(arr, 2);
+	/* the history entry of the event, plus position and circle_id */
+	assert_string_equal(
+		json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN),
+		"{\"position\":3,\"circle_id\":\"abcdef00-0000-4000-8000-000000000001\","
+		"\"event_id\":\"abcdef00-0000-4000-8000-000000000005\",\"version\":2,"
+		"\"event_type\":\"circle_updated\",\"occurred_at\":\"2026-11-26T08:35:48.123456Z\","
+		"\"data\":{\"type\":\"circle_updated\",\"capacity\":4}}");
+
+	c.query = "after=1&limit=1";
+	assert_int_equal(send_req(&c), 200);
+	assert_true(json_object_object_get_ex(doc, "events", &arr));
+	assert_int_equal(json_object_array_length(arr), 1);
+	assert_int_equal(num("next_after"), 2);
+	e = json_object_array_get_idx(arr, 0);
+	assert_true(json_object_object_get_ex(e, "circle_id", &v));
+	assert_string_equal(json_object_get_string(v), b + 8);
+	/* nothing new: an empty page keeps next_after at after */
+	c.query = "after=3";
+	assert_int_equal(send_req(&c), 200);
+	assert_true(json_object_object_get_ex(doc, "events", &arr));
+	assert_int_equal(json_object_array_length(arr), 0);
+	assert_int_equal(num("next_after"), 3);
+	c.query = "after=9223372036854775807&limit=1000&other=x";
+	assert_int_equal(send_req(&c), 200);
+	assert_int_equal(num("next_after"), INT64_MAX);
+	c.query = "after=0";
+	c.method = "HEAD";
+	assert_int_equal(send_req(&c), 200);
+	assert_true(resp.omit_body);
+	c.method = "GET";
+	for (i = 0; i < sizeof(bad_after) / sizeof(bad_after[0]); i++) {
+		c.query = bad_after[i];
+		expect_problem(&c, 400, "invalid_parameter", "parameter", "after");
+	}
+	for (i = 0; i < sizeof(bad_limit) / sizeof(bad_limit[0]); i++) {
+		c.query = bad_limit[i];
+		expect_problem(&c, 400, "invalid_parameter", "parameter", "limit");
+	}
+	c.query = NULL;
+	mem.world.down = true;
+	expect_problem(&c, 503, "service_unavailable", NULL, NULL);
+	mem.world.down = false;
+}
+
 int
 main(void)
 {
@@ -644,6 +723,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_and_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version_health_and_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_large_and_routing, setup, teardown),
 	};

@@ -242,6 +242,73 @@ test_list_params(void **state)
 }
 
 static void
+test_feed_params(void **state)
+{
+	static const char *const bad_after[] = {
+		"after=",
+		"after",
+		"after=-1",
+		"after=00",
+		"after=01",
+		"after=+1",
+		"after=1.0",
+		"after=1e3",
+		"after=abc",
+		"after=%20",
+		"after=9223372036854775808",
+		"after=18446744073709551615",
+		"after=99999999999999999999999999",
+		"after=1&after=2",
+	};
+	static const char *const bad_limit[] = {
+		"limit=0",
+		"limit=1001",
+		"limit=-1",
+		"limit=01",
+		"limit=",
+		"limit",
+		"limit=1.5",
+		"limit=ten",
+		"limit=1e2",
+		"limit=+5",
+		"limit=%20",
+		"limit=5&limit=6",
+		"limit=99999999999999999999999",
+	};
+	struct cerr_info info = {0};
+	uint64_t after = 99;
+	unsigned limit = 99;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(params_feed("", &after, &limit, &info), CE_OK);
+	assert_true(after == 0);
+	assert_int_equal(limit, 100);
+	assert_int_equal(params_feed("after=0&limit=1", &after, &limit, &info), CE_OK);
+	assert_true(after == 0);
+	assert_int_equal(limit, 1);
+	assert_int_equal(params_feed("limit=1000&after=41&x=1&y", &after, &limit, &info), CE_OK);
+	assert_true(after == 41);
+	assert_int_equal(limit, 1000);
+	assert_int_equal(params_feed("after=%34%32", &after, &limit, &info), CE_OK);
+	assert_true(after == 42);
+	assert_int_equal(params_feed("after=9223372036854775807", &after, &limit, &info), CE_OK);
+	assert_true(after == 9223372036854775807ULL);
+	for (i = 0; i < sizeof(bad_after) / sizeof(bad_after[0]); i++) {
+		memset(&info, 0, sizeof(info));
+		if (params_feed(bad_after[i], &after, &limit, &info) != CE_INVALID_PARAMETER)
+			fail_msg("accepted %s", bad_after[i]);
+		assert_string_equal(info.subject, "after");
+	}
+	for (i = 0; i < sizeof(bad_limit) / sizeof(bad_limit[0]); i++) {
+		memset(&info, 0, sizeof(info));
+		if (params_feed(bad_limit[i], &after, &limit, &info) != CE_INVALID_PARAMETER)
+			fail_msg("accepted %s", bad_limit[i]);
+		assert_string_equal(info.subject, "limit");
+	}
+}
+
+static void
 test_version_param(void **state)
 {
 	struct cerr_info info = {0};
@@ -309,6 +376,7 @@ main(void)
 		cmocka_unit_test(test_idempotency_key), cmocka_unit_test(test_content_type),
 		cmocka_unit_test(test_query_param),     cmocka_unit_test(test_list_params),
 		cmocka_unit_test(test_version_param),   cmocka_unit_test(test_path_segments),
+		cmocka_unit_test(test_feed_params),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -74,6 +74,7 @@ setup(void **state)
 {
 	(void)state;
 	memory_ports_init(&mem);
+	mem.feed_step = 10;
 	add_row("10000000-0000-4000-8000-000000000000", "a", 3, 1, false);
 	add_row("20000000-0000-4000-8000-000000000000", "b", 4, 2, true);
 	add_row("30000000-0000-4000-8000-000000000000", "c", 5, 1, false);
@@ -440,6 +441,85 @@ verify(void **state)
 	assert_false(agree);
 }
 
+static void
+feed_pages(void **state)
+{
+	struct cerr_info info = {0};
+	struct feed_event *evs = NULL;
+	uint64_t next = 0;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(read_feed(&mem.reader, 0, 3, &evs, &n, &next, &info), CE_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(mem.last_limit, 3);
+	assert_int_equal(evs[0].position, 10);
+	assert_string_equal(evs[0].event.name, "football");
+	assert_int_equal(evs[2].position, 30);
+	assert_int_equal(next, 30);
+	free(evs);
+	/* the next page starts after it */
+	assert_int_equal(read_feed(&mem.reader, next, 3, &evs, &n, &next, &info), CE_OK);
+	assert_int_equal(mem.last_after, 30);
+	assert_int_equal(n, 1);
+	assert_int_equal(evs[0].event.type, CIRCLE_DELETED);
+	assert_int_equal(next, 40);
+	free(evs);
+	/* nothing new: no events, next_after stays where it was */
+	assert_int_equal(read_feed(&mem.reader, 40, 1000, &evs, &n, &next, &info), CE_OK);
+	assert_int_equal(n, 0);
+	assert_null(evs);
+	assert_int_equal(next, 40);
+	assert_int_equal(read_feed(&mem.reader, FEED_AFTER_MAX, 1, &evs, &n, &next, &info), CE_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(next, FEED_AFTER_MAX);
+	/* between positions */
+	assert_int_equal(read_feed(&mem.reader, 15, 1, &evs, &n, &next, &info), CE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(evs[0].position, 20);
+	assert_int_equal(next, 20);
+	free(evs);
+}
+
+static void
+feed_errors(void **state)
+{
+	struct cerr_info info = {0};
+	struct feed_event *evs = NULL;
+	uint64_t next = 7;
+	size_t n = 9;
+
+	(void)state;
+	mem.fail_read = CE_UNAVAILABLE;
+	assert_int_equal(read_feed(&mem.reader, 5, 10, &evs, &n, &next, &info), CE_UNAVAILABLE);
+	assert_int_equal(info.code, CE_UNAVAILABLE);
+	assert_null(evs);
+	assert_int_equal(n, 0);
+	mem.fail_read = CE_INTERNAL;
+	assert_int_equal(read_feed(&mem.reader, 5, 10, &evs, &n, &next, &info), CE_INTERNAL);
+	mem.fail_read = CE_OK;
+	/* a reader that answers out of order would make consumers skip */
+	mem.feed_disorder = true;
+	assert_int_equal(read_feed(&mem.reader, 0, 10, &evs, &n, &next, &info), CE_INTERNAL);
+	assert_null(evs);
+	assert_int_equal(n, 0);
+	/* or positions not after `after` */
+	mem.feed_disorder = false;
+	assert_int_equal(read_feed(&mem.reader, 0, 1, &evs, &n, &next, &info), CE_OK);
+	free(evs);
+	mem.feed_extra = 1;
+	assert_int_equal(read_feed(&mem.reader, 0, 2, &evs, &n, &next, &info), CE_INTERNAL);
+	assert_null(evs);
+	mem.feed_extra = 0;
+	/* parameters the edge should have refused */
+	assert_int_equal(read_feed(&mem.reader, 0, 0, &evs, &n, &next, &info), CE_INTERNAL);
+	assert_int_equal(read_feed(&mem.reader, 0, FEED_LIMIT_MAX + 1, &evs, &n, &next, &info),
+			 CE_INTERNAL);
+	assert_int_equal(read_feed(&mem.reader, FEED_AFTER_MAX + 1, 1, &evs, &n, &next, &info),
+			 CE_INTERNAL);
+	assert_int_equal(read_feed(NULL, 0, 1, &evs, &n, &next, &info), CE_INTERNAL);
+}
+
 int
 main(void)
 {
@@ -454,6 +534,8 @@ main(void)
 		cmocka_unit_test_setup(at_version_from_snapshot, setup),
 		cmocka_unit_test_setup(at_version_bad_history, setup),
 		cmocka_unit_test_setup(verify, setup),
+		cmocka_unit_test_setup(feed_pages, setup),
+		cmocka_unit_test_setup(feed_errors, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -88,6 +88,8 @@ test_every_route(void **state)
 	snprintf(path, sizeof(path), "/circle/%s/versions/3", id);
 	expect_route("GET", path, ROUTE_AT_VERSION);
 	expect_route("HEAD", path, ROUTE_AT_VERSION);
+	expect_route("GET", "/events", ROUTE_FEED);
+	expect_route("HEAD", "/events", ROUTE_FEED);
 	/* a malformed id or n still routes: the handler answers 400 */
 	expect_route("GET", "/circle/not-a-uuid", ROUTE_GET);
 	expect_route("DELETE", "/circle/x", ROUTE_DELETE);
@@ -136,12 +138,15 @@ test_405_allow(void **state)
 	expect_405("DELETE", path, "GET, HEAD");
 	snprintf(path, sizeof(path), "/circle/%s/versions/1", id);
 	expect_405("PUT", path, "GET, HEAD");
+	expect_405("POST", "/events", "GET, HEAD");
+	expect_405("DELETE", "/events", "GET, HEAD");
 	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
 		expect_405(others[i], "/version", "GET, HEAD");
 		expect_405(others[i], "/circle", "GET, HEAD, POST");
 		expect_405(others[i], "/circle/x", "GET, HEAD, PUT, PATCH, DELETE");
 		expect_405(others[i], "/circle/x/events", "GET, HEAD");
 		expect_405(others[i], "/circle/x/versions/1", "GET, HEAD");
+		expect_405(others[i], "/events", "GET, HEAD");
 	}
 }
 
@@ -180,6 +185,11 @@ test_404(void **state)
 		"/./circle",
 		"/circle/../version",
 		"/version?x=1",
+		"/events/",
+		"/event",
+		"/Events",
+		"/events/1",
+		"/%65vents",
 	};
 	size_t i;
 
