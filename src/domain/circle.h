@@ -13,7 +13,10 @@
 
 #include "domain/error.h"
 
-#define CIRCLE_ID_LEN 36          /* canonical UUID text */
+#define CIRCLE_ID_LEN 36 /* canonical UUID text */
+/* A commit token (Circle-Commit, Circle-Wait-For): the GTID list of a
+ * write, at most this many characters from '!' to '~'. */
+#define COMMIT_TOKEN_MAX 255
 #define CIRCLE_NAME_MAX_CHARS 100 /* Unicode code points */
 #define CIRCLE_NAME_MAX_BYTES 400 /* 100 code points of at most 4 bytes */
 #define CIRCLE_CAPACITY_MIN 3

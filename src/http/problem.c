@@ -31,6 +31,7 @@ static const struct problem_kind kinds[CE__MAX] = {
 	[CE_UNSUPPORTED_MEDIA_TYPE] = {415, "Unsupported Media Type", "unsupported_media_type",
 				       NULL},
 	[CE_UNAVAILABLE] = {503, "Service Unavailable", "service_unavailable", NULL},
+	[CE_NOT_CAUGHT_UP] = {503, "Service Unavailable", "not_caught_up", NULL},
 	[CE_INTERNAL] = {500, "Internal Server Error", "internal", NULL},
 };
 

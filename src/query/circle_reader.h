@@ -10,6 +10,17 @@
 
 #include "domain/circle.h"
 
+/* What a reader's database says about its replication. */
+struct replication_state {
+	bool replica;      /* false: not a replica; the rest is unset */
+	bool known;        /* false: the state could not be read (privilege) */
+	bool io_running;   /* receiving from the primary (or connecting to it) */
+	bool sql_running;  /* applying what it received */
+	long lag_seconds;  /* Seconds_Behind_Master; -1 when unknown */
+	char io_state[32]; /* "Yes", "No", "Connecting" */
+	char sql_state[32];
+};
+
 struct circle_reader {
 	void *self;
 	/* Answers CE_OK when the database can be reached, else CE_UNAVAILABLE. */
@@ -30,6 +41,15 @@ struct circle_reader {
 	 */
 	enum cerr (*history)(void *self, const char *id, uint32_t upto, struct circle_event **evs,
 			     size_t *n);
+	/*
+	 * Waits until the database holds the write named by token (a
+	 * well-formed commit token), at most timeout_ms. CE_OK at once when
+	 * the database made that write itself; CE_NOT_CAUGHT_UP past the
+	 * bound; CE_UNAVAILABLE, CE_INTERNAL. May be NULL: nothing to wait for.
+	 */
+	enum cerr (*wait_for)(void *self, const char *token, unsigned timeout_ms);
+	/* The replication state of the database; may be NULL (no replication). */
+	enum cerr (*replication)(void *self, struct replication_state *out);
 };
 
 #endif

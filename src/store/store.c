@@ -96,6 +96,10 @@ static const struct stmt_def {
 		{"INSERT INTO circle_snapshots (circle_id, version, name, capacity, deleted)"
 		 " VALUES (?, ?, ?, ?, ?)",
 		 5, 0, ON_WRITE},
+	[SQ_BINLOG_POS] = {"SELECT @@GLOBAL.gtid_binlog_pos", 0, 1, ON_WRITE},
+	[SQ_SERVER_ID] = {"SELECT @@GLOBAL.server_id", 0, 1, ON_READ},
+	/* A NULL timeout would wait forever: the caller always binds one. */
+	[SQ_GTID_WAIT] = {"SELECT MASTER_GTID_WAIT(?, ?)", 2, 1, ON_READ},
 };
 
 /* Strict, so a value that does not fit is an error instead of being
@@ -108,6 +112,10 @@ static const char session_sql[] = "SET SESSION time_zone = '+00:00', sql_mode = 
  * quick 503 instead of a hung worker. */
 static const char write_isolation_sql[] = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
 static const char write_lock_wait_sql[] = "SET SESSION innodb_lock_wait_timeout = 5";
+/* Every COMMIT's reply then carries the GTID it was given: the commit token,
+ * without another round trip. */
+static const char write_track_gtid_sql[] =
+	"SET SESSION session_track_system_variables = 'last_gtid'";
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 static int library_rc;
@@ -194,6 +202,7 @@ store_drop(struct store *st)
 {
 	size_t i;
 
+	store_replica_drop(st);
 	for (i = 0; i < SQ__MAX; i++) {
 		if (st->stmt[i]) {
 			/* On a dead connection this only frees client memory. */
@@ -323,8 +332,12 @@ session_setup(struct store *st)
 		st, mysql_real_query(st->db, write_isolation_sql, strlen(write_isolation_sql)));
 	if (rc != CE_OK)
 		return rc;
-	return STORE_CHECK_DB(
+	rc = STORE_CHECK_DB(
 		st, mysql_real_query(st->db, write_lock_wait_sql, strlen(write_lock_wait_sql)));
+	if (rc != CE_OK)
+		return rc;
+	return STORE_CHECK_DB(
+		st, mysql_real_query(st->db, write_track_gtid_sql, strlen(write_track_gtid_sql)));
 }
 
 static enum cerr
@@ -504,6 +517,7 @@ store_commit_at(struct store *st, const char *file, int line)
 	st->commit_sent = true;
 	if (mysql_commit(st->db))
 		return store_fail_(st, NULL, file, line);
+	store_track_commit(st);
 	return CE_OK;
 }
 

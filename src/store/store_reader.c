@@ -221,6 +221,8 @@ store_circle_reader(struct store *st, struct circle_reader *out)
 	out->get = port_get;
 	out->list = port_list;
 	out->history = port_history;
+	out->wait_for = store_port_wait_for;
+	out->replication = store_port_replication;
 }
 
 struct ids_args {
