@@ -229,6 +229,14 @@ enum { COL_IO, COL_SQL, COL_LAG, COL__N };
 static const char *const col_names[COL__N] = {"Slave_IO_Running", "Slave_SQL_Running",
 					      "Seconds_Behind_Master"};
 
+/* The privilege SHOW SLAVE STATUS needs is missing (checked at prepare or
+ * at execute, depending on the server). */
+static bool
+is_denied(unsigned e)
+{
+	return e == ER_SPECIFIC_ACCESS_DENIED_ERROR || e == ER_ACCESS_DENIED_ERROR;
+}
+
 static enum cerr
 slave_status_prepare(struct store *st)
 {
@@ -245,7 +253,7 @@ slave_status_prepare(struct store *st)
 		mysql_stmt_close(s);
 		/* Without SLAVE MONITOR the state stays unknown; asked again
 		 * only on a new connection. */
-		if (e == ER_SPECIFIC_ACCESS_DENIED_ERROR || e == ER_ACCESS_DENIED_ERROR) {
+		if (is_denied(e)) {
 			st->slave_status_denied = true;
 			return CE_OK;
 		}
@@ -308,7 +316,16 @@ replication_op(struct store *st, void *arg)
 	if (mysql_stmt_execute(st->slave_status) != 0 ||
 	    mysql_stmt_store_result(st->slave_status) != 0 ||
 	    mysql_stmt_bind_result(st->slave_status, res) != 0) {
+		unsigned e = mysql_stmt_errno(st->slave_status);
+
 		rc = STORE_STMT_FAIL(st, st->slave_status);
+		if (is_denied(e) && st->slave_status != NULL) {
+			mysql_stmt_close(st->slave_status);
+			st->slave_status = NULL;
+			st->slave_status_denied = true;
+			out->replica = true;
+			rc = CE_OK;
+		}
 		goto out;
 	}
 	f = mysql_stmt_fetch(st->slave_status);
