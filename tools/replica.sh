@@ -274,3 +274,39 @@ replica_status() {
 	done
 	return 0
 }
+
+# ---------------------------------------------------------------- tests
+
+# The replica tests (tests/e2e/test_replica) against the running service.
+test_replica() {
+	local bin=$1/tests/e2e/test_replica cnfs=() i
+	if [[ ! -x $bin ]]; then
+		say "${bin#"$ROOT"/} was not built: counted as failed"
+		fail
+		return
+	fi
+	for ((i = 1; i <= $(replica_mode); i++)); do cnfs+=("$(replica_cnf "$i")"); done
+	run_counted count_cmocka "${bin#"$ROOT"/}" env \
+		CIRCLE_TEST_BASE_PORT="$PORT" CIRCLE_TEST_REPLICA_CNFS="${cnfs[*]}" "$bin"
+}
+
+# The whole end-to-end suite with the query side on two replicas, each read
+# by its own query pool on TCP as two hosts would be (writes go to the
+# primary, reads with the token of the last write), then the replica tests;
+# the single-database setup is back afterwards.
+mode_replica() {
+	echo "##### tests: end-to-end, the query pools reading from two replicas"
+	# shellcheck disable=SC2034 # read by ./dev
+	FLAVOUR=plain
+	if CIRCLE_REPLICAS=2 "$SELF" up --replica >/dev/null; then
+		test_e2e "$BUILD"
+		test_replica "$BUILD"
+	else
+		say "the service did not come up with replicas: counted as failed"
+		fail
+	fi
+	if ! "$SELF" up >/dev/null; then
+		say "the single-database setup did not come back: counted as failed"
+		fail
+	fi
+}
