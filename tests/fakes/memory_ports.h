@@ -52,6 +52,12 @@ struct memory_ports {
 	void (*on_append)(const struct circle_event *ev, const struct circle *after,
 			  const struct idem_key *idem);
 	void (*on_list)(const char *after);
+	/* Replication: commits counted as the GTIDs "0-1-<n>" of the commit
+	 * tokens; a reader that is behind answers every wait not caught up;
+	 * the last token waited for, "" when none. */
+	unsigned long commits;
+	bool behind;
+	char waited[COMMIT_TOKEN_MAX + 1];
 	struct event_store store;    /* self: this struct */
 	struct circle_reader reader; /* self: this struct */
 	struct command_ctx ctx;      /* uses store */
