@@ -25,14 +25,13 @@ store_track_commit(struct store *st)
 {
 	const char *data = NULL;
 	size_t len = 0;
-	bool is_gtid;
 
 	st->commit_token[0] = '\0';
 	if (mysql_session_track_get_first(st->db, SESSION_TRACK_SYSTEM_VARIABLES, &data, &len) != 0)
 		return;
 	/* The tracker lists names and values alternately. */
 	do {
-		is_gtid = data != NULL && len == 9 && memcmp(data, "last_gtid", 9) == 0;
+		bool is_gtid = data != NULL && len == 9 && memcmp(data, "last_gtid", 9) == 0;
 		if (mysql_session_track_get_next(st->db, SESSION_TRACK_SYSTEM_VARIABLES, &data,
 						 &len) != 0)
 			return;
@@ -79,7 +78,7 @@ binlog_pos_op(struct store *st, void *arg)
 	char *out = arg;
 	char buf[COMMIT_TOKEN_MAX + 2];
 	unsigned long len = 0;
-	my_bool null = 0;
+	my_bool nulls[1];
 	MYSQL_BIND res[1];
 	MYSQL_STMT *s = store_stmt(st, SQ_BINLOG_POS);
 	bool row = false;
@@ -87,14 +86,14 @@ binlog_pos_op(struct store *st, void *arg)
 
 	memset(res, 0, sizeof(res));
 	store_bind_text_out(&res[0], buf, sizeof(buf), &len);
-	res[0].is_null = &null;
+	store_bind_nulls(res, nulls, 1);
 	rc = store_exec(st, s, NULL, res);
 	if (rc == CE_OK)
 		rc = store_fetch(st, s, &row);
 	/* Truncated (longer than a token) counts as no position. */
 	if (rc == CE_INTERNAL && len >= sizeof(buf))
 		rc = CE_OK;
-	if (rc == CE_OK && row && !null && token_ok(buf, len)) {
+	if (rc == CE_OK && row && !nulls[0] && token_ok(buf, len)) {
 		memcpy(out, buf, len);
 		out[len] = '\0';
 	}
@@ -174,7 +173,7 @@ wait_op(struct store *st, void *arg)
 	unsigned long token_len;
 	double seconds = a->timeout_ms / 1000.0;
 	int answer = -1;
-	my_bool null = 0;
+	my_bool nulls[1];
 	MYSQL_STMT *s;
 	bool row = false;
 	enum cerr rc;
@@ -196,7 +195,7 @@ wait_op(struct store *st, void *arg)
 	p[1].buffer = &seconds;
 	memset(res, 0, sizeof(res));
 	store_bind_int(&res[0], &answer);
-	res[0].is_null = &null;
+	store_bind_nulls(res, nulls, 1);
 	rc = store_exec(st, s, p, res);
 	if (rc == CE_OK)
 		rc = store_fetch(st, s, &row);
@@ -204,7 +203,7 @@ wait_op(struct store *st, void *arg)
 	if (rc != CE_OK)
 		return rc;
 	/* NULL: the wait was cut short (the server is going away). */
-	if (!row || null)
+	if (!row || nulls[0])
 		return CE_UNAVAILABLE;
 	a->reached = answer == 0;
 	return CE_OK;
@@ -214,11 +213,10 @@ enum cerr
 store_port_wait_for(void *self, const char *token, unsigned timeout_ms)
 {
 	struct wait_args a = {.token = token, .timeout_ms = timeout_ms};
-	enum cerr rc;
 
 	if (token == NULL || token[0] == '\0')
 		return CE_OK;
-	rc = store_run(self, wait_op, &a);
+	enum cerr rc = store_run(self, wait_op, &a);
 	if (rc != CE_OK)
 		return rc;
 	return a.reached ? CE_OK : CE_NOT_CAUGHT_UP;
@@ -242,14 +240,13 @@ slave_status_prepare(struct store *st)
 {
 	static const char sql[] = "SHOW SLAVE STATUS";
 	MYSQL_STMT *s = mysql_stmt_init(st->db);
-	enum cerr rc;
 
 	if (s == NULL)
 		return STORE_DB_FAIL(st);
 	if (mysql_stmt_prepare(s, sql, strlen(sql)) != 0) {
 		unsigned e = mysql_stmt_errno(s);
+		enum cerr rc = STORE_STMT_FAIL(st, s);
 
-		rc = STORE_STMT_FAIL(st, s);
 		mysql_stmt_close(s);
 		/* Without SLAVE MONITOR the state stays unknown; asked again
 		 * only on a new connection. */
