@@ -72,6 +72,10 @@ log-error=$LOG/replica$i.err
 skip-networking
 server_id=$((i + 1))
 relay_log=relay
+# A binary log of its own (empty while it replicates: log_slave_updates is
+# off), so that it can be promoted without a restart.
+log_bin=binlog
+binlog_format=ROW
 log_slave_updates=0
 slave_parallel_threads=4
 read_only=1
