@@ -1,7 +1,9 @@
 /*
  * The port the query side needs: read-only access to the projection and to
- * the event history. store/ implements it with SELECTs only, so it works for a
- * database user that may do nothing else.
+ * the event history, waiting for a client's own write, and the replication
+ * state. store/ implements it with SELECTs only (MASTER_GTID_WAIT() is one),
+ * so it works for a database user that may do nothing else; only the
+ * replication state needs SLAVE MONITOR, and reads "unknown" without it.
  */
 #ifndef CIRCLE_QUERY_CIRCLE_READER_H
 #define CIRCLE_QUERY_CIRCLE_READER_H

@@ -536,6 +536,10 @@ store_run(struct store *st, enum cerr (*op)(struct store *st, void *arg), void *
 
 	if (rc != CE_OK)
 		return rc;
+	/* A commit token names the last COMMIT of the current command, which
+	 * is always its last store call; one left from an earlier command
+	 * (that failed after committing) must not stand for this one. */
+	st->commit_token[0] = '\0';
 	st->commit_sent = false;
 	rc = op(st, arg);
 	if (rc == CE_UNAVAILABLE && was_open && !st->db && !st->commit_sent) {
