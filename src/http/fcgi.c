@@ -115,7 +115,7 @@ loggable(const char *s, char *out, size_t size)
 static int
 write_response(FCGX_Request *fr, const struct http_response *resp)
 {
-	char head[1024];
+	char head[2048];
 	size_t hl = http_response_head(resp, head, sizeof(head));
 
 	if (hl == 0)
@@ -148,6 +148,7 @@ serve_one(const struct http_app *app, FCGX_Request *fr)
 	req.if_match = param(fr, "HTTP_IF_MATCH");
 	req.if_none_match = param(fr, "HTTP_IF_NONE_MATCH");
 	req.idempotency_key = param(fr, "HTTP_IDEMPOTENCY_KEY");
+	req.wait_for = param(fr, "HTTP_CIRCLE_WAIT_FOR");
 	if (path == NULL || read_body(fr, &body, &req.body_len, &req.body_too_large) != 0) {
 		fprintf(stderr, "circle: out of memory reading a request\n");
 		http_response_fail(&resp, CE_INTERNAL, "out of memory");

@@ -728,4 +728,5 @@ store_event_store(struct store *st, struct event_store *out)
 	out->load = port_load;
 	out->append = port_append;
 	out->idem_find = port_idem_find;
+	out->commit_token = store_port_commit_token;
 }

@@ -250,6 +250,8 @@ store_circle_reader(struct store *st, struct circle_reader *out)
 	out->list = port_list;
 	out->history = port_history;
 	out->feed = port_feed;
+	out->wait_for = store_port_wait_for;
+	out->replication = store_port_replication;
 }
 
 struct ids_args {
