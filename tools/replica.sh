@@ -193,6 +193,19 @@ replica_up() {
 		replica_start "$i"
 		replica_seed "$i"
 	done
+	replica_catch_up "$want"
+}
+
+# A replica that was down while the primary took writes (the tests' load)
+# replays them first: `up` is done when every replica holds all the primary
+# has, so that a read's wait is about its own write, not the backlog.
+replica_catch_up() {
+	local n=$1 i pos got
+	pos=$(db_admin -N -e 'SELECT @@GLOBAL.gtid_binlog_pos') || die "the primary's GTID position?"
+	for ((i = 1; i <= n; i++)); do
+		got=$(replica_admin "$i" -N -e "SELECT MASTER_GTID_WAIT('$pos', 600)" 2>&1 || true)
+		[[ $got == 0 ]] || die "replica $i did not reach the primary's $pos within 600s: $got"
+	done
 }
 
 # The query pools of the current mode. POOL_ENV (more environment) and
