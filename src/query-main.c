@@ -3,11 +3,36 @@
  * the query handlers, then serves FastCGI.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "http/handlers.h"
 #include "query/circle_reader.h"
 #include "store/store.h"
 #include "worker.h"
+
+/* How long a read waits for the write named in Circle-Wait-For. */
+#define WAIT_TIMEOUT_DEFAULT_MS 5000u
+/* Below the connection's 10 s read timeout and nginx's 15 s for the worker. */
+#define WAIT_TIMEOUT_MAX_MS 9000u
+
+/* CIRCLE_WAIT_TIMEOUT_MS, 0..9000; anything else keeps the default. */
+static unsigned
+wait_timeout_ms(void)
+{
+	const char *v = getenv("CIRCLE_WAIT_TIMEOUT_MS");
+	unsigned long ms;
+	char *end;
+
+	if (v == NULL || *v == '\0')
+		return WAIT_TIMEOUT_DEFAULT_MS;
+	ms = strtoul(v, &end, 10);
+	if (*end != '\0' || *v < '0' || *v > '9' || ms > WAIT_TIMEOUT_MAX_MS) {
+		fprintf(stderr, "circle-query: CIRCLE_WAIT_TIMEOUT_MS must be 0 to %u: using %u\n",
+			WAIT_TIMEOUT_MAX_MS, WAIT_TIMEOUT_DEFAULT_MS);
+		return WAIT_TIMEOUT_DEFAULT_MS;
+	}
+	return (unsigned)ms;
+}
 
 int
 main(int argc, char **argv)
@@ -35,6 +60,7 @@ main(int argc, char **argv)
 	app.side = SIDE_READ;
 	app.reader = &reader;
 	app.handlers = query_handlers;
+	app.wait_timeout_ms = wait_timeout_ms();
 	rc = worker_run(&app);
 	store_free(st);
 	return rc;

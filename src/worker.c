@@ -26,7 +26,10 @@ usage(FILE *f, const char *prog, const char *what)
 		"  CIRCLE_DB_SOCKET    server unix socket\n"
 		"  CIRCLE_DB_USER      user name\n"
 		"  CIRCLE_DB_PASSWORD  password\n"
-		"  CIRCLE_DB_NAME      database name\n",
+		"  CIRCLE_DB_NAME      database name\n"
+		"The query worker also reads:\n"
+		"  CIRCLE_WAIT_TIMEOUT_MS  the longest a read waits for the write named\n"
+		"                      in Circle-Wait-For (5000, at most 9000)\n",
 		prog, what);
 }
 

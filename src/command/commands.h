@@ -66,4 +66,11 @@ enum cerr delete_circle(const struct command_ctx *ctx, const char *id, bool has_
 			uint64_t expected_version, const struct write_key *key,
 			struct cerr_info *info);
 
+/*
+ * After a command succeeded: its commit token into out ("" when the store
+ * gives none), to be answered as Circle-Commit. Called once per successful
+ * command. CE_OK, CE_UNAVAILABLE, CE_INTERNAL.
+ */
+enum cerr command_commit_token(const struct command_ctx *ctx, char out[COMMIT_TOKEN_MAX + 1]);
+
 #endif

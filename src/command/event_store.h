@@ -72,6 +72,15 @@ struct event_store {
 	 * CE_INTERNAL.
 	 */
 	enum cerr (*idem_find)(void *self, const char *key, struct idem_record *out);
+	/*
+	 * The commit token of what the last command did, read once: the
+	 * position of the transaction it committed, or, when it committed
+	 * nothing (a replay, an unchanged update), the database's current
+	 * position, which covers everything the command read. "" when the
+	 * database keeps no positions (no binary log). May be NULL (no
+	 * tokens). CE_OK, CE_UNAVAILABLE or CE_INTERNAL.
+	 */
+	enum cerr (*commit_token)(void *self, char out[COMMIT_TOKEN_MAX + 1]);
 };
 
 #endif

@@ -15,8 +15,11 @@
 #include "domain/text.h"
 
 #define CIRCLE_ID_LEN TEXT_UUID_LEN /* canonical UUID text */
-#define CIRCLE_NAME_MAX_CHARS 100   /* Unicode code points */
-#define CIRCLE_NAME_MAX_BYTES 400   /* 100 code points of at most 4 bytes */
+/* A commit token (Circle-Commit, Circle-Wait-For): the GTID list of a
+ * write, at most this many characters from '!' to '~'. */
+#define COMMIT_TOKEN_MAX 255
+#define CIRCLE_NAME_MAX_CHARS 100 /* Unicode code points */
+#define CIRCLE_NAME_MAX_BYTES 400 /* 100 code points of at most 4 bytes */
 #define CIRCLE_CAPACITY_MIN 3
 #define CIRCLE_CAPACITY_MAX 32767
 #define CIRCLE_TIME_LEN 27 /* 2026-11-26T08:35:48.123456Z */

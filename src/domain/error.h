@@ -29,6 +29,7 @@ enum cerr {
 	CE_PAYLOAD_TOO_LARGE,      /* body over 64 KiB */
 	CE_UNSUPPORTED_MEDIA_TYPE, /* Content-Type is not application/json */
 	CE_UNAVAILABLE,            /* the database cannot be reached */
+	CE_NOT_CAUGHT_UP,          /* a replica did not reach a write in time */
 	CE_INTERNAL,               /* a bug or an unexpected database answer */
 	CE__MAX
 };

@@ -41,8 +41,8 @@ param(FCGX_Request *fr, const char *name)
  * 1.23 passes a header sent more than once as that many parameters of one
  * name, and FCGX_GetParam() sees only the first, so a repeat would hide.
  * Here the values are joined with ", ", as RFC 9110 combines repeated field
- * lines and later nginx versions do: a repeated Idempotency-Key or If-Match
- * then fails its syntax check (400 invalid_header) and a repeated
+ * lines and later nginx versions do: a repeated Idempotency-Key, If-Match or
+ * Circle-Wait-For then fails its syntax check (400 invalid_header) and a repeated
  * If-None-Match is the list it means. *owned receives the joined copy for
  * the caller to free (NULL when the header came once or not at all); -1
  * when out of memory.
@@ -168,7 +168,7 @@ loggable(const char *s, char *out, size_t size)
 static int
 write_response(FCGX_Request *fr, const struct http_response *resp)
 {
-	char head[1024];
+	char head[2048];
 	size_t hl = http_response_head(resp, head, sizeof(head));
 
 	if (hl == 0)
@@ -257,6 +257,7 @@ serve_one(const struct http_app *app, FCGX_Request *fr)
 	struct http_request req = {0};
 	struct http_response resp;
 	char *path = NULL, *body = NULL, *if_match = NULL, *if_none_match = NULL, *key = NULL;
+	char *wait_for = NULL;
 	const char *qs;
 	int64_t age = 0;
 	int hr;
@@ -272,6 +273,7 @@ serve_one(const struct http_app *app, FCGX_Request *fr)
 	hr = header_param(fr, "HTTP_IF_MATCH", &req.if_match, &if_match);
 	hr |= header_param(fr, "HTTP_IF_NONE_MATCH", &req.if_none_match, &if_none_match);
 	hr |= header_param(fr, "HTTP_IDEMPOTENCY_KEY", &req.idempotency_key, &key);
+	hr |= header_param(fr, "HTTP_CIRCLE_WAIT_FOR", &req.wait_for, &wait_for);
 	if (path == NULL || hr != 0 ||
 	    read_body(fr, &body, &req.body_len, &req.body_too_large) != 0) {
 		fprintf(stderr, "circle: out of memory reading a request\n");
@@ -308,6 +310,7 @@ out:
 	http_response_free(&resp);
 	free(body);
 	free(path);
+	free(wait_for);
 	free(key);
 	free(if_none_match);
 	free(if_match);

@@ -92,6 +92,28 @@ write_key(const struct http_request *req, struct write_key *key, const struct wr
 }
 
 /*
+ * The commit token of the command that just succeeded, as Circle-Commit on
+ * its (successful) answer. A token that cannot be had (the database went
+ * away after an unchanged update read it) turns the answer into that error:
+ * nothing was committed then, so a retry is safe.
+ */
+static void
+answer_commit(const struct http_app *app, struct http_response *resp)
+{
+	char token[COMMIT_TOKEN_MAX + 1];
+	struct cerr_info info = {0};
+	enum cerr rc = command_commit_token(app->commands, token);
+
+	if (rc != CE_OK) {
+		cerr_set(&info, rc, NULL, "the position of the write cannot be read");
+		http_response_error(resp, &info);
+		return;
+	}
+	if (resp->status >= 200 && resp->status < 300)
+		snprintf(resp->commit, sizeof(resp->commit), "%s", token);
+}
+
+/*
  * POST /circle  {"circle_name": S, "capacity": N}
  * 201 with Location, ETag "1" and the circle (a replay under the same
  * Idempotency-Key answers the same); 415 not JSON; 400 invalid_json,
@@ -122,6 +144,7 @@ create(const struct http_app *app, const struct http_request *req, const struct 
 	http_response_circle(resp, 201, &c);
 	if (resp->status == 201)
 		snprintf(resp->location, sizeof(resp->location), "/circle/%s", c.id);
+	answer_commit(app, resp);
 }
 
 /*
@@ -162,6 +185,7 @@ update(const struct http_app *app, const struct http_request *req, const struct 
 	if (update_circle(app->commands, id, &cmd, k, &c, &info) != CE_OK)
 		goto fail;
 	http_response_circle(resp, 200, &c);
+	answer_commit(app, resp);
 	return;
 fail:
 	http_response_error(resp, &info);
@@ -199,6 +223,7 @@ static void delete (const struct http_app *app, const struct http_request *req,
 	if (delete_circle(app->commands, id, has_version, version, k, &info) != CE_OK)
 		goto fail;
 	resp->status = 204;
+	answer_commit(app, resp);
 	return;
 fail:
 	http_response_error(resp, &info);

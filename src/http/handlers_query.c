@@ -17,6 +17,21 @@
 #include "http/request_params.h"
 #include "query/queries.h"
 
+/*
+ * Circle-Wait-For: a read that names a write is answered only from data that
+ * includes it, so it waits here, after the id and parameter checks and
+ * before anything is read. CE_OK when there is no header.
+ */
+static enum cerr
+caught_up(const struct http_app *app, const struct http_request *req, struct cerr_info *info)
+{
+	if (req->wait_for == NULL)
+		return CE_OK;
+	if (headers_wait_for(req->wait_for, info) != CE_OK)
+		return info->code;
+	return wait_caught_up(app->reader, req->wait_for, app->wait_timeout_ms, info);
+}
+
 /* A handler that finished with obj (NULL: out of memory) answers 200. */
 static void
 ok_json(struct http_response *resp, json_object *obj)
@@ -48,25 +63,65 @@ get_version(const struct http_app *app, const struct http_request *req,
 	ok_json(resp, obj);
 }
 
+/* {"io": "Yes", "sql": "Yes", "lag_seconds": 0 or null}, or NULL when out
+ * of memory. */
+static json_object *
+replica_json(const struct replication_state *rs)
+{
+	json_object *obj = json_object_new_object();
+
+	if (obj == NULL)
+		return NULL;
+	if (!rs->known) {
+		if (json_member_add(obj, "state", json_object_new_string("unknown")) != 0)
+			goto oom;
+		return obj;
+	}
+	if (json_member_add(obj, "state",
+			    json_object_new_string(rs->io_running && rs->sql_running
+							   ? "replicating"
+							   : "stopped")) != 0 ||
+	    json_member_add(obj, "io", json_object_new_string(rs->io_state)) != 0 ||
+	    json_member_add(obj, "sql", json_object_new_string(rs->sql_state)) != 0)
+		goto oom;
+	if (rs->lag_seconds >= 0) {
+		if (json_member_add(obj, "lag_seconds", json_object_new_int64(rs->lag_seconds)) !=
+		    0)
+			goto oom;
+	} else if (json_object_object_add(obj, "lag_seconds", NULL) != 0) {
+		goto oom;
+	}
+	return obj;
+oom:
+	json_object_put(obj);
+	return NULL;
+}
+
 /*
  * GET /health
- * 200 {"status":"ok"} when the database answers; 503 when it cannot be reached.
+ * 200 {"status":"ok"} when the database answers, with "replica": its state
+ * and lag when it is a replica; 503 when it cannot be reached or is a replica
+ * that stopped replicating (so that a load balancer takes this host out).
  */
 static void
 get_health(const struct http_app *app, const struct http_request *req,
 	   const struct http_params *params, struct http_response *resp)
 {
 	struct cerr_info info = {0};
+	struct replication_state rs;
 	json_object *obj;
 
 	(void)req;
 	(void)params;
-	if (check_health(app->reader, &info) != CE_OK) {
+	if (check_health(app->reader, &info) != CE_OK ||
+	    check_replication(app->reader, &rs, &info) != CE_OK) {
 		http_response_error(resp, &info);
 		return;
 	}
 	obj = json_object_new_object();
-	if (obj != NULL && json_member_add(obj, "status", json_object_new_string("ok")) != 0) {
+	if (obj != NULL &&
+	    (json_member_add(obj, "status", json_object_new_string("ok")) != 0 ||
+	     (rs.replica && json_member_add(obj, "replica", replica_json(&rs)) != 0))) {
 		json_object_put(obj);
 		obj = NULL;
 	}
@@ -91,7 +146,8 @@ list(const struct http_app *app, const struct http_request *req, const struct ht
 	size_t n = 0, i;
 
 	(void)params;
-	if (params_list(req->query, &limit, after, &has_after, &info) != CE_OK)
+	if (params_list(req->query, &limit, after, &has_after, &info) != CE_OK ||
+	    caught_up(app, req, &info) != CE_OK)
 		goto fail;
 	page = calloc((size_t)limit + 1, sizeof(*page));
 	if (page == NULL) {
@@ -151,6 +207,7 @@ get_one(const struct http_app *app, const struct http_request *req,
 	struct circle c;
 
 	if (path_circle_id(params->id, params->id_len, id, &info) != CE_OK ||
+	    caught_up(app, req, &info) != CE_OK ||
 	    get_circle(app->reader, id, &c, &info) != CE_OK) {
 		http_response_error(resp, &info);
 		return;
@@ -241,6 +298,7 @@ events(const struct http_app *app, const struct http_request *req, const struct 
 	size_t n = 0, i;
 
 	if (path_circle_id(params->id, params->id_len, id, &info) != CE_OK ||
+	    caught_up(app, req, &info) != CE_OK ||
 	    params_history(req->query, &after, &limit, &info) != CE_OK ||
 	    circle_history(app->reader, id, after, limit, &evs, &n, &more, &info) != CE_OK)
 		goto fail;
@@ -296,9 +354,9 @@ at_version(const struct http_app *app, const struct http_request *req,
 	struct circle c;
 	uint32_t n = 0;
 
-	(void)req;
 	if (path_circle_id(params->id, params->id_len, id, &info) != CE_OK ||
 	    path_version(params->n, params->n_len, &n, &info) != CE_OK ||
+	    caught_up(app, req, &info) != CE_OK ||
 	    circle_at_version(app->reader, id, n, &c, &info) != CE_OK) {
 		http_response_error(resp, &info);
 		return;
@@ -311,6 +369,10 @@ at_version(const struct http_app *app, const struct http_request *req,
  * 200 {"events":[…],"next_after":P}: the change feed, every committed event
  * in feed order, next_after the last position returned or `after` itself;
  * 400 invalid_parameter (after, limit); 503 database down; 500 out of memory.
+ * With Circle-Wait-For it waits, like every read, until the database holds
+ * that write (400 invalid_header, 503 not_caught_up). The write's event gets
+ * its feed position from the sequencer's own later transaction, so the wait
+ * makes the event's row current, not yet its place in the feed.
  */
 static void
 feed(const struct http_app *app, const struct http_request *req, const struct http_params *params,
@@ -325,6 +387,7 @@ feed(const struct http_app *app, const struct http_request *req, const struct ht
 
 	(void)params;
 	if (params_feed(req->query, &after, &limit, &info) != CE_OK ||
+	    caught_up(app, req, &info) != CE_OK ||
 	    read_feed(app->reader, after, limit, &evs, &n, &next_after, &info) != CE_OK)
 		goto fail;
 	obj = json_object_new_object();

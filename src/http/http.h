@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "domain/circle.h"
 #include "domain/error.h"
 #include "domain/side.h"
 
@@ -42,7 +43,8 @@ struct http_request {
 	const char *if_match;
 	const char *if_none_match;
 	const char *idempotency_key;
-	const char *body; /* body_len bytes, not NUL-terminated */
+	const char *wait_for; /* Circle-Wait-For */
+	const char *body;     /* body_len bytes, not NUL-terminated */
 	size_t body_len;
 	bool body_too_large; /* more than HTTP_BODY_MAX bytes were sent */
 };
@@ -53,11 +55,12 @@ struct http_request {
  */
 struct http_response {
 	int status;
-	const char *content_type; /* static; NULL when there is no body */
-	char etag[16];            /* "\"<version>\"", or "" for none */
-	char location[64];        /* or "" */
-	char allow[64];           /* or "" */
-	unsigned retry_after;     /* seconds; 0 for none */
+	const char *content_type;          /* static; NULL when there is no body */
+	char etag[16];                     /* "\"<version>\"", or "" for none */
+	char location[64];                 /* or "" */
+	char allow[64];                    /* or "" */
+	unsigned retry_after;              /* seconds; 0 for none */
+	char commit[COMMIT_TOKEN_MAX + 1]; /* Circle-Commit, or "" */
 	char *body;
 	size_t body_len;
 	bool omit_body; /* HEAD and 304: headers as if sent, no body */
@@ -91,6 +94,8 @@ struct http_app {
 	 * request's work must be over. */
 	void (*set_deadline)(void *ctx, int64_t deadline_ms);
 	void *deadline_ctx;
+	/* The longest a read waits for the write in its Circle-Wait-For. */
+	unsigned wait_timeout_ms;
 };
 
 /* route.c: routes req and fills resp; resp must be initialised. */

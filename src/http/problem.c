@@ -31,6 +31,7 @@ static const struct problem_kind kinds[CE__MAX] = {
 	[CE_PAYLOAD_TOO_LARGE] = {HTTP_STATUS(413), "payload_too_large", NULL},
 	[CE_UNSUPPORTED_MEDIA_TYPE] = {HTTP_STATUS(415), "unsupported_media_type", NULL},
 	[CE_UNAVAILABLE] = {HTTP_STATUS(503), "service_unavailable", NULL},
+	[CE_NOT_CAUGHT_UP] = {HTTP_STATUS(503), "not_caught_up", NULL},
 	[CE_INTERNAL] = {HTTP_STATUS(500), "internal", NULL},
 };
 

@@ -112,6 +112,53 @@ headers_idempotency_key(const char *value, struct cerr_info *info)
 			"Idempotency-Key must be 1 to 255 characters from '!' to '~'");
 }
 
+/* One decimal number at *p without leading zeros, at most max; advances *p. */
+static bool
+gtid_number(const char **p, uint64_t max)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	if (*s == '0') {
+		*p = s + 1;
+		return s[1] < '0' || s[1] > '9';
+	}
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (v > (max - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*p = s;
+	return true;
+}
+
+enum cerr
+headers_wait_for(const char *value, struct cerr_info *info)
+{
+	const char *p = value;
+
+	if (value == NULL)
+		return CE_OK;
+	if (strnlen(value, COMMIT_TOKEN_MAX + 1) > COMMIT_TOKEN_MAX)
+		goto bad;
+	for (;;) {
+		if (!gtid_number(&p, UINT32_MAX) || *p++ != '-' || !gtid_number(&p, UINT32_MAX) ||
+		    *p++ != '-' || !gtid_number(&p, UINT64_MAX))
+			goto bad;
+		if (*p == '\0')
+			return CE_OK;
+		if (*p++ != ',')
+			goto bad;
+	}
+bad:
+	return cerr_set(info, CE_INVALID_HEADER, "Circle-Wait-For",
+			"Circle-Wait-For must be a token from a Circle-Commit header");
+}
+
 static bool
 is_tchar(char c)
 {

@@ -32,6 +32,15 @@ bool headers_none_match(const char *value, uint32_t version);
 enum cerr headers_idempotency_key(const char *value, struct cerr_info *info);
 
 /*
+ * Circle-Wait-For: a commit token as the service hands them out, 1..255
+ * characters: a list of GTIDs "domain-server-sequence" separated by commas,
+ * each number decimal without leading zeros, domain and server below 2^32,
+ * the sequence below 2^64. CE_OK or CE_INVALID_HEADER (subject
+ * "Circle-Wait-For"). NULL is CE_OK.
+ */
+enum cerr headers_wait_for(const char *value, struct cerr_info *info);
+
+/*
  * True when Content-Type is application/json (case-insensitive), with any
  * parameters, provided a charset parameter, if any, says UTF-8.
  */

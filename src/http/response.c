@@ -67,6 +67,7 @@ bare_500(struct http_response *resp)
 	resp->status = 500;
 	resp->etag[0] = '\0';
 	resp->location[0] = '\0';
+	resp->commit[0] = '\0';
 }
 
 void
@@ -102,6 +103,7 @@ http_response_error(struct http_response *resp, const struct cerr_info *info)
 	/* a problem describes the request, never the resource: drop its headers */
 	resp->etag[0] = '\0';
 	resp->location[0] = '\0';
+	resp->commit[0] = '\0';
 	resp->retry_after = k->status == 503 ? 1 : 0;
 	if (obj == NULL || set_body(resp, obj, media_problem) != 0) {
 		json_object_put(obj);
@@ -191,6 +193,8 @@ http_response_head(const struct http_response *resp, char *buf, size_t size)
 	if (resp->location[0] != '\0' && put(buf, size, &at, "Location", resp->location) != 0)
 		return 0;
 	if (resp->allow[0] != '\0' && put(buf, size, &at, "Allow", resp->allow) != 0)
+		return 0;
+	if (resp->commit[0] != '\0' && put(buf, size, &at, "Circle-Commit", resp->commit) != 0)
 		return 0;
 	if (resp->retry_after != 0) {
 		snprintf(num, sizeof(num), "%u", resp->retry_after);

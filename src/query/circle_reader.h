@@ -1,7 +1,9 @@
 /*
  * The port the query side needs: read-only access to the projection and to
- * the event history. store/ implements it with SELECTs only, so it works for a
- * database user that may do nothing else.
+ * the event history, waiting for a client's own write, and the replication
+ * state. store/ implements it with SELECTs only (MASTER_GTID_WAIT() is one),
+ * so it works for a database user that may do nothing else; only the
+ * replication state needs SLAVE MONITOR, and reads "unknown" without it.
  */
 #ifndef CIRCLE_QUERY_CIRCLE_READER_H
 #define CIRCLE_QUERY_CIRCLE_READER_H
@@ -14,6 +16,17 @@
 struct feed_event {
 	uint64_t position; /* >= 1, strictly increasing along the feed */
 	struct circle_event event;
+};
+
+/* What a reader's database says about its replication. */
+struct replication_state {
+	bool replica;      /* false: not a replica; the rest is unset */
+	bool known;        /* false: the state could not be read (privilege) */
+	bool io_running;   /* receiving from the primary (or connecting to it) */
+	bool sql_running;  /* applying what it received */
+	long lag_seconds;  /* Seconds_Behind_Master; -1 when unknown */
+	char io_state[32]; /* "Yes", "No", "Connecting" */
+	char sql_state[32];
 };
 
 struct circle_reader {
@@ -63,6 +76,15 @@ struct circle_reader {
 	 */
 	enum cerr (*feed)(void *self, uint64_t after, unsigned limit, struct feed_event *out,
 			  size_t *n);
+	/*
+	 * Waits until the database holds the write named by token (a
+	 * well-formed commit token), at most timeout_ms. CE_OK at once when
+	 * the database made that write itself; CE_NOT_CAUGHT_UP past the
+	 * bound; CE_UNAVAILABLE, CE_INTERNAL. May be NULL: nothing to wait for.
+	 */
+	enum cerr (*wait_for)(void *self, const char *token, unsigned timeout_ms);
+	/* The replication state of the database; may be NULL (no replication). */
+	enum cerr (*replication)(void *self, struct replication_state *out);
 };
 
 #endif

@@ -23,6 +23,22 @@
 /* CE_OK, CE_UNAVAILABLE. */
 enum cerr check_health(struct circle_reader *r, struct cerr_info *info);
 
+/*
+ * Waits, at most timeout_ms, until the reader's database holds the write
+ * named by token (well-formed; NULL: nothing to wait for). CE_OK,
+ * CE_NOT_CAUGHT_UP, CE_UNAVAILABLE, CE_INTERNAL.
+ */
+enum cerr wait_caught_up(struct circle_reader *r, const char *token, unsigned timeout_ms,
+			 struct cerr_info *info);
+
+/*
+ * The replication state of the reader's database into *out: CE_OK when it
+ * is no replica, or a replica whose threads run (or whose state it may not
+ * read); CE_UNAVAILABLE when replication stopped or the state cannot be read.
+ */
+enum cerr check_replication(struct circle_reader *r, struct replication_state *out,
+			    struct cerr_info *info);
+
 /* The live circle `id`: CE_OK, CE_NOT_FOUND, CE_GONE, CE_UNAVAILABLE. */
 enum cerr get_circle(struct circle_reader *r, const char *id, struct circle *out,
 		     struct cerr_info *info);

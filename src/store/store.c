@@ -134,6 +134,10 @@ static const struct stmt_def {
 	[SQ_SEQ_ADVANCE] = {"UPDATE circle_feed_sequence SET last_position = ?"
 			    " WHERE id = 1 AND last_position = ?",
 			    2, 0, ON_SEQ},
+	[SQ_BINLOG_POS] = {"SELECT @@GLOBAL.gtid_binlog_pos", 0, 1, ON_WRITE},
+	[SQ_SERVER_ID] = {"SELECT @@GLOBAL.server_id", 0, 1, ON_READ},
+	/* A NULL timeout would wait forever: the caller always binds one. */
+	[SQ_GTID_WAIT] = {"SELECT MASTER_GTID_WAIT(?, ?)", 2, 1, ON_READ},
 };
 
 /* Strict, so a value that does not fit is an error instead of being
@@ -154,6 +158,10 @@ static const char write_lock_wait_sql[] = "SET SESSION innodb_lock_wait_timeout 
 /* The feed sequencer's peek: it must see appends still in flight, and only
  * ever reads (store_sequencer.c says why that is safe). */
 static const char peek_isolation_sql[] = "SET SESSION TRANSACTION ISOLATION LEVEL READ UNCOMMITTED";
+/* Every COMMIT's reply then carries the GTID it was given: the commit token,
+ * without another round trip. */
+static const char write_track_gtid_sql[] =
+	"SET SESSION session_track_system_variables = 'last_gtid'";
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 static int library_rc;
@@ -241,6 +249,7 @@ store_drop(struct store *st)
 {
 	size_t i;
 
+	store_replica_drop(st);
 	for (i = 0; i < SQ__MAX; i++) {
 		if (st->stmt[i]) {
 			/* On a dead connection this only frees client memory. */
@@ -373,8 +382,12 @@ session_setup(struct store *st)
 		st, mysql_real_query(st->db, write_isolation_sql, strlen(write_isolation_sql)));
 	if (rc != CE_OK)
 		return rc;
-	return STORE_CHECK_DB(
+	rc = STORE_CHECK_DB(
 		st, mysql_real_query(st->db, write_lock_wait_sql, strlen(write_lock_wait_sql)));
+	if (rc != CE_OK)
+		return rc;
+	return STORE_CHECK_DB(
+		st, mysql_real_query(st->db, write_track_gtid_sql, strlen(write_track_gtid_sql)));
 }
 
 static enum cerr
@@ -593,6 +606,7 @@ store_commit_at(struct store *st, const char *file, int line)
 	st->commit_sent = true;
 	if (mysql_commit(st->db))
 		return store_fail_(st, NULL, file, line);
+	store_track_commit(st);
 	return CE_OK;
 }
 
@@ -616,6 +630,10 @@ store_run(struct store *st, enum cerr (*op)(struct store *st, void *arg), void *
 	rc = store_ensure(st);
 	if (rc != CE_OK)
 		return rc;
+	/* A commit token names the last COMMIT of the current command, which
+	 * is always its last store call; one left from an earlier command
+	 * (that failed after committing) must not stand for this one. */
+	st->commit_token[0] = '\0';
 	st->commit_sent = false;
 	rc = op(st, arg);
 	if (rc == CE_UNAVAILABLE && was_open && !st->db && !st->commit_sent && !st->in_snapshot) {

@@ -73,6 +73,17 @@ static const char *const pool_column_privileges[2][N_TABLES] = {
 	[STORE_POOL_QUERY] = {NULL, NULL, NULL, NULL, NULL},
 };
 
+/*
+ * Global privileges. SHOW SLAVE STATUS, for /health on a replica (its
+ * threads and lag), needs SLAVE MONITOR, which is global and also shows the
+ * relay log's events; without it /health reports the replica's state as
+ * "unknown" and the rest works. grants leaves these in place.
+ */
+static const char *const pool_global_privileges[2] = {
+	[STORE_POOL_COMMAND] = NULL,
+	[STORE_POOL_QUERY] = "SLAVE MONITOR",
+};
+
 /* Every privilege a table can carry (MariaDB 10.11), so that what a user
  * may not have is revoked by name. */
 static const char *const table_privileges[] = {
@@ -448,6 +459,12 @@ store_admin_grant(struct store_admin *a, enum store_pool pool, const char *passw
 					pool_column_privileges[pool][t], circle_tables[t], user,
 					user_hosts[h]) != 0)
 				return -1;
+		}
+		if (pool_global_privileges[pool]) {
+			snprintf(sql, sizeof(sql), "GRANT %s ON *.* TO '%s'@'%s'",
+				 pool_global_privileges[pool], user, user_hosts[h]);
+			if (mysql_query(a->db, sql))
+				return fail_db(a, "grant global");
 		}
 	}
 	return 0;

@@ -819,4 +819,5 @@ store_event_store(struct store *st, struct event_store *out)
 	out->append = port_append;
 	out->idem_find = port_idem_find;
 	out->idem_remember = port_idem_remember;
+	out->commit_token = store_port_commit_token;
 }

@@ -48,6 +48,10 @@ enum store_stmt {
 	SQ_SEQ_ASSIGN,  /* one event's feed position, only if it has none */
 	SQ_SEQ_ADVANCE, /* the counter, guarded by its previous value */
 	SQ_SEQ_LEAD,    /* GET_LOCK: which worker's sequencer works */
+	SQ_BINLOG_POS,  /* the primary's current GTID position */
+	/* read side: replication (store_replica.c) */
+	SQ_SERVER_ID, /* this server's own server_id */
+	SQ_GTID_WAIT, /* MASTER_GTID_WAIT(token, seconds) */
 	SQ__MAX
 };
 
@@ -73,6 +77,18 @@ struct store {
 	/* What the last failed call reported, for callers that map it. */
 	unsigned last_errno;
 	char last_error[512];
+
+	/* The GTID of the last COMMIT, from the session tracking of its reply;
+	 * "" once read (store_replica.c). */
+	char commit_token[COMMIT_TOKEN_MAX + 1];
+	/* This server's server_id, read once per connection: a token whose
+	 * every GTID it wrote itself needs no wait. */
+	bool server_id_known;
+	uint32_t server_id;
+	/* SHOW SLAVE STATUS, prepared on first use (its columns vary between
+	 * server versions and it needs a privilege the reads do not). */
+	MYSQL_STMT *slave_status;
+	bool slave_status_denied;
 
 	/* Set once COMMIT was sent: from then on the transaction's fate is
 	 * unknown to us if the answer is lost, so the call is not retried. */
@@ -193,6 +209,18 @@ enum cerr store_check_nulls(const my_bool *nulls, size_t n);
 /* NUL-terminates a fetched text column: CE_INTERNAL (logged) when it did
  * not fit into size - 1 bytes. */
 enum cerr store_text_done(char *buf, size_t size, unsigned long len, const char *column);
+
+/* --- store_replica.c --- */
+
+/* After a successful COMMIT: keeps the GTID the server tracked for it. */
+void store_track_commit(struct store *st);
+/* Forgets what was learnt per connection (server_id, SHOW SLAVE STATUS). */
+void store_replica_drop(struct store *st);
+/* The ports' functions: event_store.commit_token, circle_reader.wait_for
+ * and circle_reader.replication. */
+enum cerr store_port_commit_token(void *self, char out[COMMIT_TOKEN_MAX + 1]);
+enum cerr store_port_wait_for(void *self, const char *token, unsigned timeout_ms);
+enum cerr store_port_replication(void *self, struct replication_state *out);
 
 /* --- store_events.c / store_reader.c --- */
 

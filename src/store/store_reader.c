@@ -356,6 +356,8 @@ store_circle_reader(struct store *st, struct circle_reader *out)
 	out->snapshots = port_snapshots;
 	out->consistent = port_consistent;
 	out->feed = port_feed;
+	out->wait_for = store_port_wait_for;
+	out->replication = store_port_replication;
 }
 
 struct ids_args {

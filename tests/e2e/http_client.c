@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -342,10 +343,68 @@ http_send_raw(unsigned short port, const char *raw, size_t raw_len, int is_head,
 	return exchange(port, raw, raw_len, is_head, timeout_ms, res);
 }
 
+/* Read-your-writes (http_client_wait_for_writes): the last Circle-Commit
+ * seen, shared by every thread of the test. */
+static pthread_mutex_t commit_lock = PTHREAD_MUTEX_INITIALIZER;
+static int commit_follow;
+static char commit_token[256];
+
+void
+http_client_wait_for_writes(int on)
+{
+	pthread_mutex_lock(&commit_lock);
+	commit_follow = on;
+	commit_token[0] = '\0';
+	pthread_mutex_unlock(&commit_lock);
+}
+
+/* True when one of the request's own headers is named name. */
+static int
+has_header(const struct http_request *req, const char *name)
+{
+	size_t nl = strlen(name);
+
+	for (const char *const *h = req->headers; h && *h; h++)
+		if (strncasecmp(*h, name, nl) == 0 && (*h)[nl] == ':')
+			return 1;
+	return 0;
+}
+
+/* "Circle-Wait-For: <last token>" into line[size] for a read, when following
+ * writes and a token was seen; else "". */
+static void
+wait_for_line(const struct http_request *req, char *line, size_t size)
+{
+	line[0] = '\0';
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
+		return;
+	if (has_header(req, "Circle-Wait-For"))
+		return;
+	pthread_mutex_lock(&commit_lock);
+	if (commit_follow && commit_token[0] != '\0')
+		snprintf(line, size, "Circle-Wait-For: %s\r\n", commit_token);
+	pthread_mutex_unlock(&commit_lock);
+}
+
+static void
+remember_commit(const struct http_response *res)
+{
+	const char *t = http_header(res, "Circle-Commit");
+
+	if (t == NULL || strlen(t) >= sizeof(commit_token))
+		return;
+	pthread_mutex_lock(&commit_lock);
+	if (commit_follow)
+		memcpy(commit_token, t, strlen(t) + 1);
+	pthread_mutex_unlock(&commit_lock);
+}
+
 int
 http_send(unsigned short port, const struct http_request *req, struct http_response *res)
 {
-	size_t cap = 512 + strlen(req->method) + strlen(req->target) + req->body_len;
+	char wait_for[300];
+	size_t cap =
+		512 + sizeof(wait_for) + strlen(req->method) + strlen(req->target) + req->body_len;
 	size_t len = 0;
 	char *raw = NULL;
 	int rc = -1, n;
@@ -368,6 +427,9 @@ http_send(unsigned short port, const struct http_request *req, struct http_respo
 		memcpy(raw + len + hl, "\r\n", 2);
 		len += hl + 2;
 	}
+	wait_for_line(req, wait_for, sizeof(wait_for));
+	memcpy(raw + len, wait_for, strlen(wait_for));
+	len += strlen(wait_for);
 	if (req->body) {
 		n = snprintf(raw + len, cap - len, "Content-Length: %zu\r\n", req->body_len);
 		if (n < 0 || (size_t)n >= cap - len)
@@ -381,6 +443,8 @@ http_send(unsigned short port, const struct http_request *req, struct http_respo
 		len += req->body_len;
 	}
 	rc = exchange(port, raw, len, strcmp(req->method, "HEAD") == 0, req->timeout_ms, res);
+	if (rc == 0)
+		remember_commit(res);
 out:
 	free(raw);
 	return rc;

@@ -51,6 +51,14 @@ const char *http_header(const struct http_response *res, const char *name);
 /* How many headers are named name (case-insensitive). */
 size_t http_header_count(const struct http_response *res, const char *name);
 
+/*
+ * Read-your-writes, as a client of a service that reads from replicas: when
+ * on, http_send() remembers the last Circle-Commit answered and sends it as
+ * Circle-Wait-For on every GET and HEAD that does not name one itself. Off
+ * at first; turning it on or off forgets the token.
+ */
+void http_client_wait_for_writes(int on);
+
 /* Frees what res holds and zeroes it; safe on a zeroed response. */
 void http_response_free(struct http_response *res);
 

@@ -9,6 +9,9 @@
  *   CIRCLE_TEST_DB_START   shell command that starts it again
  *     (without both, the database outage test is skipped)
  *
+ * Every read sends the last Circle-Commit seen as Circle-Wait-For, so the
+ * suite passes as well when the query side reads from a replica.
+ *
  * Every circle gets a name with a random suffix, so runs never clash with
  * each other or with data left by earlier runs.
  */
@@ -2769,6 +2772,113 @@ head_matches_get(const char *target)
 	http_response_free(&h);
 }
 
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Read-your-writes: every successful write names itself in Circle-Commit,
+ * a read that sends it back is answered with the write in it, and at once
+ * when the database already has the write (always, on a single database);
+ * a malformed token is 400 invalid_header.
+ */
+static void
+test_read_your_writes(void **state)
+{
+	struct http_response r;
+	char id[ID_LEN + 1], *n, *p, *b, *h;
+	const char *t;
+	double slowest = 0;
+
+	(void)state;
+	n = uniq("ryw");
+	b = create_body(n, 5);
+	send_json(&r, "POST", "/circle", b, NULL);
+	assert_status(&r, 201);
+	t = http_header(&r, "Circle-Commit");
+	assert_non_null(t);
+	assert_true(strlen(t) >= 1 && strlen(t) <= 255);
+	for (const char *c = t; *c; c++)
+		assert_true(*c >= 0x21 && *c <= 0x7E);
+	h = xasprintf("Circle-Wait-For: %s", t);
+	{
+		json_object *o = body_json(&r);
+
+		snprintf(id, sizeof(id), "%s", jstr(o, "circle_id"));
+		json_object_put(o);
+	}
+	http_response_free(&r);
+	p = path_of(id);
+	for (int i = 0; i < 10; i++) {
+		const char *hh[] = {h, NULL};
+		double t0 = now_seconds(), dt;
+
+		req(&r, i % 2 ? "HEAD" : "GET", p, hh, NULL, 0);
+		dt = now_seconds() - t0;
+		if (dt > slowest)
+			slowest = dt;
+		assert_status(&r, 200);
+		assert_null(http_header(&r, "Circle-Commit"));
+		http_response_free(&r);
+	}
+	/* The change feed waits like every read: the same token, then a bad one. */
+	for (int i = 0; i < 4; i++) {
+		const char *hh[] = {h, NULL};
+		double t0 = now_seconds(), dt;
+
+		req(&r, "GET", "/events?limit=1", hh, NULL, 0);
+		dt = now_seconds() - t0;
+		if (dt > slowest)
+			slowest = dt;
+		assert_status(&r, 200);
+		assert_null(http_header(&r, "Circle-Commit"));
+		http_response_free(&r);
+	}
+	{
+		const char *bad[] = {"Circle-Wait-For: 0-1-", NULL};
+
+		req(&r, "GET", "/events", bad, NULL, 0);
+		assert_problem_member(&r, 400, "invalid_header", "header", "Circle-Wait-For");
+		http_response_free(&r);
+	}
+	/* The wait bound is 5 s: a read that waited for nothing is far below. */
+	if (slowest > 2.0)
+		fail_msg("a read of a write the database had took %.3f s", slowest);
+	{
+		const char *bad[] = {"Circle-Wait-For: yesterday", NULL};
+
+		req(&r, "GET", p, bad, NULL, 0);
+		assert_problem_member(&r, 400, "invalid_header", "header", "Circle-Wait-For");
+		http_response_free(&r);
+	}
+	/* An update and a delete name themselves too. */
+	update_expect("PUT", id, "{\"capacity\":6,\"version\":1}", NULL, 200, &r);
+	assert_non_null(http_header(&r, "Circle-Commit"));
+	http_response_free(&r);
+	{
+		const char *hd[] = {"If-Match: \"2\"", NULL};
+
+		req(&r, "DELETE", p, hd, NULL, 0);
+		assert_status(&r, 204);
+		assert_non_null(http_header(&r, "Circle-Commit"));
+		http_response_free(&r);
+	}
+	/* A refused write names nothing. */
+	send_json(&r, "POST", "/circle", "{}", NULL);
+	assert_status(&r, 400);
+	assert_null(http_header(&r, "Circle-Commit"));
+	http_response_free(&r);
+	free(h);
+	free(p);
+	free(b);
+	free(n);
+}
+
 static void
 test_head(void **state)
 {
@@ -3727,6 +3837,7 @@ main(void)
 		cmocka_unit_test(test_head),
 		cmocka_unit_test(test_feed_parameters),
 		cmocka_unit_test(test_feed_exactly_once),
+		cmocka_unit_test(test_read_your_writes),
 		/* last: they stop the database */
 		cmocka_unit_test(test_feed_database_kill),
 		cmocka_unit_test(test_database_outage),
@@ -3742,5 +3853,9 @@ main(void)
 		}
 		port = (unsigned short)v;
 	}
+	/* Reads may come from a replica: every read names the last write, as
+	 * the contract asks of a client that reads its own writes. On a single
+	 * database this must change nothing. */
+	http_client_wait_for_writes(1);
 	return cmocka_run_group_tests_name("e2e", tests, NULL, NULL);
 }

@@ -212,6 +212,7 @@ fake_append(void *self, const struct circle_event *ev, const struct circle *afte
 	*r = *after;
 	if (idem != NULL)
 		remember(w, idem, after);
+	m->commits++;
 	return CE_OK;
 }
 
@@ -235,7 +236,35 @@ fake_idem_remember(void *self, const struct idem_key *idem, const struct circle 
 	if (w->nkeys == MEMORY_MAX_KEYS)
 		return CE_UNAVAILABLE;
 	remember(w, idem, state);
+	m->commits++;
 	return CE_OK;
+}
+
+/* The position after the last commit, as a database with one domain and
+ * one server would give it. */
+static enum cerr
+fake_commit_token(void *self, char out[COMMIT_TOKEN_MAX + 1])
+{
+	const struct memory_ports *m = self;
+
+	out[0] = '\0';
+	if (m->world.down)
+		return CE_UNAVAILABLE;
+	if (m->commits > 0)
+		snprintf(out, COMMIT_TOKEN_MAX + 1, "0-1-%lu", m->commits);
+	return CE_OK;
+}
+
+static enum cerr
+fake_wait_for(void *self, const char *token, unsigned timeout_ms)
+{
+	struct memory_ports *m = self;
+
+	(void)timeout_ms;
+	snprintf(m->waited, sizeof(m->waited), "%s", token);
+	if (m->world.down)
+		return CE_UNAVAILABLE;
+	return m->behind ? CE_NOT_CAUGHT_UP : CE_OK;
 }
 
 static enum cerr
@@ -458,6 +487,7 @@ memory_ports_init(struct memory_ports *m)
 	m->store.append = fake_append;
 	m->store.idem_find = fake_idem_find;
 	m->store.idem_remember = fake_idem_remember;
+	m->store.commit_token = fake_commit_token;
 	m->reader.self = m;
 	m->reader.ping = fake_ping;
 	m->reader.get = fake_get;
@@ -467,6 +497,7 @@ memory_ports_init(struct memory_ports *m)
 	m->reader.snapshots = fake_snapshots;
 	m->reader.consistent = fake_consistent;
 	m->reader.feed = fake_feed;
+	m->reader.wait_for = fake_wait_for;
 	m->ctx.store = &m->store;
 	m->ctx.new_id = fake_new_id;
 	m->ctx.now = fake_now;

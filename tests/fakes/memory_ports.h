@@ -94,6 +94,12 @@ struct memory_ports {
 	/* the ids ctx draws start with this (24 characters; NULL: the default) */
 	const char *id_prefix;
 
+	/* Replication: commits counted as the GTIDs "0-1-<n>" of the commit
+	 * tokens; a reader that is behind answers every wait not caught up;
+	 * the last token waited for, "" when none. */
+	unsigned long commits;
+	bool behind;
+	char waited[COMMIT_TOKEN_MAX + 1];
 	struct event_store store;    /* self: this struct */
 	struct circle_reader reader; /* self: this struct */
 	struct command_ctx ctx;      /* uses store */

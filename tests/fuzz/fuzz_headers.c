@@ -1,14 +1,16 @@
 /*
  * Fuzzes what a request says outside its body (http/request_headers.h,
  * http/request_params.h): If-Match, If-None-Match, Idempotency-Key,
- * Content-Type, the query parameters of the list, the feed and DELETE, and
- * the {id} and {n} path segments.
+ * Circle-Wait-For, Content-Type, the query parameters of the list, the feed
+ * and DELETE, and the {id} and {n} path segments.
  *
  * The whole input is each header value and the query string (as the C
  * string FastCGI hands over, so up to its first NUL), and the raw bytes are
  * each path segment (not terminated, so an over-read is caught). Each
  * parser is held to a plain reference written here from the contract.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -142,6 +144,66 @@ fuzz_idempotency_key(const char *s)
 			   strcmp(info.subject, "Idempotency-Key") == 0);
 }
 
+/* One number of a GTID, parsed another way: digits only, no leading zero,
+ * at most max (strtoull saturates and says so). */
+static bool
+ref_gtid_number(const char *s, size_t n, unsigned long long max)
+{
+	char buf[32];
+	unsigned long long v;
+
+	if (n == 0 || n >= sizeof(buf) || (n > 1 && s[0] == '0'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	errno = 0;
+	v = strtoull(buf, NULL, 10);
+	return errno == 0 && v <= max;
+}
+
+/* A commit token by splitting on ',' and '-'. */
+static bool
+ref_wait_for(const char *s)
+{
+	size_t len = strlen(s);
+	const char *p = s;
+
+	if (len == 0 || len > COMMIT_TOKEN_MAX)
+		return false;
+	for (;;) {
+		size_t el = strcspn(p, ","), a, b;
+
+		a = strcspn(p, "-");
+		if (a >= el)
+			return false;
+		b = a + 1 + strcspn(p + a + 1, "-");
+		if (b >= el || memchr(p + b + 1, '-', el - b - 1) != NULL)
+			return false;
+		if (!ref_gtid_number(p, a, UINT32_MAX) ||
+		    !ref_gtid_number(p + a + 1, b - a - 1, UINT32_MAX) ||
+		    !ref_gtid_number(p + b + 1, el - b - 1, UINT64_MAX))
+			return false;
+		if (p[el] == '\0')
+			return true;
+		p += el + 1;
+	}
+}
+
+static void
+fuzz_wait_for(const char *s)
+{
+	struct cerr_info info = {0};
+	enum cerr rc = headers_wait_for(s, &info);
+
+	FUZZ_CHECK((rc == CE_OK) == ref_wait_for(s));
+	if (rc != CE_OK)
+		FUZZ_CHECK(rc == CE_INVALID_HEADER && info.subject != NULL &&
+			   strcmp(info.subject, "Circle-Wait-For") == 0);
+}
+
 static void
 fuzz_content_type(const char *s)
 {
@@ -263,6 +325,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_if_match(s);
 	fuzz_none_match(s);
 	fuzz_idempotency_key(s);
+	fuzz_wait_for(s);
 	fuzz_content_type(s);
 	fuzz_query(s);
 	fuzz_segments(seg, size);

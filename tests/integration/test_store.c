@@ -962,6 +962,65 @@ test_query_user(void **state)
 	store_free(wrong);
 }
 
+/* The sequence number of the last GTID of a token "d-s-n[,…]". */
+static unsigned long long
+token_seq(const char *t)
+{
+	const char *last = strrchr(t, '-');
+
+	assert_non_null(last);
+	return strtoull(last + 1, NULL, 10);
+}
+
+/*
+ * Commit tokens: each append's COMMIT reply names its GTID, later ones
+ * higher; a store that committed nothing since names the current position.
+ * The server that made the write answers a wait for it at once; a GTID of
+ * another server it never received is not caught up within the bound; a
+ * database that is no replica says so.
+ */
+static void
+test_commit_tokens(void **state)
+{
+	struct fixture *f = *state;
+	struct event_store es;
+	struct circle_reader rd;
+	struct replication_state rs;
+	struct circle c;
+	struct circle_event ev;
+	char t1[COMMIT_TOKEN_MAX + 1], t2[COMMIT_TOKEN_MAX + 1], t3[COMMIT_TOKEN_MAX + 1];
+	char other[COMMIT_TOKEN_MAX + 16];
+	MYSQL *db;
+
+	db = raw_connect(CMD_GROUP);
+	assert_non_null(db);
+	if (raw_count(db, "SELECT @@log_bin") != 1) {
+		mysql_close(db);
+		skip(); /* no binary log: no positions to name */
+	}
+	store_event_store(f->w, &es);
+	store_circle_reader(f->r, &rd);
+	assert_int_equal(create(f->w, &c, "Tokened", 5), CE_OK);
+	assert_int_equal(es.commit_token(es.self, t1), CE_OK);
+	assert_true(strlen(t1) > 0);
+	ev = make_event(CIRCLE_UPDATED, c.id, 2, NULL, 6);
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	assert_int_equal(es.commit_token(es.self, t2), CE_OK);
+	assert_true(token_seq(t2) > token_seq(t1));
+	/* read once: then the current position, at least the last commit */
+	assert_int_equal(es.commit_token(es.self, t3), CE_OK);
+	assert_true(token_seq(t3) >= token_seq(t2));
+	assert_int_equal(rd.wait_for(rd.self, t2, 5000), CE_OK);
+	/* the same domain, a server that is not this one, far ahead */
+	snprintf(other, sizeof(other), "%.*s-%llu-%llu", (int)strcspn(t2, "-"), t2,
+		 (unsigned long long)raw_count(db, "SELECT @@server_id") + 1000,
+		 token_seq(t2) + 1000000);
+	assert_int_equal(rd.wait_for(rd.self, other, 200), CE_NOT_CAUGHT_UP);
+	assert_int_equal(rd.replication(rd.self, &rs), CE_OK);
+	assert_false(rs.replica);
+	mysql_close(db);
+}
+
 static bool
 time_shape_ok(const char *s)
 {
@@ -2003,6 +2062,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_idempotency_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotency_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_user, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deadlock_retry, setup, teardown),

@@ -41,6 +41,9 @@ struct call {
 	const char *method, *path, *query, *ctype, *body, *if_match, *inm, *key;
 };
 
+/* Circle-Wait-For of every request sent while it is set (NULL: none). */
+static const char *wait_for;
+
 static struct http_response resp;
 static json_object *doc;
 
@@ -63,6 +66,7 @@ send_req(const struct call *c)
 	req.if_match = c->if_match;
 	req.if_none_match = c->inm;
 	req.idempotency_key = c->key;
+	req.wait_for = wait_for;
 	http_response_init(&resp);
 	http_dispatch(read ? &qry_app : &cmd_app, &req, &resp);
 	if (resp.body != NULL)
@@ -127,6 +131,7 @@ teardown(void **state)
 	json_object_put(doc);
 	doc = NULL;
 	http_response_free(&resp);
+	wait_for = NULL;
 	return 0;
 }
 
@@ -603,6 +608,134 @@ test_version_health_and_down(void **state)
 	expect_problem(&c, 503, "service_unavailable", NULL, NULL);
 }
 
+/* Every successful write answers its commit token; a refused one none. */
+static void
+test_commit_tokens(void **state)
+{
+	struct call c = {"POST", "/circle", NULL, json, "{\"circle_name\":\"a\",\"capacity\":3}",
+			 NULL,   NULL,      NULL};
+	char path[64];
+
+	(void)state;
+	assert_int_equal(send_req(&c), 201);
+	assert_string_equal(resp.commit, "0-1-1");
+	snprintf(path, sizeof(path), "%s", resp.location);
+	/* a refusal committed nothing and names no position */
+	expect_problem(&c, 409, "duplicate_name", NULL, NULL);
+	assert_string_equal(resp.commit, "");
+	c.method = "PUT";
+	c.path = path;
+	c.body = "{\"capacity\":4,\"version\":1}";
+	assert_int_equal(send_req(&c), 200);
+	assert_string_equal(resp.commit, "0-1-2");
+	/* unchanged: no commit of its own, the current position */
+	c.body = "{\"capacity\":4,\"version\":2}";
+	assert_int_equal(send_req(&c), 200);
+	assert_string_equal(resp.commit, "0-1-2");
+	c.method = "DELETE";
+	c.body = NULL;
+	c.ctype = NULL;
+	c.if_match = "\"2\"";
+	assert_int_equal(send_req(&c), 204);
+	assert_string_equal(resp.commit, "0-1-3");
+	c.if_match = "\"2\"";
+	expect_problem(&c, 410, "gone", NULL, NULL);
+	assert_string_equal(resp.commit, "");
+}
+
+/* A read with Circle-Wait-For waits for that write after the id and
+ * parameter checks; past the bound 503 not_caught_up; a malformed token 400. */
+static void
+test_wait_for(void **state)
+{
+	struct call c = {"GET", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+	char path[64], events[96], at[96];
+
+	(void)state;
+	make("waited", 5, path);
+	wait_for = "0-1-1";
+	snprintf(events, sizeof(events), "%s/events", path);
+	snprintf(at, sizeof(at), "%s/versions/1", path);
+	c.path = path;
+	qry_app.wait_timeout_ms = 1234;
+	assert_int_equal(send_req(&c), 200);
+	assert_string_equal(mem.waited, "0-1-1");
+	assert_string_equal(resp.commit, "");
+	mem.behind = true;
+	const char *const paths[] = {path, "/circle", events, at};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		c.path = paths[i];
+		mem.waited[0] = '\0';
+		expect_problem(&c, 503, "not_caught_up", NULL, NULL);
+		assert_int_equal(resp.retry_after, 1);
+		assert_string_equal(mem.waited, "0-1-1");
+	}
+	/* the id is checked first, and nothing waits for a request refused */
+	c.path = "/circle/nope";
+	mem.waited[0] = '\0';
+	expect_problem(&c, 400, "invalid_circle_id", NULL, NULL);
+	assert_string_equal(mem.waited, "");
+	c.path = "/circle";
+	c.query = "limit=0";
+	expect_problem(&c, 400, "invalid_parameter", "parameter", "limit");
+	assert_string_equal(mem.waited, "");
+	c.query = NULL;
+	wait_for = "0-1-x";
+	expect_problem(&c, 400, "invalid_header", "header", "Circle-Wait-For");
+	assert_string_equal(mem.waited, "");
+	/* health and version never wait */
+	wait_for = "0-1-1";
+	c.path = "/health";
+	assert_int_equal(send_req(&c), 200);
+	c.path = "/version";
+	assert_int_equal(send_req(&c), 200);
+	assert_string_equal(mem.waited, "");
+	mem.behind = false;
+	c.path = "/circle";
+	assert_int_equal(send_req(&c), 200);
+	wait_for = NULL;
+}
+
+/* The change feed is a read like the others: with Circle-Wait-For it waits
+ * for that write after its parameter checks, 503 not_caught_up past the
+ * bound, 400 invalid_header for a malformed token. */
+static void
+test_feed_wait_for(void **state)
+{
+	struct call c = {"GET", "/events", NULL, NULL, NULL, NULL, NULL, NULL};
+	char path[64];
+
+	(void)state;
+	make("fedwait", 5, path);
+	wait_for = "0-1-1";
+	qry_app.wait_timeout_ms = 1234;
+	mem.waited[0] = '\0';
+	assert_int_equal(send_req(&c), 200);
+	assert_string_equal(mem.waited, "0-1-1");
+	assert_string_equal(resp.commit, "");
+	mem.behind = true;
+	mem.waited[0] = '\0';
+	expect_problem(&c, 503, "not_caught_up", NULL, NULL);
+	assert_int_equal(resp.retry_after, 1);
+	assert_string_equal(mem.waited, "0-1-1");
+	/* nothing waits for a request refused */
+	c.query = "limit=0";
+	mem.waited[0] = '\0';
+	expect_problem(&c, 400, "invalid_parameter", "parameter", "limit");
+	assert_string_equal(mem.waited, "");
+	c.query = "after=-1";
+	expect_problem(&c, 400, "invalid_parameter", "parameter", "after");
+	assert_string_equal(mem.waited, "");
+	c.query = NULL;
+	wait_for = "0-1-x";
+	expect_problem(&c, 400, "invalid_header", "header", "Circle-Wait-For");
+	assert_string_equal(mem.waited, "");
+	mem.behind = false;
+	wait_for = "0-1-1";
+	assert_int_equal(send_req(&c), 200);
+	wait_for = NULL;
+}
+
 static void
 test_too_large_and_routing(void **state)
 {
@@ -726,6 +859,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_feed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_version_health_and_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_large_and_routing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_for, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_wait_for, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -368,6 +368,67 @@ test_path_segments(void **state)
 	assert_int_equal(path_version("", 0, &n, &info), CE_INVALID_PARAMETER);
 }
 
+static void
+test_wait_for(void **state)
+{
+	static const char *const good[] = {
+		"0-1-2",
+		"0-0-0",
+		"4294967295-4294967295-18446744073709551615",
+		"0-1-134,1-2-5,7-3-9",
+	};
+	static const char *const bad[] = {
+		"",
+		"x",
+		"0",
+		"0-1",
+		"0-1-",
+		"-1-2",
+		"0--2",
+		"0-1-2,",
+		",0-1-2",
+		"0-1-2,,1-1-1",
+		"0-01-2",
+		"00-1-2",
+		"0-1-02",
+		"0-1-2 ",
+		" 0-1-2",
+		"0-1-2;1-1-1",
+		"+0-1-2",
+		"4294967296-1-2",
+		"0-4294967296-2",
+		"0-1-18446744073709551616",
+		"0-1-99999999999999999999999",
+		"0-1-2\n",
+	};
+	struct cerr_info info = {0};
+	char longest[COMMIT_TOKEN_MAX + 2];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(headers_wait_for(NULL, &info), CE_OK);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (headers_wait_for(good[i], &info) != CE_OK)
+			fail_msg("refused \"%s\"", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (headers_wait_for(bad[i], &info) != CE_INVALID_HEADER)
+			fail_msg("took \"%s\"", bad[i]);
+		assert_string_equal(info.subject, "Circle-Wait-For");
+	}
+	/* 255 characters are a token, 256 are not */
+	strcpy(longest, "0-1-1");
+	while (strlen(longest) + 6 <= COMMIT_TOKEN_MAX)
+		strcat(longest, ",0-1-1");
+	while (strlen(longest) < COMMIT_TOKEN_MAX) {
+		memmove(longest + 5, longest + 4, strlen(longest + 4) + 1);
+		longest[4] = '1';
+	}
+	assert_int_equal(strlen(longest), COMMIT_TOKEN_MAX);
+	assert_int_equal(headers_wait_for(longest, &info), CE_OK);
+	strcat(longest, "1");
+	assert_int_equal(headers_wait_for(longest, &info), CE_INVALID_HEADER);
+}
+
 int
 main(void)
 {
@@ -376,7 +437,7 @@ main(void)
 		cmocka_unit_test(test_idempotency_key), cmocka_unit_test(test_content_type),
 		cmocka_unit_test(test_query_param),     cmocka_unit_test(test_list_params),
 		cmocka_unit_test(test_version_param),   cmocka_unit_test(test_path_segments),
-		cmocka_unit_test(test_feed_params),
+		cmocka_unit_test(test_feed_params),     cmocka_unit_test(test_wait_for),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,6 +42,7 @@ static const struct row rows[] = {
 	{CE_PAYLOAD_TOO_LARGE, 413, "payload_too_large", NULL},
 	{CE_UNSUPPORTED_MEDIA_TYPE, 415, "unsupported_media_type", NULL},
 	{CE_UNAVAILABLE, 503, "service_unavailable", NULL},
+	{CE_NOT_CAUGHT_UP, 503, "not_caught_up", NULL},
 	{CE_INTERNAL, 500, "internal", NULL},
 	{CE_OK, 500, "internal", NULL},
 };
