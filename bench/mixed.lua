@@ -12,6 +12,9 @@ function init(args)
 end
 
 function request()
+	if wrk_check_call() then
+		return wrk.format("GET", "/health")
+	end
 	if math.random(10) == 1 then
 		at = at % #mine + 1
 		return update_request(mine[at])

@@ -9,6 +9,9 @@ function init(args)
 end
 
 function request()
+	if wrk_check_call() then
+		return wrk.format("GET", "/health")
+	end
 	at = at % #mine + 1
 	return update_request(mine[at])
 end
