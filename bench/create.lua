@@ -1,16 +1,13 @@
--- wrk script: every request creates a circle with a name of its own.
--- Each wrk thread has its own Lua state, so setup() hands each a distinct id.
-local threads = 0
-function setup(thread)
-	threads = threads + 1
-	thread:set("tid", threads)
-end
+-- POST /circle: every request creates a circle with a name of its own
+-- (the run's nonce, the thread, a counter).
+dofile(os.getenv("BENCH_DIR") .. "/common.lua")
 
 local counter = 0
-local stamp = tostring(os.time())
+local nonce = os.getenv("BENCH_NONCE") or tostring(os.time())
+local headers = {["Content-Type"] = "application/json"}
 
-request = function()
+function request()
 	counter = counter + 1
-	local body = string.format('{"circle_name":"wrk-%s-%d-%d","capacity":10}', stamp, tid, counter)
-	return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+	local body = string.format('{"circle_name":"bench-%s-%d-%d","capacity":10}', nonce, tid, counter)
+	return wrk.format("POST", "/circle", headers, body)
 end

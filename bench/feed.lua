@@ -1,38 +1,24 @@
--- wrk script: a consumer of the change feed. Each connection pages with
--- limit=1000, passing the next_after of the previous page, and starts over
--- at the end of the feed; done() prints the events read per second.
-local threads = {}
+-- GET /events?after=P&limit=1000, paging the change feed with next_after;
+-- at the end of the feed it starts again from 0. Requests in flight at once
+-- may ask for the same page: the load is pages of up to 1000 events.
+dofile(os.getenv("BENCH_DIR") .. "/common.lua")
 
-function setup(thread)
-	table.insert(threads, thread)
-end
-
-local after = "0"
-events = 0
-
-request = function()
+local after = 0
+function request()
 	return wrk.format("GET", "/events?after=" .. after .. "&limit=1000")
 end
 
-response = function(status, headers, body)
+function response(status, headers, body)
 	if status ~= 200 then
 		return
 	end
-	local next_after = body:match('"next_after":(%d+)}$')
-	local _, n = body:gsub('"position":', "")
-	events = events + n
-	if next_after == nil or next_after == after then
-		after = "0"
-	else
-		after = next_after
+	local n = tonumber(body:match('"next_after"%s*:%s*(%d+)'))
+	if n == nil then
+		return
 	end
-end
-
-done = function(summary, latency, requests)
-	local total = 0
-	for _, t in ipairs(threads) do
-		total = total + t:get("events")
+	if body:find('"events"%s*:%s*%[%s*%]') then
+		after = 0
+	elseif n > after then
+		after = n
 	end
-	local secs = summary.duration / 1e6
-	io.write(string.format("feed: %d events in %.1f s: %.0f events/s\n", total, secs, total / secs))
 end
