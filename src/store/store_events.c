@@ -576,28 +576,36 @@ append_once(struct store *st, struct append_args *a)
 	return rc;
 }
 
+/*
+ * Runs one transaction of a write, again while InnoDB picks it as a deadlock
+ * victim: it rolled the victim back whole, so running it again is the
+ * documented answer, as long as the request's time budget allows.
+ */
 static enum cerr
-append_op(struct store *st, void *arg)
+retry_on_deadlock(struct store *st, enum cerr (*once)(struct store *, struct append_args *),
+		  struct append_args *a)
 {
-	struct append_args *a = arg;
 	enum cerr rc;
 	int attempt;
 
 	for (attempt = 0;; attempt++) {
 		st->last_errno = 0;
-		rc = append_once(st, a);
-		if (rc == CE_OK || st->last_errno != ER_LOCK_DEADLOCK || !st->db)
+		rc = once(st, a);
+		if (rc == CE_OK || st->last_errno != ER_LOCK_DEADLOCK || !st->db ||
+		    attempt == DEADLOCK_RETRIES || !store_budget_left(st))
 			break;
-		if (attempt == DEADLOCK_RETRIES || !store_budget_left(st))
-			break;
-		/* InnoDB rolled the victim back whole: running it again is
-		 * the documented answer. */
 		st->commit_sent = false;
 	}
-	/* Keys count for 24 hours: idem_find ignores older ones and
-	 * remember_key() replaces an expired one. Deleting them in bulk is
-	 * circlectl purge-keys' job, never a request's. */
 	return rc;
+}
+
+/* Keys count for 24 hours: idem_find ignores older ones and remember_key()
+ * replaces an expired one. Deleting them in bulk is circlectl purge-keys'
+ * job, never a request's. */
+static enum cerr
+append_op(struct store *st, void *arg)
+{
+	return retry_on_deadlock(st, append_once, arg);
 }
 
 /* Refuses what the caller should never hand over: an event and a state that
@@ -771,19 +779,7 @@ remember_once(struct store *st, struct append_args *a)
 static enum cerr
 remember_op(struct store *st, void *arg)
 {
-	struct append_args *a = arg;
-	enum cerr rc;
-	int attempt;
-
-	for (attempt = 0;; attempt++) {
-		st->last_errno = 0;
-		rc = remember_once(st, a);
-		if (rc == CE_OK || st->last_errno != ER_LOCK_DEADLOCK || !st->db ||
-		    attempt == DEADLOCK_RETRIES || !store_budget_left(st))
-			break;
-		st->commit_sent = false;
-	}
-	return rc;
+	return retry_on_deadlock(st, remember_once, arg);
 }
 
 static enum cerr
