@@ -25,11 +25,12 @@
 #:   test        ends with the replica pass: check-e2e (tests/e2e/test_replica
 #:               included; it skips without replicas) with two replicas
 #:   CIRCLE_DB_PORT     the primary's 127.0.0.1 TCP port, for the replicas
-#:                      (33000 + CIRCLE_HTTP_PORT % 1000)
+#:                      (20000 + CIRCLE_HTTP_PORT % 1000, below the
+#:                      kernel's ephemeral ports, which outgoing connections take)
 #:   CIRCLE_QUERY_PORT  first TCP port of the two query pools (CIRCLE_DB_PORT + 2)
 #:   CIRCLE_REPLICAS    replicas of up --replica: 1 or 2 (1)
 
-DB_TCP_PORT="${CIRCLE_DB_PORT:-$((33000 + PORT % 1000))}"
+DB_TCP_PORT="${CIRCLE_DB_PORT:-$((20000 + PORT % 1000))}"
 QUERY_TCP_PORT="${CIRCLE_QUERY_PORT:-$((DB_TCP_PORT + 2))}"
 # How many replicas `up --replica` runs: 1, or 2 for the several-hosts setup.
 # shellcheck disable=SC2034 # read by ./dev
