@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "e2e_assert.h"
 #include "http_client.h"
 
 #define ID_LEN 36
@@ -37,15 +38,6 @@ static const char *replica_cnfs;
 static long wait_ms = 5000;
 
 /* ------------------------------------------------------------ helpers */
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* One request with an optional extra header; the test fails without answer. */
 static void
@@ -66,57 +58,6 @@ req(struct http_response *r, const char *method, const char *target, const char 
 		q.headers = NULL;
 	if (http_send(port, &q, r) != 0)
 		fail_msg("no HTTP answer to %s %s", method, target);
-}
-
-static void
-assert_status(const struct http_response *r, int status)
-{
-	if (r->status != status)
-		fail_msg("status %d, expected %d; body: %.400s", r->status, status,
-			 r->body ? r->body : "");
-}
-
-/* The body as JSON; the caller puts it. */
-static json_object *
-body_json(const struct http_response *r)
-{
-	json_object *o = json_tokener_parse(r->body ? r->body : "");
-
-	if (o == NULL)
-		fail_msg("body is not JSON: %.200s", r->body ? r->body : "");
-	return o;
-}
-
-static int64_t
-jint(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-		fail_msg("member \"%s\" is not an integer", key);
-	return json_object_get_int64(v);
-}
-
-static const char *
-jstr(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		fail_msg("member \"%s\" is not a string", key);
-	return json_object_get_string(v);
-}
-
-static void
-expect_problem(const struct http_response *r, int status, const char *code)
-{
-	json_object *o;
-
-	assert_status(r, status);
-	o = body_json(r);
-	if (strcmp(jstr(o, "code"), code) != 0)
-		fail_msg("code \"%s\", expected \"%s\"", jstr(o, "code"), code);
-	json_object_put(o);
 }
 
 /* "Circle-Wait-For: <the Circle-Commit of r>" into line. */
@@ -195,12 +136,12 @@ timed_get(void *arg)
 	struct timed_get *t = arg;
 	struct http_request q = {.method = "GET", .target = t->target, .timeout_ms = 30000};
 	const char *h[] = {t->header, NULL};
-	double t0 = now_s();
+	double t0 = now_seconds();
 
 	q.headers = h;
 	if (http_send(port, &q, &t->r) != 0)
 		t->r.status = -1;
-	t->seconds = now_s() - t0;
+	t->seconds = now_seconds() - t0;
 	return NULL;
 }
 
