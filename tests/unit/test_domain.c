@@ -465,7 +465,7 @@ decide_create_ok(void **state)
 	(void)state;
 	memset(&info, 0xff, sizeof info);
 	assert_int_equal(circle_decide_create("0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", "football",
-					      20, &meta, &ev, &info),
+					      20, NULL, &meta, &ev, &info),
 			 CE_OK);
 	assert_int_equal(info.code, CE_OK);
 	assert_int_equal(ev.type, CIRCLE_CREATED);
@@ -492,24 +492,32 @@ decide_create_errors(void **state)
 	struct cerr_info info;
 
 	(void)state;
-	assert_int_equal(circle_decide_create(ID_A, "", 20, &meta, &ev, &info), CE_INVALID_FIELD);
+	assert_int_equal(circle_decide_create(ID_A, "", 20, NULL, &meta, &ev, &info),
+			 CE_INVALID_FIELD);
 	assert_string_equal(info.subject, "circle_name");
 	assert_non_null(info.detail);
-	assert_int_equal(circle_decide_create(ID_A, NULL, 20, &meta, &ev, &info), CE_INVALID_FIELD);
+	assert_int_equal(circle_decide_create(ID_A, NULL, 20, NULL, &meta, &ev, &info),
+			 CE_INVALID_FIELD);
 	assert_string_equal(info.subject, "circle_name");
-	assert_int_equal(circle_decide_create(ID_A, "ok", 2, &meta, &ev, &info), CE_INVALID_FIELD);
+	assert_int_equal(circle_decide_create(ID_A, "ok", 2, NULL, &meta, &ev, &info),
+			 CE_INVALID_FIELD);
 	assert_string_equal(info.subject, "capacity");
 	/* the name is checked first */
-	assert_int_equal(circle_decide_create(ID_A, " ", 2, &meta, &ev, &info), CE_INVALID_FIELD);
+	assert_int_equal(circle_decide_create(ID_A, " ", 2, NULL, &meta, &ev, &info),
+			 CE_INVALID_FIELD);
 	assert_string_equal(info.subject, "circle_name");
 	/* what the caller supplies must be well-formed too */
-	assert_int_equal(circle_decide_create("x", "ok", 3, &meta, &ev, &info), CE_INTERNAL);
-	assert_int_equal(circle_decide_create(ID_A, "ok", 3, NULL, &ev, &info), CE_INTERNAL);
-	assert_int_equal(circle_decide_create(ID_A, "ok", 3, &bad_id, &ev, &info), CE_INTERNAL);
-	assert_int_equal(circle_decide_create(ID_A, "ok", 3, &long_time, &ev, &info), CE_INTERNAL);
-	assert_int_equal(circle_decide_create(ID_A, "ok", 3, &meta, NULL, &info), CE_INTERNAL);
+	assert_int_equal(circle_decide_create("x", "ok", 3, NULL, &meta, &ev, &info), CE_INTERNAL);
+	assert_int_equal(circle_decide_create(ID_A, "ok", 3, NULL, NULL, &ev, &info), CE_INTERNAL);
+	assert_int_equal(circle_decide_create(ID_A, "ok", 3, NULL, &bad_id, &ev, &info),
+			 CE_INTERNAL);
+	assert_int_equal(circle_decide_create(ID_A, "ok", 3, NULL, &long_time, &ev, &info),
+			 CE_INTERNAL);
+	assert_int_equal(circle_decide_create(ID_A, "ok", 3, NULL, &meta, NULL, &info),
+			 CE_INTERNAL);
 	/* info is optional */
-	assert_int_equal(circle_decide_create(ID_A, "ok", 1, &meta, &ev, NULL), CE_INVALID_FIELD);
+	assert_int_equal(circle_decide_create(ID_A, "ok", 1, NULL, &meta, &ev, NULL),
+			 CE_INVALID_FIELD);
 }
 
 static struct circle_update

@@ -34,9 +34,9 @@ round_trip(const struct circle_event *ev, const char *expect)
 	if (expect != NULL)
 		assert_string_equal(text, expect);
 	memset(&back, 0x5a, sizeof back);
-	assert_int_equal(
-		event_json_decode(circle_event_type_name(ev->type), text, strlen(text), &back),
-		CE_OK);
+	assert_int_equal(event_json_decode(EVENT_SCHEMA_VERSION, circle_event_type_name(ev->type),
+					   text, strlen(text), &back, NULL),
+			 CE_OK);
 	assert_int_equal(back.type, ev->type);
 	assert_int_equal(back.has_name, ev->has_name);
 	if (ev->has_name)
@@ -158,20 +158,26 @@ decode_accepts_other_spellings(void **state)
 	for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
 		print_message("payload %zu\n", i);
 		memset(&ev, 0, sizeof ev);
-		assert_int_equal(event_json_decode("circle_created", ok[i], strlen(ok[i]), &ev),
-				 CE_OK);
+		assert_int_equal(
+			event_json_decode(1, "circle_created", ok[i], strlen(ok[i]), &ev, NULL),
+			CE_OK);
 		assert_int_equal(ev.capacity, 3);
 		assert_true(ev.has_name);
 	}
-	assert_int_equal(event_json_decode("circle_created", ok[3], strlen(ok[3]), &ev), CE_OK);
+	assert_int_equal(event_json_decode(1, "circle_created", ok[3], strlen(ok[3]), &ev, NULL),
+			 CE_OK);
 	assert_string_equal(ev.name, "\xf0\x9f\x98\x80");
-	assert_int_equal(event_json_decode("circle_created", ok[4], strlen(ok[4]), &ev), CE_OK);
+	assert_int_equal(event_json_decode(1, "circle_created", ok[4], strlen(ok[4]), &ev, NULL),
+			 CE_OK);
 	assert_string_equal(ev.name, "a/b");
-	assert_int_equal(event_json_decode("circle_created", ok[6], strlen(ok[6]), &ev), CE_OK);
+	assert_int_equal(event_json_decode(1, "circle_created", ok[6], strlen(ok[6]), &ev, NULL),
+			 CE_OK);
 	assert_string_equal(ev.name, "\xf0\x9f\x98\x80");
-	assert_int_equal(event_json_decode("circle_created", ok[7], strlen(ok[7]), &ev), CE_OK);
+	assert_int_equal(event_json_decode(1, "circle_created", ok[7], strlen(ok[7]), &ev, NULL),
+			 CE_OK);
 	assert_string_equal(ev.name, "a\\u0000");
-	assert_int_equal(event_json_decode("circle_created", ok[8], strlen(ok[8]), &ev), CE_OK);
+	assert_int_equal(event_json_decode(1, "circle_created", ok[8], strlen(ok[8]), &ev, NULL),
+			 CE_OK);
 	assert_string_equal(ev.name, "q\"u:o\"te");
 }
 
@@ -184,7 +190,8 @@ decode_leaves_other_members(void **state)
 	(void)state;
 	strcpy(ev.event_id, "keep");
 	ev.version = 7;
-	assert_int_equal(event_json_decode("circle_deleted", text, strlen(text), &ev), CE_OK);
+	assert_int_equal(event_json_decode(1, "circle_deleted", text, strlen(text), &ev, NULL),
+			 CE_OK);
 	assert_int_equal(ev.type, CIRCLE_DELETED);
 	assert_false(ev.has_name);
 	assert_false(ev.has_capacity);
@@ -323,10 +330,15 @@ decode_refuses_malformed(void **state)
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		print_message("payload %zu: %s\n", i, bad[i].text);
 		ev = before;
-		assert_int_equal(
-			event_json_decode(bad[i].event_type, bad[i].text, strlen(bad[i].text), &ev),
-			CE_INTERNAL);
+		assert_int_equal(event_json_decode(1, bad[i].event_type, bad[i].text,
+						   strlen(bad[i].text), &ev, NULL),
+				 CE_INTERNAL);
 		/* a refused payload leaves the event alone */
+		assert_memory_equal(&ev, &before, sizeof ev);
+		/* and what version 1 refuses, version 2 refuses too */
+		assert_int_equal(event_json_decode(2, bad[i].event_type, bad[i].text,
+						   strlen(bad[i].text), &ev, NULL),
+				 CE_INTERNAL);
 		assert_memory_equal(&ev, &before, sizeof ev);
 	}
 }
@@ -341,20 +353,23 @@ decode_refuses_odd_lengths(void **state)
 	char *big;
 
 	(void)state;
-	assert_int_equal(event_json_decode("circle_deleted", NULL, 0, &ev), CE_INTERNAL);
-	assert_int_equal(event_json_decode("circle_deleted", text, 0, &ev), CE_INTERNAL);
-	assert_int_equal(event_json_decode("circle_deleted", text, strlen(text), NULL),
+	assert_int_equal(event_json_decode(1, "circle_deleted", NULL, 0, &ev, NULL), CE_INTERNAL);
+	assert_int_equal(event_json_decode(1, "circle_deleted", text, 0, &ev, NULL), CE_INTERNAL);
+	assert_int_equal(event_json_decode(1, "circle_deleted", text, strlen(text), NULL, NULL),
 			 CE_INTERNAL);
 	/* a length short of the text truncates it */
-	assert_int_equal(event_json_decode("circle_deleted", text, strlen(text) - 1, &ev),
+	assert_int_equal(event_json_decode(1, "circle_deleted", text, strlen(text) - 1, &ev, NULL),
 			 CE_INTERNAL);
 	/* NUL bytes inside the given length are not JSON */
-	assert_int_equal(event_json_decode("circle_deleted", with_nul, sizeof with_nul - 1, &ev),
-			 CE_INTERNAL);
-	assert_int_equal(event_json_decode("circle_deleted", inner_nul, sizeof inner_nul - 1, &ev),
-			 CE_INTERNAL);
+	assert_int_equal(
+		event_json_decode(1, "circle_deleted", with_nul, sizeof with_nul - 1, &ev, NULL),
+		CE_INTERNAL);
+	assert_int_equal(
+		event_json_decode(1, "circle_deleted", inner_nul, sizeof inner_nul - 1, &ev, NULL),
+		CE_INTERNAL);
 	/* the text need not be terminated: only len bytes are read */
-	assert_int_equal(event_json_decode("circle_deleted", text, strlen(text), &ev), CE_OK);
+	assert_int_equal(event_json_decode(1, "circle_deleted", text, strlen(text), &ev, NULL),
+			 CE_OK);
 
 	/* over the size limit, even when it would be valid JSON */
 	big = malloc(EVENT_JSON_MAX_LEN + 2);
@@ -362,8 +377,9 @@ decode_refuses_odd_lengths(void **state)
 	memset(big, ' ', EVENT_JSON_MAX_LEN + 1);
 	memcpy(big, text, strlen(text));
 	big[EVENT_JSON_MAX_LEN + 1] = '\0';
-	assert_int_equal(event_json_decode("circle_deleted", big, EVENT_JSON_MAX_LEN + 1, &ev),
-			 CE_INTERNAL);
+	assert_int_equal(
+		event_json_decode(1, "circle_deleted", big, EVENT_JSON_MAX_LEN + 1, &ev, NULL),
+		CE_INTERNAL);
 	free(big);
 }
 
@@ -380,11 +396,13 @@ decode_name_bounds(void **state)
 		memcpy(name + 4 * i, "\xf0\x9f\x98\x80", 4);
 	name[400] = '\0';
 	snprintf(text, sizeof text, "{\"type\":\"circle_updated\",\"name\":\"%s\"}", name);
-	assert_int_equal(event_json_decode("circle_updated", text, strlen(text), &ev), CE_OK);
+	assert_int_equal(event_json_decode(1, "circle_updated", text, strlen(text), &ev, NULL),
+			 CE_OK);
 	assert_string_equal(ev.name, name);
 	snprintf(text, sizeof text, "{\"type\":\"circle_updated\",\"name\":\"%s\\ud83d\\ude00\"}",
 		 name);
-	assert_int_equal(event_json_decode("circle_updated", text, strlen(text), &ev), CE_INTERNAL);
+	assert_int_equal(event_json_decode(1, "circle_updated", text, strlen(text), &ev, NULL),
+			 CE_INTERNAL);
 }
 
 int
