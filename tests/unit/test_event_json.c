@@ -4,6 +4,7 @@
  * malformed payloads the decoder must refuse without harm.
  */
 #include <setjmp.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -405,6 +406,147 @@ decode_name_bounds(void **state)
 			 CE_INTERNAL);
 }
 
+/* An event of type t with a description. */
+static struct circle_event
+described(enum circle_event_type t, const char *name, int capacity, const char *description)
+{
+	struct circle_event ev = event(t, name, capacity);
+
+	ev.has_description = true;
+	snprintf(ev.description, sizeof ev.description, "%s", description);
+	return ev;
+}
+
+static void
+encode_descriptions(void **state)
+{
+	struct circle_event ev, back;
+	char *text = NULL;
+
+	(void)state;
+	ev = described(CIRCLE_CREATED, "chess", 12, "Tuesdays, \"room\" 101");
+	round_trip(&ev, "{\"type\":\"circle_created\",\"name\":\"chess\",\"capacity\":12,"
+			"\"description\":\"Tuesdays, \\\"room\\\" 101\"}");
+	ev = described(CIRCLE_UPDATED, NULL, 0, "");
+	round_trip(&ev, "{\"type\":\"circle_updated\",\"description\":\"\"}");
+	ev = described(CIRCLE_UPDATED, "go", 0, " \xe3\x80\x80 ");
+	round_trip(&ev, "{\"type\":\"circle_updated\",\"name\":\"go\","
+			"\"description\":\" \xe3\x80\x80 \"}");
+	/* what the decoder could not read back is never written */
+	ev = described(CIRCLE_CREATED, "chess", 12, "");
+	assert_int_equal(event_json_encode(&ev, &text), -1);
+	assert_null(text);
+	ev = described(CIRCLE_DELETED, NULL, 0, "x");
+	assert_int_equal(event_json_encode(&ev, &text), -1);
+	ev = described(CIRCLE_UPDATED, NULL, 0, "a\nb");
+	assert_int_equal(event_json_encode(&ev, &text), -1);
+	memset(ev.description, 'a', sizeof ev.description);
+	assert_int_equal(event_json_encode(&ev, &text), -1);
+	/* 500 four-byte characters are the longest */
+	ev = event(CIRCLE_UPDATED, NULL, 0);
+	ev.has_description = true;
+	for (size_t i = 0; i < 500; i++)
+		memcpy(ev.description + 4 * i, "\xf0\x9f\x98\x80", 4);
+	ev.description[2000] = '\0';
+	assert_int_equal(event_json_encode(&ev, &text), 0);
+	memset(&back, 0, sizeof back);
+	assert_int_equal(event_json_decode(2, "circle_updated", text, strlen(text), &back, NULL),
+			 CE_OK);
+	assert_string_equal(back.description, ev.description);
+	free(text);
+}
+
+/* Version 1 reads as it was written, upcast to the newest shape: the same
+ * data as version 2 would read from it, and no description. */
+static void
+decode_upcasts_version_1(void **state)
+{
+	static const struct {
+		const char *type, *text;
+	} old[] = {
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"chess\",\"capacity\":12}"},
+		{"circle_updated", "{\"type\":\"circle_updated\",\"capacity\":30}"},
+		{"circle_updated", "{\"type\":\"circle_updated\",\"name\":\"go\"}"},
+		{"circle_deleted", "{\"type\":\"circle_deleted\"}"},
+	};
+	struct circle_event v1, v2;
+	char *text = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof old / sizeof old[0]; i++) {
+		memset(&v1, 0x5a, sizeof v1);
+		memset(&v2, 0x5a, sizeof v2);
+		assert_int_equal(event_json_decode(1, old[i].type, old[i].text, strlen(old[i].text),
+						   &v1, NULL),
+				 CE_OK);
+		assert_false(v1.has_description);
+		assert_string_equal(v1.description, "");
+		assert_int_equal(event_json_decode(2, old[i].type, old[i].text, strlen(old[i].text),
+						   &v2, NULL),
+				 CE_OK);
+		assert_memory_equal(&v1, &v2, sizeof v1);
+		/* its data, as the history shows it, is the stored text */
+		assert_int_equal(event_json_encode(&v1, &text), 0);
+		assert_string_equal(text, old[i].text);
+		free(text);
+		text = NULL;
+	}
+	/* version 1 had no description: one there is not a version-1 payload */
+	assert_int_equal(event_json_decode(1, "circle_updated", with_description,
+					   strlen(with_description), &v1, NULL),
+			 CE_INTERNAL);
+	assert_int_equal(event_json_decode(2, "circle_updated", with_description,
+					   strlen(with_description), &v2, NULL),
+			 CE_OK);
+	assert_string_equal(v2.description, "x");
+	/* a create of version 2 never holds "" */
+	assert_int_equal(
+		event_json_decode(2, "circle_created",
+				  "{\"type\":\"circle_created\",\"name\":\"a\",\"capacity\":3,"
+				  "\"description\":\"\"}",
+				  63, &v2, NULL),
+		CE_INTERNAL);
+}
+
+/* A version this build does not know is refused, loudly: the reason names
+ * it, and the event is left alone. */
+static void
+decode_refuses_unknown_versions(void **state)
+{
+	static const unsigned long versions[] = {0, 3, 4, 65535, ULONG_MAX};
+	static const char text[] =
+		"{\"type\":\"circle_created\",\"name\":\"chess\",\"capacity\":12}";
+	struct circle_event ev, before;
+	char why[EVENT_JSON_WHY_MAX], expect[64];
+	size_t i;
+
+	(void)state;
+	assert_false(event_schema_known(0));
+	assert_true(event_schema_known(1));
+	assert_true(event_schema_known(EVENT_SCHEMA_VERSION));
+	assert_false(event_schema_known(EVENT_SCHEMA_VERSION + 1));
+	memset(&before, 0x5a, sizeof before);
+	for (i = 0; i < sizeof versions / sizeof versions[0]; i++) {
+		ev = before;
+		memset(why, 0, sizeof why);
+		assert_int_equal(event_json_decode(versions[i], "circle_created", text,
+						   strlen(text), &ev, why),
+				 CE_INTERNAL);
+		assert_memory_equal(&ev, &before, sizeof ev);
+		snprintf(expect, sizeof expect, "schema version %lu ", versions[i]);
+		assert_non_null(strstr(why, expect));
+		/* NULL: no reason wanted, the same refusal */
+		assert_int_equal(event_json_decode(versions[i], "circle_created", text,
+						   strlen(text), &ev, NULL),
+				 CE_INTERNAL);
+	}
+	/* other refusals say why too */
+	assert_int_equal(event_json_decode(1, "circle_created", "{", 1, &ev, why), CE_INTERNAL);
+	assert_true(why[0] != '\0');
+}
+
 int
 main(void)
 {
@@ -418,6 +560,9 @@ main(void)
 		cmocka_unit_test(decode_refuses_malformed),
 		cmocka_unit_test(decode_refuses_odd_lengths),
 		cmocka_unit_test(decode_name_bounds),
+		cmocka_unit_test(encode_descriptions),
+		cmocka_unit_test(decode_upcasts_version_1),
+		cmocka_unit_test(decode_refuses_unknown_versions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
