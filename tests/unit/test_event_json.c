@@ -470,6 +470,10 @@ decode_upcasts_version_1(void **state)
 		{"circle_updated", "{\"type\":\"circle_updated\",\"name\":\"go\"}"},
 		{"circle_deleted", "{\"type\":\"circle_deleted\"}"},
 	};
+	static const char with_description[] =
+		"{\"type\":\"circle_updated\",\"description\":\"x\"}";
+	static const char create_empty[] = "{\"type\":\"circle_created\",\"name\":\"a\","
+					   "\"capacity\":3,\"description\":\"\"}";
 	struct circle_event v1, v2;
 	char *text = NULL;
 	size_t i;
