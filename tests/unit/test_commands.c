@@ -320,6 +320,64 @@ update_idempotency(void **state)
 	assert_int_equal(mem.world.nkeys, 2);
 }
 
+/* Descriptions under an Idempotency-Key: part of the request the key
+ * remembers, and of the answer it repeats. */
+static void
+description_idempotency(void **state)
+{
+	struct circle c, again, out;
+	struct circle_update u = {.has_description = true,
+				  .description = "Fridays",
+				  .has_version = true,
+				  .expected_version = 1};
+	struct write_key k = {
+		.key = "d2", .method = "PATCH", .has_body_version = true, .body_version = 1};
+	struct cerr_info info;
+	bool replayed = true;
+
+	(void)state;
+	assert_int_equal(
+		create_circle(&mem.ctx, "chess", 12, "Tuesdays", KEY("d1"), &c, &replayed, &info),
+		CE_OK);
+	assert_false(replayed);
+	assert_string_equal(c.description, "Tuesdays");
+	assert_int_equal(create_circle(&mem.ctx, "chess", 12, "Tuesdays", KEY("d1"), &again,
+				       &replayed, &info),
+			 CE_OK);
+	assert_true(replayed);
+	assert_memory_equal(&again, &c, sizeof c);
+	/* another description, none, or "" is another request */
+	assert_int_equal(
+		create_circle(&mem.ctx, "chess", 12, "Monday", KEY("d1"), &again, &replayed, &info),
+		CE_IDEMPOTENCY_KEY_REUSED);
+	assert_int_equal(
+		create_circle(&mem.ctx, "chess", 12, NULL, KEY("d1"), &again, &replayed, &info),
+		CE_IDEMPOTENCY_KEY_REUSED);
+	assert_int_equal(
+		create_circle(&mem.ctx, "chess", 12, "", KEY("d1"), &again, &replayed, &info),
+		CE_IDEMPOTENCY_KEY_REUSED);
+	assert_int_equal(mem.world.nevents, 1);
+
+	/* an update of the description alone, repeated */
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &k, &out, &info), CE_OK);
+	assert_int_equal(out.version, 2);
+	assert_string_equal(out.description, "Fridays");
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &k, &again, &info), CE_OK);
+	assert_memory_equal(&again, &out, sizeof out);
+	u.description = "";
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &k, &again, &info),
+			 CE_IDEMPOTENCY_KEY_REUSED);
+	assert_int_equal(mem.world.nevents, 2);
+	/* removing it */
+	k.key = "d3";
+	k.body_version = 2;
+	u.expected_version = 2;
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &k, &out, &info), CE_OK);
+	assert_int_equal(out.version, 3);
+	assert_string_equal(out.description, "");
+	assert_int_equal(mem.world.nevents, 3);
+}
+
 /* A keyed update that loses the race on its key answers the winner's answer. */
 static void
 update_idempotency_race(void **state)
@@ -708,6 +766,7 @@ main(void)
 		cmocka_unit_test_setup(create_refused_is_not_remembered, setup),
 		cmocka_unit_test_setup(create_idempotency_race, setup),
 		cmocka_unit_test_setup(update_idempotency, setup),
+		cmocka_unit_test_setup(description_idempotency, setup),
 		cmocka_unit_test_setup(update_idempotency_race, setup),
 		cmocka_unit_test_setup(delete_idempotency, setup),
 		cmocka_unit_test_setup(create_store_failures, setup),
