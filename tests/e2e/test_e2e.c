@@ -1595,11 +1595,9 @@ test_descriptions(void **state)
 
 	/* the list carries it too */
 	{
-		json_object *o, *circles;
-
 		snprintf(target, sizeof(target), "/circle?limit=1000");
 		for (;;) {
-			json_object *next;
+			json_object *next = NULL, *o, *circles;
 			bool found = false;
 
 			get(&r, target);
@@ -1616,7 +1614,7 @@ test_descriptions(void **state)
 					assert_true(json_object_get_string_len(d) > 0);
 				}
 			}
-			next = member(o, "next_after");
+			assert_true(json_object_object_get_ex(o, "next_after", &next));
 			http_response_free(&r);
 			if (found || json_object_is_type(next, json_type_null)) {
 				assert_true(found);
