@@ -1199,9 +1199,16 @@ list_all(struct id_list *all)
 
 		assert_true(n <= 1000);
 		for (size_t i = 0; i < n; i++) {
-			json_object *c = json_object_array_get_idx(circles, i);
+			json_object *c = json_object_array_get_idx(circles, i), *d = NULL;
 
-			assert_int_equal(json_object_object_length(c), 4);
+			/* the four members, and a description only when it has one */
+			if (json_object_object_get_ex(c, "description", &d)) {
+				assert_true(json_object_is_type(d, json_type_string));
+				assert_true(json_object_get_string_len(d) > 0);
+				assert_int_equal(json_object_object_length(c), 5);
+			} else {
+				assert_int_equal(json_object_object_length(c), 4);
+			}
 			if (all->n > 0)
 				assert_true(strcmp(all->ids[all->n - 1], jstr(c, "circle_id")) < 0);
 			id_list_add(all, jstr(c, "circle_id"));
