@@ -2,8 +2,9 @@
  * Event payload codec over json-c. The decoder is strict because the text
  * comes from storage that another program could have written: strict JSON,
  * valid UTF-8, a shallow depth, no trailing bytes, no duplicate members, no
- * member the event type does not have.
+ * member the event type (in the payload's schema version) does not have.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,20 +15,69 @@
 /* An object holding only scalars needs depth 1; 2 lets nesting fail on type. */
 #define EVENT_JSON_DEPTH 2
 
+/* The data members a payload can hold, as a mask. */
+enum {
+	MEMBER_NAME = 1u << 0,
+	MEMBER_CAPACITY = 1u << 1,
+	MEMBER_DESCRIPTION = 1u << 2,
+};
+
+/*
+ * Every schema version this build reads, indexed by its number. `members`
+ * are the data members its payloads may hold; upcast() turns an event read
+ * in that version's shape into the next version's shape, so a payload of
+ * version v goes through upcast v, v+1, ... up to EVENT_SCHEMA_VERSION.
+ * Adding version 3: a row here with its members, the upcast of version 2
+ * into it, and EVENT_SCHEMA_VERSION 3; the encoder writes the newest shape.
+ */
+struct schema {
+	unsigned members;
+	void (*upcast)(struct circle_event *ev); /* NULL for the newest */
+};
+
+/* Version 1 knew no descriptions: its events have none, which is how
+ * version 2 says so (no member); nothing else changed. */
+static void
+upcast_v1(struct circle_event *ev)
+{
+	ev->has_description = false;
+	ev->description[0] = '\0';
+}
+
+static const struct schema schemas[EVENT_SCHEMA_VERSION + 1] = {
+	[1] = {MEMBER_NAME | MEMBER_CAPACITY, upcast_v1},
+	[2] = {MEMBER_NAME | MEMBER_CAPACITY | MEMBER_DESCRIPTION, NULL},
+};
+
+bool
+event_schema_known(unsigned long v)
+{
+	return v >= 1 && v <= EVENT_SCHEMA_VERSION && schemas[v].members != 0;
+}
+
+/* A description as it may stand in an event of type t. */
+static bool
+description_ok(enum circle_event_type t, const char *s, size_t len)
+{
+	if (t == CIRCLE_CREATED && len == 0)
+		return false;
+	return circle_check_description(s, len, NULL) == CE_OK;
+}
+
 json_object *
 event_json_data(const struct circle_event *ev)
 {
 	json_object *obj = NULL;
 	const char *type;
-	size_t name_len = 0;
+	size_t name_len = 0, description_len = 0;
 	bool ok;
 
 	if (ev == NULL || (type = circle_event_type_name(ev->type)) == NULL)
 		return NULL;
 	switch (ev->type) {
 	case CIRCLE_CREATED: ok = ev->has_name && ev->has_capacity; break;
-	case CIRCLE_UPDATED: ok = ev->has_name || ev->has_capacity; break;
-	default: ok = !ev->has_name && !ev->has_capacity; break;
+	case CIRCLE_UPDATED: ok = ev->has_name || ev->has_capacity || ev->has_description; break;
+	default: ok = !ev->has_name && !ev->has_capacity && !ev->has_description; break;
 	}
 	if (!ok)
 		return NULL;
@@ -40,6 +90,12 @@ event_json_data(const struct circle_event *ev)
 	}
 	if (ev->has_capacity && circle_check_capacity(ev->capacity, NULL) != CE_OK)
 		return NULL;
+	if (ev->has_description) {
+		description_len = strnlen(ev->description, sizeof ev->description);
+		if (description_len == sizeof ev->description ||
+		    !description_ok(ev->type, ev->description, description_len))
+			return NULL;
+	}
 
 	if ((obj = json_object_new_object()) == NULL)
 		goto fail;
@@ -50,6 +106,10 @@ event_json_data(const struct circle_event *ev)
 		goto fail;
 	if (ev->has_capacity &&
 	    json_member_add(obj, "capacity", json_object_new_int(ev->capacity)) != 0)
+		goto fail;
+	if (ev->has_description &&
+	    json_member_add(obj, "description",
+			    json_object_new_string_len(ev->description, (int)description_len)) != 0)
 		goto fail;
 	return obj;
 fail:
@@ -160,6 +220,26 @@ read_name(json_object *val, struct circle_event *ev)
 }
 
 static enum cerr
+read_description(json_object *val, struct circle_event *ev)
+{
+	const char *s;
+	int len;
+
+	if (!json_object_is_type(val, json_type_string))
+		return CE_INTERNAL;
+	s = json_object_get_string(val);
+	len = json_object_get_string_len(val);
+	/* the rule refuses U+0000 too, so an escaped NUL cannot cut it */
+	if (s == NULL || len < 0 || (size_t)len > CIRCLE_DESCRIPTION_MAX_BYTES ||
+	    !description_ok(ev->type, s, (size_t)len))
+		return CE_INTERNAL;
+	memcpy(ev->description, s, (size_t)len);
+	ev->description[len] = '\0';
+	ev->has_description = true;
+	return CE_OK;
+}
+
+static enum cerr
 read_capacity(json_object *val, struct circle_event *ev)
 {
 	int64_t v;
@@ -175,9 +255,10 @@ read_capacity(json_object *val, struct circle_event *ev)
 	return CE_OK;
 }
 
-/* Checks obj against the shape of type t and reads its data into *ev. */
+/* Checks obj against the shape of type t in a version whose payloads may
+ * hold `members`, and reads its data into *ev. */
 static enum cerr
-read_members(json_object *obj, enum circle_event_type t, const char *event_type,
+read_members(json_object *obj, enum circle_event_type t, const char *event_type, unsigned members,
 	     struct circle_event *ev)
 {
 	bool seen_type = false;
@@ -196,10 +277,12 @@ read_members(json_object *obj, enum circle_event_type t, const char *event_type,
 		}
 		if (t == CIRCLE_DELETED)
 			return CE_INTERNAL;
-		if (strcmp(key, "name") == 0)
+		if ((members & MEMBER_NAME) && strcmp(key, "name") == 0)
 			rc = read_name(val, ev);
-		else if (strcmp(key, "capacity") == 0)
+		else if ((members & MEMBER_CAPACITY) && strcmp(key, "capacity") == 0)
 			rc = read_capacity(val, ev);
+		else if ((members & MEMBER_DESCRIPTION) && strcmp(key, "description") == 0)
+			rc = read_description(val, ev);
 		else
 			rc = CE_INTERNAL;
 		if (rc != CE_OK)
@@ -209,44 +292,76 @@ read_members(json_object *obj, enum circle_event_type t, const char *event_type,
 		return CE_INTERNAL;
 	if (t == CIRCLE_CREATED && !(ev->has_name && ev->has_capacity))
 		return CE_INTERNAL;
-	if (t == CIRCLE_UPDATED && !ev->has_name && !ev->has_capacity)
+	if (t == CIRCLE_UPDATED && !ev->has_name && !ev->has_capacity && !ev->has_description)
 		return CE_INTERNAL;
 	return CE_OK;
 }
 
+static void
+say(char *why, const char *text)
+{
+	if (why != NULL)
+		snprintf(why, EVENT_JSON_WHY_MAX, "%s", text);
+}
+
 enum cerr
-event_json_decode(const char *event_type, const char *payload, size_t len, struct circle_event *ev)
+event_json_decode(unsigned long schema_version, const char *event_type, const char *payload,
+		  size_t len, struct circle_event *ev, char why[EVENT_JSON_WHY_MAX])
 {
 	struct json_tokener *tok = NULL;
 	json_object *obj = NULL;
 	struct circle_event tmp;
 	enum cerr rc = CE_INTERNAL;
+	unsigned long v;
 	int t;
 
-	if (ev == NULL || payload == NULL || len == 0 || len > EVENT_JSON_MAX_LEN)
+	say(why, "");
+	if (!event_schema_known(schema_version)) {
+		/* never read a shape as another: a newer build wrote it, or the
+		 * row is damaged; either way a person must look */
+		if (why != NULL)
+			snprintf(why, EVENT_JSON_WHY_MAX,
+				 "schema version %lu is not one this build reads (1 to %d)",
+				 schema_version, EVENT_SCHEMA_VERSION);
 		goto out;
-	if ((t = circle_event_type_parse(event_type)) < 0)
+	}
+	if (ev == NULL || payload == NULL || len == 0 || len > EVENT_JSON_MAX_LEN) {
+		say(why, "the payload is empty or too long");
 		goto out;
-	if ((tok = json_tokener_new_ex(EVENT_JSON_DEPTH)) == NULL)
+	}
+	if ((t = circle_event_type_parse(event_type)) < 0) {
+		say(why, "the event type is unknown");
 		goto out;
+	}
+	if ((tok = json_tokener_new_ex(EVENT_JSON_DEPTH)) == NULL) {
+		say(why, "out of memory");
+		goto out;
+	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, payload, (int)len);
 	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len)
+	    json_tokener_get_parse_end(tok) != len || !json_object_is_type(obj, json_type_object) ||
+	    scan_text(payload, len) != json_object_object_length(obj)) {
+		say(why, "the payload is not one strict JSON object");
 		goto out;
-	if (!json_object_is_type(obj, json_type_object) ||
-	    scan_text(payload, len) != json_object_object_length(obj))
-		goto out;
+	}
 
 	memset(&tmp, 0, sizeof tmp);
 	tmp.type = (enum circle_event_type)t;
-	if ((rc = read_members(obj, tmp.type, event_type, &tmp)) != CE_OK)
+	rc = read_members(obj, tmp.type, event_type, schemas[schema_version].members, &tmp);
+	if (rc != CE_OK) {
+		say(why, "the payload does not have the shape of its type and schema version");
 		goto out;
+	}
+	for (v = schema_version; schemas[v].upcast != NULL; v++)
+		schemas[v].upcast(&tmp);
 	ev->type = tmp.type;
 	ev->has_name = tmp.has_name;
 	memcpy(ev->name, tmp.name, sizeof ev->name);
 	ev->has_capacity = tmp.has_capacity;
 	ev->capacity = tmp.capacity;
+	ev->has_description = tmp.has_description;
+	memcpy(ev->description, tmp.description, sizeof ev->description);
 	rc = CE_OK;
 out:
 	json_object_put(obj);

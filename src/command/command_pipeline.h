@@ -58,16 +58,24 @@ struct keyed_write {
 	char request[IDEM_REQUEST_MAX + 1];
 	const char *create_name; /* a create's name (and capacity), else NULL */
 	int create_capacity;
+	bool create_has_description; /* a create that named a description */
+};
+
+/* The members of a write's body, as keyed_write_init() remembers them. */
+struct keyed_body {
+	const char *name; /* NULL: absent */
+	bool has_capacity;
+	int capacity;
+	const char *description; /* NULL: absent */
 };
 
 /*
  * Fills kw for a write on circle id (NULL: a create) with the request's
- * members (name NULL: absent; has_capacity false: absent). CE_OK, or
- * CE_INTERNAL when the canonical request does not fit.
+ * members. CE_OK, or CE_INTERNAL when the canonical request does not fit.
  */
 enum cerr keyed_write_init(struct keyed_write *kw, const struct write_key *key, const char *method,
-			   const char *id, const char *name, bool has_capacity, int capacity,
-			   int status, struct cerr_info *info);
+			   const char *id, const struct keyed_body *body, int status,
+			   struct cerr_info *info);
 
 /*
  * Looks kw's key up: CE_OK with *out the circle of the first answer when the

@@ -43,13 +43,14 @@ struct write_key {
  */
 
 /*
- * Creates a circle from a validated name and capacity; *out is the circle at
- * version 1. Errors: CE_DUPLICATE_NAME, CE_IDEMPOTENCY_KEY_REUSED,
- * CE_UNAVAILABLE, CE_INTERNAL.
+ * Creates a circle from a validated name, capacity and description (NULL:
+ * the request had none; "": none either); *out is the circle at version 1.
+ * Errors: CE_DUPLICATE_NAME, CE_IDEMPOTENCY_KEY_REUSED, CE_UNAVAILABLE,
+ * CE_INTERNAL.
  */
 enum cerr create_circle(const struct command_ctx *ctx, const char *name, int capacity,
-			const struct write_key *key, struct circle *out, bool *replayed,
-			struct cerr_info *info);
+			const char *description, const struct write_key *key, struct circle *out,
+			bool *replayed, struct cerr_info *info);
 
 /*
  * Updates circle `id` (lower case); *out is the circle afterwards (unchanged

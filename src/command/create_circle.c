@@ -8,8 +8,8 @@
 
 enum cerr
 create_circle(const struct command_ctx *ctx, const char *name, int capacity,
-	      const struct write_key *key, struct circle *out, bool *replayed,
-	      struct cerr_info *info)
+	      const char *description, const struct write_key *key, struct circle *out,
+	      bool *replayed, struct cerr_info *info)
 {
 	char circle_id[CIRCLE_ID_LEN + 1], event_id[CIRCLE_ID_LEN + 1];
 	char now[CIRCLE_TIME_LEN + 1];
@@ -31,13 +31,16 @@ create_circle(const struct command_ctx *ctx, const char *name, int capacity,
 	ctx->new_id(event_id);
 	ctx->now(now);
 	/* the rules first: a refused body never reaches storage */
-	if ((rc = circle_decide_create(circle_id, name, capacity, &meta, &ev, info)) != CE_OK)
+	rc = circle_decide_create(circle_id, name, capacity, description, &meta, &ev, info);
+	if (rc != CE_OK)
 		return rc;
 	if (circle_replay(&after, &ev, 1) != CE_OK)
 		return cerr_set(info, CE_INTERNAL, NULL, "create event does not apply");
 
 	if (key != NULL) {
-		rc = keyed_write_init(&kw, key, "POST", NULL, name, true, capacity, 201, info);
+		const struct keyed_body body = {name, true, capacity, description};
+
+		rc = keyed_write_init(&kw, key, "POST", NULL, &body, 201, info);
 		if (rc == CE_OK)
 			rc = keyed_write_find(ctx, &kw, out, info);
 		if (rc == CE_OK)

@@ -18,7 +18,9 @@ delete_circle(const struct command_ctx *ctx, const char *id, bool has_version,
 	if ((rc = circle_command_begin(ctx, id, &c, info)) != CE_OK)
 		return rc;
 	if (key != NULL) {
-		rc = keyed_write_init(&kw, key, "DELETE", c.circle_id, NULL, false, 0, 204, info);
+		const struct keyed_body body = {NULL, false, 0, NULL};
+
+		rc = keyed_write_init(&kw, key, "DELETE", c.circle_id, &body, 204, info);
 		if (rc == CE_OK)
 			rc = keyed_write_find(ctx, &kw, &after, info);
 		if (rc != CE_NOT_FOUND)

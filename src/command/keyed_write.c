@@ -30,37 +30,43 @@ add(struct keyed_write *kw, size_t *used, const char *fmt, ...)
 
 enum cerr
 keyed_write_init(struct keyed_write *kw, const struct write_key *key, const char *method,
-		 const char *id, const char *name, bool has_capacity, int capacity, int status,
-		 struct cerr_info *info)
+		 const char *id, const struct keyed_body *body, int status, struct cerr_info *info)
 {
+	const char *name;
 	size_t used = 0;
 	bool ok;
 
 	memset(kw, 0, sizeof *kw);
-	if (key == NULL || key->key == NULL || method == NULL)
+	if (key == NULL || key->key == NULL || method == NULL || body == NULL)
 		return cerr_set(info, CE_INTERNAL, NULL, "missing argument");
+	name = body->name;
 	kw->idem.key = key->key;
 	kw->idem.request = kw->request;
 	kw->idem.status = status;
 	if (id == NULL) {
 		kw->create_name = name;
-		kw->create_capacity = capacity;
+		kw->create_capacity = body->capacity;
+		kw->create_has_description = body->description != NULL;
 	}
 	/*
 	 * One member a line, each present only when the request had it, the
-	 * name last: a name holds no control character, so no line break, and
-	 * two requests have one form exactly when they mean the same.
+	 * name last: a name or description holds no control character, so no
+	 * line break, and two requests have one form exactly when they mean
+	 * the same. A request without a description has the form it had
+	 * before descriptions existed, so keys remembered then still match.
 	 */
 	ok = add(kw, &used, "%s /circle%s%s\n", method, id != NULL ? "/" : "",
 		 id != NULL ? id : "");
-	if (ok && has_capacity)
-		ok = add(kw, &used, "capacity %d\n", capacity);
+	if (ok && body->has_capacity)
+		ok = add(kw, &used, "capacity %d\n", body->capacity);
 	if (ok && key->has_body_version)
 		ok = add(kw, &used, "version %" PRIu64 "\n", key->body_version);
 	if (ok && key->has_if_match)
 		ok = add(kw, &used, "if-match %" PRIu64 "\n", key->if_match);
 	if (ok && key->has_query_version)
 		ok = add(kw, &used, "?version %" PRIu64 "\n", key->query_version);
+	if (ok && body->description != NULL)
+		ok = add(kw, &used, "description %s\n", body->description);
 	if (ok && name != NULL)
 		ok = add(kw, &used, "circle_name %s", name);
 	if (!ok)
@@ -78,7 +84,8 @@ same_request(const struct keyed_write *kw, struct idem_record *rec)
 		rec->status = 201;
 		rec->version = 1;
 		rec->deleted = false;
-		return kw->create_name != NULL && strcmp(rec->name, kw->create_name) == 0 &&
+		return kw->create_name != NULL && !kw->create_has_description &&
+		       strcmp(rec->name, kw->create_name) == 0 &&
 		       rec->capacity == kw->create_capacity;
 	}
 	return strcmp(rec->request, kw->request) == 0;
@@ -102,6 +109,7 @@ keyed_write_find(const struct command_ctx *ctx, const struct keyed_write *kw, st
 	/* the record comes from storage: do not trust its termination */
 	rec.request[sizeof rec.request - 1] = '\0';
 	rec.name[sizeof rec.name - 1] = '\0';
+	rec.description[sizeof rec.description - 1] = '\0';
 	rec.circle_id[sizeof rec.circle_id - 1] = '\0';
 	if (!same_request(kw, &rec) || rec.status != kw->idem.status)
 		return cerr_set(info, CE_IDEMPOTENCY_KEY_REUSED, "Idempotency-Key",
@@ -113,6 +121,7 @@ keyed_write_find(const struct command_ctx *ctx, const struct keyed_write *kw, st
 	out->capacity = rec.capacity;
 	out->version = rec.version;
 	out->deleted = rec.deleted;
+	memcpy(out->description, rec.description, sizeof out->description);
 	return cerr_set(info, CE_OK, NULL, NULL);
 }
 

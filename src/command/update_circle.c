@@ -37,9 +37,15 @@ update_circle(const struct command_ctx *ctx, const char *id, const struct circle
 	if ((rc = circle_command_begin(ctx, id, &c, info)) != CE_OK)
 		return rc;
 	if (key != NULL) {
+		const struct keyed_body body = {
+			cmd->has_name ? cmd->name : NULL,
+			cmd->has_capacity,
+			cmd->capacity,
+			cmd->has_description ? cmd->description : NULL,
+		};
+
 		rc = keyed_write_init(&kw, key, key->method != NULL ? key->method : "PUT",
-				      c.circle_id, cmd->has_name ? cmd->name : NULL,
-				      cmd->has_capacity, cmd->capacity, 200, info);
+				      c.circle_id, &body, 200, info);
 		if (rc == CE_OK)
 			rc = keyed_write_find(ctx, &kw, out, info);
 		if (rc != CE_NOT_FOUND)

@@ -18,8 +18,10 @@
 /* A commit token (Circle-Commit, Circle-Wait-For): the GTID list of a
  * write, at most this many characters from '!' to '~'. */
 #define COMMIT_TOKEN_MAX 255
-#define CIRCLE_NAME_MAX_CHARS 100 /* Unicode code points */
-#define CIRCLE_NAME_MAX_BYTES 400 /* 100 code points of at most 4 bytes */
+#define CIRCLE_NAME_MAX_CHARS 100         /* Unicode code points */
+#define CIRCLE_NAME_MAX_BYTES 400         /* 100 code points of at most 4 bytes */
+#define CIRCLE_DESCRIPTION_MAX_CHARS 500  /* Unicode code points */
+#define CIRCLE_DESCRIPTION_MAX_BYTES 2000 /* 500 code points of at most 4 bytes */
 #define CIRCLE_CAPACITY_MIN 3
 #define CIRCLE_CAPACITY_MAX 32767
 #define CIRCLE_TIME_LEN 27 /* 2026-11-26T08:35:48.123456Z */
@@ -30,11 +32,12 @@ struct circle {
 	int capacity;
 	uint32_t version; /* 0: the circle has no event yet */
 	bool deleted;
+	char description[CIRCLE_DESCRIPTION_MAX_BYTES + 1]; /* "": it has none */
 };
 
 enum circle_event_type {
-	CIRCLE_CREATED = 0, /* name and capacity both set */
-	CIRCLE_UPDATED,     /* name and/or capacity, each only if it changed */
+	CIRCLE_CREATED = 0, /* name and capacity both set, a description if any */
+	CIRCLE_UPDATED,     /* name, capacity, description: each only if it changed */
 	CIRCLE_DELETED,     /* no data */
 	CIRCLE_EVENT__MAX
 };
@@ -49,6 +52,10 @@ struct circle_event {
 	char name[CIRCLE_NAME_MAX_BYTES + 1];
 	bool has_capacity;
 	int capacity;
+	/* Created: the description, never "" (no member when there is none).
+	 * Updated: the new one, "" when it was removed. */
+	bool has_description;
+	char description[CIRCLE_DESCRIPTION_MAX_BYTES + 1];
 };
 
 /* What the caller supplies for a new event: its id and the time. */
@@ -63,6 +70,8 @@ struct circle_update {
 	const char *name; /* validated, NUL-terminated */
 	bool has_capacity;
 	int capacity;
+	bool has_description;
+	const char *description; /* validated, NUL-terminated; "" removes it */
 	bool has_version;
 	uint64_t expected_version; /* may exceed any real version: then it mismatches */
 };
@@ -78,6 +87,12 @@ int circle_event_type_parse(const char *s);
  * Returns CE_OK or CE_INVALID_FIELD with a static detail in *detail.
  */
 enum cerr circle_check_name(const char *s, size_t len, const char **detail);
+/*
+ * Description rule: valid UTF-8 of 0..500 code points, no control
+ * characters, no surrogates; white space, even only white space, is fine.
+ * Returns CE_OK or CE_INVALID_FIELD with a static detail in *detail.
+ */
+enum cerr circle_check_description(const char *s, size_t len, const char **detail);
 /* Capacity rule: 3 <= capacity <= 32767. */
 enum cerr circle_check_capacity(long long capacity, const char **detail);
 /* A client's circle id (NUL-terminated) in lower case into key, or
@@ -95,10 +110,11 @@ enum cerr circle_replay(struct circle *state, const struct circle_event *evs, si
 enum cerr circle_replay_from(struct circle *state, const struct circle *from,
 			     const struct circle_event *evs, size_t n);
 
-/* The create event for a new circle; name and capacity must pass the rules. */
+/* The create event for a new circle; name, capacity and description (NULL
+ * or "": none) must pass the rules. */
 enum cerr circle_decide_create(const char *circle_id, const char *name, int capacity,
-			       const struct event_meta *meta, struct circle_event *out,
-			       struct cerr_info *info);
+			       const char *description, const struct event_meta *meta,
+			       struct circle_event *out, struct cerr_info *info);
 
 /*
  * Decides an update against state: CE_NOT_FOUND, CE_GONE,

@@ -43,6 +43,18 @@ event_name_ok(const struct circle_event *ev)
 	return len < sizeof ev->name && circle_check_name(ev->name, len, NULL) == CE_OK;
 }
 
+/* An event's description: terminated and within the rule; a create's is
+ * never "" (it has no member then). */
+static bool
+event_description_ok(const struct circle_event *ev)
+{
+	size_t len = strnlen(ev->description, sizeof ev->description);
+
+	if (len == sizeof ev->description || (ev->type == CIRCLE_CREATED && len == 0))
+		return false;
+	return circle_check_description(ev->description, len, NULL) == CE_OK;
+}
+
 /*
  * An empty circle_id in an event means "not told" (the caller knows the id);
  * one that is given must be a UUID, and the one the state already has.
@@ -83,11 +95,12 @@ circle_apply(struct circle *state, const struct circle_event *ev)
 		memcpy(next.id, id, sizeof next.id);
 		break;
 	case CIRCLE_UPDATED:
-		if (state->version == 0 || (!ev->has_name && !ev->has_capacity))
+		if (state->version == 0 ||
+		    (!ev->has_name && !ev->has_capacity && !ev->has_description))
 			return CE_INTERNAL;
 		break;
 	case CIRCLE_DELETED:
-		if (state->version == 0 || ev->has_name || ev->has_capacity)
+		if (state->version == 0 || ev->has_name || ev->has_capacity || ev->has_description)
 			return CE_INTERNAL;
 		next.deleted = true;
 		break;
@@ -102,6 +115,11 @@ circle_apply(struct circle *state, const struct circle_event *ev)
 		if (circle_check_capacity(ev->capacity, NULL) != CE_OK)
 			return CE_INTERNAL;
 		next.capacity = ev->capacity;
+	}
+	if (ev->has_description) {
+		if (!event_description_ok(ev))
+			return CE_INTERNAL;
+		memcpy(next.description, ev->description, sizeof next.description);
 	}
 	next.version = ev->version;
 	*state = next;
@@ -121,7 +139,9 @@ snapshot_valid(const struct circle *s)
 {
 	return text_uuid_valid(s->id, strnlen(s->id, sizeof s->id)) &&
 	       circle_check_name(s->name, strnlen(s->name, sizeof s->name), NULL) == CE_OK &&
-	       circle_check_capacity(s->capacity, NULL) == CE_OK;
+	       circle_check_capacity(s->capacity, NULL) == CE_OK &&
+	       strnlen(s->description, sizeof s->description) < sizeof s->description &&
+	       circle_check_description(s->description, strlen(s->description), NULL) == CE_OK;
 }
 
 enum cerr

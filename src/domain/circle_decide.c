@@ -44,6 +44,19 @@ check_name(const char *name, struct cerr_info *info)
 }
 
 static enum cerr
+check_description(const char *description, struct cerr_info *info)
+{
+	const char *why = "description is missing";
+
+	if (description == NULL ||
+	    circle_check_description(description,
+				     strnlen(description, CIRCLE_DESCRIPTION_MAX_BYTES + 1),
+				     &why) != CE_OK)
+		return cerr_set(info, CE_INVALID_FIELD, "description", why);
+	return CE_OK;
+}
+
+static enum cerr
 check_capacity(int capacity, struct cerr_info *info)
 {
 	const char *why = NULL;
@@ -77,7 +90,7 @@ check_target(const struct circle *state, bool has_version, uint64_t expected,
 }
 
 enum cerr
-circle_decide_create(const char *circle_id, const char *name, int capacity,
+circle_decide_create(const char *circle_id, const char *name, int capacity, const char *description,
 		     const struct event_meta *meta, struct circle_event *out,
 		     struct cerr_info *info)
 {
@@ -91,6 +104,8 @@ circle_decide_create(const char *circle_id, const char *name, int capacity,
 		return rc;
 	if ((rc = check_capacity(capacity, info)) != CE_OK)
 		return rc;
+	if (description != NULL && (rc = check_description(description, info)) != CE_OK)
+		return rc;
 	if (circle_id == NULL ||
 	    !text_uuid_lower(circle_id, strnlen(circle_id, CIRCLE_ID_LEN + 1), id))
 		return cerr_set(info, CE_INTERNAL, NULL, "malformed new circle id");
@@ -100,6 +115,11 @@ circle_decide_create(const char *circle_id, const char *name, int capacity,
 	memcpy(ev.name, name, strlen(name) + 1);
 	ev.has_capacity = true;
 	ev.capacity = capacity;
+	/* "" is no description, and a create without one has no member */
+	if (description != NULL && description[0] != '\0') {
+		ev.has_description = true;
+		memcpy(ev.description, description, strlen(description) + 1);
+	}
 	*out = ev;
 	return cerr_set(info, CE_OK, NULL, NULL);
 }
@@ -110,19 +130,21 @@ circle_decide_update(const struct circle *state, const struct circle_update *cmd
 		     struct cerr_info *info)
 {
 	struct circle_event ev;
-	bool new_name, new_capacity;
+	bool new_name, new_capacity, new_description;
 	enum cerr rc;
 
 	if (state == NULL || cmd == NULL || out == NULL || changed == NULL)
 		return cerr_set(info, CE_INTERNAL, NULL, "missing argument");
 	*changed = false;
 	/* body checks come before the circle's existence in the contract */
-	if (!cmd->has_name && !cmd->has_capacity)
+	if (!cmd->has_name && !cmd->has_capacity && !cmd->has_description)
 		return cerr_set(info, CE_NOTHING_TO_UPDATE, NULL,
-				"name circle_name or capacity to update");
+				"name circle_name, capacity or description to update");
 	if (cmd->has_name && (rc = check_name(cmd->name, info)) != CE_OK)
 		return rc;
 	if (cmd->has_capacity && (rc = check_capacity(cmd->capacity, info)) != CE_OK)
+		return rc;
+	if (cmd->has_description && (rc = check_description(cmd->description, info)) != CE_OK)
 		return rc;
 	if ((rc = check_target(state, cmd->has_version, cmd->expected_version, info)) != CE_OK)
 		return rc;
@@ -130,7 +152,8 @@ circle_decide_update(const struct circle *state, const struct circle_update *cmd
 	/* byte for byte: the name is stored exactly as sent */
 	new_name = cmd->has_name && strcmp(cmd->name, state->name) != 0;
 	new_capacity = cmd->has_capacity && cmd->capacity != state->capacity;
-	if (!new_name && !new_capacity)
+	new_description = cmd->has_description && strcmp(cmd->description, state->description) != 0;
+	if (!new_name && !new_capacity && !new_description)
 		return cerr_set(info, CE_OK, NULL, NULL);
 
 	rc = new_event(&ev, CIRCLE_UPDATED, state->id, state->version + 1, meta, info);
@@ -143,6 +166,10 @@ circle_decide_update(const struct circle *state, const struct circle_update *cmd
 	if (new_capacity) {
 		ev.has_capacity = true;
 		ev.capacity = cmd->capacity;
+	}
+	if (new_description) {
+		ev.has_description = true;
+		memcpy(ev.description, cmd->description, strlen(cmd->description) + 1);
 	}
 	*out = ev;
 	*changed = true;

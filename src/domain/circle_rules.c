@@ -1,5 +1,6 @@
 /*
- * The field rules of a circle: name, capacity and the id a client gives.
+ * The field rules of a circle: name, capacity, description and the id a
+ * client gives.
  * Inputs come straight from clients, so nothing here trusts a length, a byte
  * or a NUL.
  */
@@ -24,46 +25,85 @@ is_white_space(uint32_t cp)
 	       cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
-enum cerr
-circle_check_name(const char *s, size_t len, const char **detail)
+/*
+ * The character rules names and descriptions share: valid UTF-8, no control
+ * characters, at most max_chars code points. *chars and *only_space say what
+ * was found; returns NULL or which of the messages applies.
+ */
+struct text_rule {
+	size_t max_chars, max_bytes;
+	const char *too_long, *not_utf8, *control;
+};
+
+static const char *
+check_text(const struct text_rule *r, const char *s, size_t len, size_t *chars, bool *only_space)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t off = 0, chars = 0;
-	bool only_space = true;
-	const char *why = NULL;
+	size_t off = 0;
 
-	if (s == NULL || len == 0) {
-		why = "circle_name must not be empty";
-		goto out;
-	}
-	/* more bytes than 100 four-byte characters cannot pass; stop early */
-	if (len > CIRCLE_NAME_MAX_BYTES) {
-		why = "circle_name must be at most 100 characters";
-		goto out;
-	}
+	*chars = 0;
+	*only_space = true;
+	/* more bytes than max_chars four-byte characters cannot pass; stop early */
+	if (len > r->max_bytes)
+		return r->too_long;
 	while (off < len) {
 		uint32_t cp;
 		size_t n = text_utf8_decode(p + off, len - off, &cp);
 
-		if (n == 0) {
-			why = "circle_name is not valid UTF-8";
-			goto out;
-		}
-		if (is_control(cp)) {
-			why = "circle_name must not contain control characters";
-			goto out;
-		}
+		if (n == 0)
+			return r->not_utf8;
+		if (is_control(cp))
+			return r->control;
 		if (!is_white_space(cp))
-			only_space = false;
+			*only_space = false;
 		off += n;
-		if (++chars > CIRCLE_NAME_MAX_CHARS) {
-			why = "circle_name must be at most 100 characters";
-			goto out;
-		}
+		if (++*chars > r->max_chars)
+			return r->too_long;
 	}
-	if (only_space)
+	return NULL;
+}
+
+enum cerr
+circle_check_name(const char *s, size_t len, const char **detail)
+{
+	static const struct text_rule rule = {
+		CIRCLE_NAME_MAX_CHARS,
+		CIRCLE_NAME_MAX_BYTES,
+		"circle_name must be at most 100 characters",
+		"circle_name is not valid UTF-8",
+		"circle_name must not contain control characters",
+	};
+	size_t chars = 0;
+	bool only_space = true;
+	const char *why = NULL;
+
+	if (s == NULL || len == 0)
+		why = "circle_name must not be empty";
+	else if ((why = check_text(&rule, s, len, &chars, &only_space)) == NULL && only_space)
 		why = "circle_name must not be only white space";
-out:
+	if (detail != NULL)
+		*detail = why;
+	return why == NULL ? CE_OK : CE_INVALID_FIELD;
+}
+
+enum cerr
+circle_check_description(const char *s, size_t len, const char **detail)
+{
+	static const struct text_rule rule = {
+		CIRCLE_DESCRIPTION_MAX_CHARS,
+		CIRCLE_DESCRIPTION_MAX_BYTES,
+		"description must be at most 500 characters",
+		"description is not valid UTF-8",
+		"description must not contain control characters",
+	};
+	size_t chars = 0;
+	bool only_space = true;
+	const char *why = NULL;
+
+	if (s == NULL && len > 0)
+		why = "description is missing";
+	else if (len > 0)
+		why = check_text(&rule, s, len, &chars, &only_space);
 	if (detail != NULL)
 		*detail = why;
 	return why == NULL ? CE_OK : CE_INVALID_FIELD;

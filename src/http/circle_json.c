@@ -25,6 +25,15 @@ circle_json_new(const struct circle *c)
 		json_object_put(obj);
 		return NULL;
 	}
+	/* no member without a description: clients written before it see no change */
+	if (c->description[0] != '\0' &&
+	    json_member_add(obj, "description",
+			    json_object_new_string_len(
+				    c->description,
+				    (int)strnlen(c->description, sizeof(c->description)))) != 0) {
+		json_object_put(obj);
+		return NULL;
+	}
 	return obj;
 }
 

@@ -10,7 +10,8 @@
 
 #include "domain/circle.h"
 
-/* {"circle_id","circle_name","capacity","version"} */
+/* {"circle_id","circle_name","capacity","version","description"?}: the
+ * description only when the circle has one */
 json_object *circle_json_new(const struct circle *c);
 
 /* {"event_id","version","event_type","occurred_at","data"} */

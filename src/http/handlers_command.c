@@ -114,7 +114,7 @@ answer_commit(const struct http_app *app, struct http_response *resp)
 }
 
 /*
- * POST /circle  {"circle_name": S, "capacity": N}
+ * POST /circle  {"circle_name": S, "capacity": N, "description"?: S}
  * 201 with Location, ETag "1" and the circle (a replay under the same
  * Idempotency-Key answers the same); 415 not JSON; 400 invalid_json,
  * unknown_field, missing_field, invalid_field, invalid_header
@@ -136,8 +136,9 @@ create(const struct http_app *app, const struct http_request *req, const struct 
 	if (media_type(req, &info) != CE_OK ||
 	    json_body_create(req->body, req->body_len, &body, &info) != CE_OK ||
 	    write_key(req, &key, &k, &info) != CE_OK ||
-	    create_circle(app->commands, body.name, body.capacity, k, &c, &replayed, &info) !=
-		    CE_OK) {
+	    create_circle(app->commands, body.name, body.capacity,
+			  body.has_description ? body.description : NULL, k, &c, &replayed,
+			  &info) != CE_OK) {
 		http_response_error(resp, &info);
 		return;
 	}
@@ -148,7 +149,8 @@ create(const struct http_app *app, const struct http_request *req, const struct 
 }
 
 /*
- * PUT and PATCH /circle/{id}  {"circle_name"?, "capacity"?, "version"?}
+ * PUT and PATCH /circle/{id}  {"circle_name"?, "capacity"?, "description"?,
+ * "version"?}
  * 200 with ETag and the circle at its new version (the same one when
  * nothing changed); 400 invalid_circle_id, invalid_json, unknown_field,
  * invalid_field, nothing_to_update, invalid_header (If-Match), invalid_field
@@ -180,6 +182,8 @@ update(const struct http_app *app, const struct http_request *req, const struct 
 	cmd.name = body.has_name ? body.name : NULL;
 	cmd.has_capacity = body.has_capacity;
 	cmd.capacity = body.capacity;
+	cmd.has_description = body.has_description;
+	cmd.description = body.has_description ? body.description : NULL;
 	key.has_body_version = body.has_version;
 	key.body_version = body.version;
 	if (update_circle(app->commands, id, &cmd, k, &c, &info) != CE_OK)

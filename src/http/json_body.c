@@ -432,9 +432,10 @@ json_body_decode_string(const char *tok, size_t tok_len, char *out, size_t out_s
 
 /* ---- the command bodies ---- */
 
-enum member_id { M_NAME = 0, M_CAPACITY, M_VERSION, M__MAX };
+enum member_id { M_NAME = 0, M_CAPACITY, M_VERSION, M_DESCRIPTION, M__MAX };
 
-static const char *const member_names[M__MAX] = {"circle_name", "capacity", "version"};
+static const char *const member_names[M__MAX] = {"circle_name", "capacity", "version",
+						 "description"};
 
 struct members {
 	const char *text[M__MAX]; /* raw value, NULL when absent */
@@ -561,6 +562,33 @@ check_name(const struct members *m, char *out, struct cerr_info *info)
 	return CE_OK;
 }
 
+/* A description as the name is read, with the description's own rule. */
+static enum cerr
+check_description(const struct members *m, char *out, struct cerr_info *info)
+{
+	const char *detail = NULL;
+	size_t n;
+
+	if (m->text[M_DESCRIPTION][0] == 'n')
+		return cerr_set(info, CE_INVALID_FIELD, "description", "must not be null");
+	if (m->text[M_DESCRIPTION][0] != '"')
+		return cerr_set(info, CE_INVALID_FIELD, "description", "must be a string");
+	n = json_body_decode_string(m->text[M_DESCRIPTION], m->len[M_DESCRIPTION], out,
+				    CIRCLE_DESCRIPTION_MAX_BYTES);
+	if (n == (size_t)-1)
+		return cerr_set(info, CE_INVALID_FIELD, "description",
+				"must be at most 500 characters");
+	if (circle_check_description(out, n, &detail) != CE_OK) {
+		if (has_lone_surrogate(out, n))
+			detail = "description must not hold unpaired surrogate escapes";
+		return cerr_set(info, CE_INVALID_FIELD, "description",
+				detail != NULL ? detail : "is not a valid description");
+	}
+	/* the rule refuses U+0000, so the description is a proper C string */
+	out[n] = '\0';
+	return CE_OK;
+}
+
 static enum cerr
 check_capacity(const struct members *m, int *out, struct cerr_info *info)
 {
@@ -625,7 +653,7 @@ json_body_create(const char *buf, size_t len, struct create_body *out, struct ce
 	enum cerr rc;
 
 	memset(out, 0, sizeof(*out));
-	m.allowed[M_NAME] = m.allowed[M_CAPACITY] = true;
+	m.allowed[M_NAME] = m.allowed[M_CAPACITY] = m.allowed[M_DESCRIPTION] = true;
 	m.echo = out->unknown;
 	rc = read_members(buf, len, &m, info);
 	if (rc != CE_OK)
@@ -635,9 +663,13 @@ json_body_create(const char *buf, size_t len, struct create_body *out, struct ce
 	if (m.text[M_CAPACITY] == NULL)
 		return cerr_set(info, CE_MISSING_FIELD, "capacity", "capacity is required");
 	rc = check_name(&m, out->name, info);
-	if (rc != CE_OK)
+	if (rc == CE_OK)
+		rc = check_capacity(&m, &out->capacity, info);
+	if (rc != CE_OK || m.text[M_DESCRIPTION] == NULL)
 		return rc;
-	return check_capacity(&m, &out->capacity, info);
+	rc = check_description(&m, out->description, info);
+	out->has_description = rc == CE_OK;
+	return rc;
 }
 
 enum cerr
@@ -648,6 +680,7 @@ json_body_update(const char *buf, size_t len, struct update_body *out, struct ce
 
 	memset(out, 0, sizeof(*out));
 	m.allowed[M_NAME] = m.allowed[M_CAPACITY] = m.allowed[M_VERSION] = true;
+	m.allowed[M_DESCRIPTION] = true;
 	m.echo = out->unknown;
 	rc = read_members(buf, len, &m, info);
 	if (rc != CE_OK)
@@ -664,6 +697,12 @@ json_body_update(const char *buf, size_t len, struct update_body *out, struct ce
 			return rc;
 		out->has_capacity = true;
 	}
+	if (m.text[M_DESCRIPTION] != NULL) {
+		rc = check_description(&m, out->description, info);
+		if (rc != CE_OK)
+			return rc;
+		out->has_description = true;
+	}
 	if (m.text[M_VERSION] != NULL) {
 		rc = check_version(&m, &out->version, info);
 		if (rc != CE_OK)
@@ -672,8 +711,8 @@ json_body_update(const char *buf, size_t len, struct update_body *out, struct ce
 		out->version_digits = m.text[M_VERSION];
 		out->version_digits_len = m.len[M_VERSION];
 	}
-	if (!out->has_name && !out->has_capacity)
+	if (!out->has_name && !out->has_capacity && !out->has_description)
 		return cerr_set(info, CE_NOTHING_TO_UPDATE, NULL,
-				"an update must name circle_name or capacity");
+				"an update must name circle_name, capacity or description");
 	return CE_OK;
 }

@@ -43,19 +43,25 @@ enum cerr json_body_validate(const char *buf, size_t len, json_member_fn member,
  */
 size_t json_body_decode_string(const char *tok, size_t tok_len, char *out, size_t out_size);
 
-/* POST /circle: {"circle_name": S, "capacity": N}, both required. */
+/* POST /circle: {"circle_name": S, "capacity": N, "description"?: S},
+ * name and capacity required. */
 struct create_body {
 	char name[CIRCLE_NAME_MAX_BYTES + 1]; /* NUL-terminated, passed the name rule */
 	int capacity;
-	char unknown[JSON_BODY_NAME_ECHO + 1]; /* info->subject of unknown_field */
+	bool has_description;
+	char description[CIRCLE_DESCRIPTION_MAX_BYTES + 1]; /* passed its rule; may be "" */
+	char unknown[JSON_BODY_NAME_ECHO + 1];              /* info->subject of unknown_field */
 };
 
-/* PUT/PATCH /circle/{id}: {"circle_name"?, "capacity"?, "version"?}. */
+/* PUT/PATCH /circle/{id}: {"circle_name"?, "capacity"?, "description"?,
+ * "version"?}. */
 struct update_body {
 	bool has_name;
 	char name[CIRCLE_NAME_MAX_BYTES + 1];
 	bool has_capacity;
 	int capacity;
+	bool has_description;
+	char description[CIRCLE_DESCRIPTION_MAX_BYTES + 1]; /* "": remove it */
 	bool has_version;
 	uint64_t version; /* >= 1, saturated at UINT64_MAX */
 	/* its digits as sent, borrowed from the body: two versions that both

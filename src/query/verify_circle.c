@@ -82,7 +82,8 @@ check_snapshots(struct verify *v, const struct circle *state)
 		if (s->version != state->version)
 			differ(v, "a snapshot at a version the events skip", s->version);
 		else if (s->deleted != state->deleted || s->capacity != state->capacity ||
-			 strcmp(s->name, state->name) != 0)
+			 strcmp(s->name, state->name) != 0 ||
+			 strcmp(s->description, state->description) != 0)
 			differ(v, "a snapshot disagrees with the events", s->version);
 		v->next++;
 	}
@@ -113,6 +114,8 @@ compare_projection(struct verify *v, const struct circle *replayed, size_t n)
 		differ(v, "the projection has another name", 0);
 	else if (replayed->capacity != row.capacity)
 		differ(v, "the projection has another capacity", 0);
+	else if (strcmp(replayed->description, row.description) != 0)
+		differ(v, "the projection has another description", 0);
 	return CE_OK;
 }
 

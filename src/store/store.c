@@ -46,26 +46,29 @@ static const struct stmt_def {
 	unsigned columns;
 	unsigned sides;
 } stmt_defs[SQ__MAX] = {
-	[SQ_EVENTS] = {"SELECT id, circle_id, version, event_type, payload, occurred_at"
+	[SQ_EVENTS] = {"SELECT id, circle_id, version, event_type, payload, occurred_at,"
+		       " schema_version"
 		       " FROM circle_events WHERE circle_id = ? AND version > ? AND version <= ?"
 		       " ORDER BY version LIMIT ?",
-		       4, 6, ON_READ | ON_WRITE},
+		       4, 7, ON_READ | ON_WRITE},
 	/* The latest snapshot at or below a version (the nearest start of a
 	 * replay), and the snapshots after a version in order (to check each
 	 * against the events). */
-	[SQ_SNAPSHOT_AT] = {"SELECT version, name, capacity, deleted FROM circle_snapshots"
+	[SQ_SNAPSHOT_AT] = {"SELECT version, name, capacity, deleted, description"
+			    " FROM circle_snapshots"
 			    " WHERE circle_id = ? AND version <= ? ORDER BY version DESC LIMIT ?",
-			    3, 4, ON_READ | ON_WRITE},
-	[SQ_SNAPSHOTS] = {"SELECT version, name, capacity, deleted FROM circle_snapshots"
+			    3, 5, ON_READ | ON_WRITE},
+	[SQ_SNAPSHOTS] = {"SELECT version, name, capacity, deleted, description"
+			  " FROM circle_snapshots"
 			  " WHERE circle_id = ? AND version > ? ORDER BY version LIMIT ?",
-			  3, 4, ON_READ},
-	[SQ_GET] = {"SELECT circle_id, name, capacity, version, deleted"
+			  3, 5, ON_READ},
+	[SQ_GET] = {"SELECT circle_id, name, capacity, version, deleted, description"
 		    " FROM circle_projections WHERE circle_id = ?",
-		    1, 5, ON_READ},
-	[SQ_LIST] = {"SELECT circle_id, name, capacity, version, deleted"
+		    1, 6, ON_READ},
+	[SQ_LIST] = {"SELECT circle_id, name, capacity, version, deleted, description"
 		     " FROM circle_projections WHERE deleted = 0 AND circle_id > ?"
 		     " ORDER BY circle_id LIMIT ?",
-		     2, 5, ON_READ},
+		     2, 6, ON_READ},
 	/* Ids known to either table, so a projection row without events
 	 * and events without a projection row are both found. */
 	[SQ_CIRCLE_IDS] = {"SELECT circle_id FROM (SELECT circle_id FROM circle_projections"
@@ -74,44 +77,45 @@ static const struct stmt_def {
 			   2, 1, ON_READ},
 	/* The NULLs of the feed_position index are never in the feed. */
 	[SQ_FEED] =
-		{"SELECT id, circle_id, version, event_type, payload, occurred_at, feed_position"
+		{"SELECT id, circle_id, version, event_type, payload, occurred_at, schema_version,"
+		 " feed_position"
 		 " FROM circle_events WHERE feed_position > ? ORDER BY feed_position LIMIT ?",
-		 2, 7, ON_READ},
+		 2, 8, ON_READ},
 	[SQ_INSERT_EVENT] = {"INSERT INTO circle_events"
-			     " (id, circle_id, version, event_type, payload, occurred_at)"
-			     " VALUES (?, ?, ?, ?, ?, ?)",
-			     6, 0, ON_WRITE},
-	[SQ_INSERT_PROJECTION] =
-		{"INSERT INTO circle_projections"
-		 " (circle_id, name, capacity, version, deleted) VALUES (?, ?, ?, ?, ?)",
-		 5, 0, ON_WRITE},
+			     " (id, circle_id, version, event_type, payload, occurred_at,"
+			     " schema_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			     7, 0, ON_WRITE},
+	[SQ_INSERT_PROJECTION] = {"INSERT INTO circle_projections"
+				  " (circle_id, name, capacity, version, deleted, description)"
+				  " VALUES (?, ?, ?, ?, ?, ?)",
+				  6, 0, ON_WRITE},
 	[SQ_UPDATE_PROJECTION] =
 		{"UPDATE circle_projections SET name = ?, capacity = ?, version = ?,"
-		 " deleted = ? WHERE circle_id = ? AND version = ?",
-		 6, 0, ON_WRITE},
+		 " deleted = ?, description = ? WHERE circle_id = ? AND version = ?",
+		 7, 0, ON_WRITE},
 	/* The server's clock decides a key's age, so every worker agrees. */
 	/* Rows written before requests were remembered are creates: 201 of
 	 * version 1, request NULL. */
 	[SQ_IDEM_FIND] = {"SELECT circle_id, name, capacity, COALESCE(request, ''),"
-			  " COALESCE(status, 201), COALESCE(version, 1), COALESCE(deleted, 0)"
-			  " FROM idempotency_keys WHERE idem_key = ?"
+			  " COALESCE(status, 201), COALESCE(version, 1), COALESCE(deleted, 0),"
+			  " description FROM idempotency_keys WHERE idem_key = ?"
 			  " AND created_at >= UTC_TIMESTAMP(6) - INTERVAL 24 HOUR",
-			  1, 7, ON_WRITE},
+			  1, 8, ON_WRITE},
 	[SQ_IDEM_DROP_EXPIRED] = {"DELETE FROM idempotency_keys WHERE idem_key = ?"
 				  " AND created_at < UTC_TIMESTAMP(6) - INTERVAL 24 HOUR",
 				  1, 0, ON_WRITE},
 	[SQ_IDEM_INSERT] = {"INSERT INTO idempotency_keys (idem_key, circle_id, name, capacity,"
-			    " request, status, version, deleted, created_at)"
-			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))",
-			    8, 0, ON_WRITE},
+			    " request, status, version, deleted, description, created_at)"
+			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))",
+			    9, 0, ON_WRITE},
 	/* Bounded, so one purge never holds many locks for long. */
 	[SQ_IDEM_PURGE] = {"DELETE FROM idempotency_keys"
 			   " WHERE created_at < UTC_TIMESTAMP(6) - INTERVAL 24 HOUR LIMIT 1000",
 			   0, 0, ON_WRITE},
 	[SQ_INSERT_SNAPSHOT] =
-		{"INSERT INTO circle_snapshots (circle_id, version, name, capacity, deleted)"
-		 " VALUES (?, ?, ?, ?, ?)",
-		 5, 0, ON_WRITE},
+		{"INSERT INTO circle_snapshots (circle_id, version, name, capacity, deleted,"
+		 " description) VALUES (?, ?, ?, ?, ?, ?)",
+		 6, 0, ON_WRITE},
 	/* On the READ UNCOMMITTED peek connection: in-flight appends too.
 	 * Only uq_circle_events_feed_position is read (it holds `position`). */
 	[SQ_SEQ_WINDOW] = {"SELECT MIN(w.`position`), MAX(w.`position`) FROM"

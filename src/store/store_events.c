@@ -126,24 +126,25 @@ grow(struct circle_event **evs, size_t *cap, size_t need)
 
 /*
  * One row of circle_events as fetched (id, circle_id, version, event_type,
- * payload, occurred_at, then optionally feed_position), before it is
- * checked. The payload buffer is sized by what the decoder accepts at most:
- * a longer payload is reported truncated and so refused.
+ * payload, occurred_at, schema_version, then optionally feed_position),
+ * before it is checked. The payload buffer is sized by what the decoder
+ * accepts at most: a longer payload is reported truncated and so refused.
  */
 struct event_row {
-	MYSQL_BIND res[7];
-	my_bool nulls[7];
+	MYSQL_BIND res[8];
+	my_bool nulls[8];
 	unsigned long id_len, circle_len, type_len, payload_len;
 	char id[CIRCLE_ID_LEN + 2], circle[CIRCLE_ID_LEN + 2];
 	char type[STORE_EVENT_TYPE_MAX + 1];
 	char *payload;
 	uint32_t version;
+	uint32_t schema_version;
 	uint64_t feed_position;
 	MYSQL_TIME when;
 	size_t columns;
 };
 
-/* Binds r for a statement of `columns` columns (6, or 7 with the feed
+/* Binds r for a statement of `columns` columns (7, or 8 with the feed
  * position); CE_INTERNAL when out of memory. Release with event_row_free(). */
 static enum cerr
 event_row_bind(struct event_row *r, size_t columns)
@@ -162,7 +163,8 @@ event_row_bind(struct event_row *r, size_t columns)
 	store_bind_text_out(&r->res[4], r->payload, EVENT_JSON_MAX_LEN + 1, &r->payload_len);
 	r->res[5].buffer_type = MYSQL_TYPE_DATETIME;
 	r->res[5].buffer = &r->when;
-	store_bind_u64(&r->res[6], &r->feed_position);
+	store_bind_u32(&r->res[6], &r->schema_version);
+	store_bind_u64(&r->res[7], &r->feed_position);
 	store_bind_nulls(r->res, r->nulls, columns);
 	return CE_OK;
 }
@@ -174,10 +176,12 @@ event_row_free(struct event_row *r)
 	r->payload = NULL;
 }
 
-/* Checks the fetched row and fills ev from it. */
+/* Checks the fetched row and fills ev from it; the codec upcasts the
+ * payload from the schema version it was written in. */
 static enum cerr
 event_row_take(struct event_row *r, struct circle_event *ev)
 {
+	char why[EVENT_JSON_WHY_MAX];
 	enum cerr rc = store_check_nulls(r->nulls, r->columns);
 
 	if (rc == CE_OK)
@@ -197,9 +201,14 @@ event_row_take(struct event_row *r, struct circle_event *ev)
 	ev->version = r->version;
 	if (!time_format(&r->when, ev->occurred_at))
 		return STORE_BAD("occurred_at");
-	if (r->payload_len > EVENT_JSON_MAX_LEN ||
-	    event_json_decode(r->type, r->payload, r->payload_len, ev) != CE_OK)
+	if (r->payload_len > EVENT_JSON_MAX_LEN)
+		return STORE_BAD("event payload too long");
+	if (event_json_decode(r->schema_version, r->type, r->payload, r->payload_len, ev, why) !=
+	    CE_OK) {
+		fprintf(stderr, "store: event %s of circle %s (version %u): %s\n", ev->event_id,
+			ev->circle_id, ev->version, why);
 		return STORE_BAD("event payload does not decode");
+	}
 	return CE_OK;
 }
 
@@ -221,7 +230,7 @@ store_load_events(struct store *st, const char *circle_id, uint32_t after, uint3
 	*n = 0;
 	if (upto == 0)
 		upto = UINT32_MAX;
-	rc = event_row_bind(&r, 6);
+	rc = event_row_bind(&r, 7);
 	if (rc != CE_OK)
 		return rc;
 	s = store_stmt(st, SQ_EVENTS);
@@ -275,7 +284,7 @@ store_load_feed(struct store *st, uint64_t after, uint32_t limit, struct feed_ev
 	enum cerr rc;
 
 	*n = 0;
-	rc = event_row_bind(&r, 7);
+	rc = event_row_bind(&r, 8);
 	if (rc != CE_OK)
 		return rc;
 	s = store_stmt(st, SQ_FEED);
@@ -322,10 +331,11 @@ enum cerr
 store_load_snapshots(struct store *st, enum store_stmt which, const char *circle_id, uint32_t bound,
 		     unsigned limit, struct circle *out, size_t *n)
 {
-	MYSQL_BIND p[3], res[4];
-	my_bool nulls[4];
-	unsigned long id_len, name_len = 0;
+	MYSQL_BIND p[3], res[5];
+	my_bool nulls[5];
+	unsigned long id_len, name_len = 0, description_len = 0;
 	char name[CIRCLE_NAME_MAX_BYTES + 1];
+	char *description = malloc(CIRCLE_DESCRIPTION_MAX_BYTES + 1);
 	uint32_t version = 0, max_rows = limit;
 	int capacity = 0;
 	signed char deleted = 0;
@@ -335,6 +345,10 @@ store_load_snapshots(struct store *st, enum store_stmt which, const char *circle
 	enum cerr rc;
 
 	*n = 0;
+	if (!description) {
+		fprintf(stderr, "store: %s:%d: out of memory\n", __FILE__, __LINE__);
+		return CE_INTERNAL;
+	}
 	memset(p, 0, sizeof(p));
 	memset(res, 0, sizeof(res));
 	store_bind_text_in(&p[0], circle_id, &id_len);
@@ -344,7 +358,9 @@ store_load_snapshots(struct store *st, enum store_stmt which, const char *circle
 	store_bind_text_out(&res[1], name, sizeof(name), &name_len);
 	store_bind_int(&res[2], &capacity);
 	store_bind_tiny(&res[3], &deleted);
-	store_bind_nulls(res, nulls, 4);
+	store_bind_text_out(&res[4], description, CIRCLE_DESCRIPTION_MAX_BYTES + 1,
+			    &description_len);
+	store_bind_nulls(res, nulls, 5);
 	rc = store_exec(st, s, p, res);
 	while (rc == CE_OK) {
 		rc = store_fetch(st, s, &row);
@@ -354,9 +370,12 @@ store_load_snapshots(struct store *st, enum store_stmt which, const char *circle
 			rc = STORE_BAD("snapshots: more rows than the limit");
 			break;
 		}
-		rc = store_check_nulls(nulls, 4);
+		rc = store_check_nulls(nulls, 5);
 		if (rc == CE_OK)
 			rc = store_text_done(name, sizeof(name), name_len, "snapshot name");
+		if (rc == CE_OK)
+			rc = store_text_done(description, CIRCLE_DESCRIPTION_MAX_BYTES + 1,
+					     description_len, "snapshot description");
 		if (rc == CE_OK && (version < 1 || (deleted != 0 && deleted != 1)))
 			rc = STORE_BAD("snapshot row out of range");
 		if (rc != CE_OK)
@@ -368,9 +387,11 @@ store_load_snapshots(struct store *st, enum store_stmt which, const char *circle
 		out[count].capacity = capacity;
 		out[count].version = version;
 		out[count].deleted = deleted == 1;
+		memcpy(out[count].description, description, description_len + 1);
 		count++;
 	}
 	store_done(st, which);
+	free(description);
 	if (rc == CE_OK)
 		*n = count;
 	return rc;
@@ -429,6 +450,7 @@ struct append_args {
 	MYSQL_TIME occurred;
 	uint32_t version;
 	uint32_t prev_version;
+	uint32_t schema_version;
 	int capacity;
 	signed char deleted;
 };
@@ -442,8 +464,8 @@ last_is_dup(const struct store *st)
 static enum cerr
 remember_key(struct store *st, const struct append_args *a)
 {
-	MYSQL_BIND p[8];
-	unsigned long key_len, id_len, name_len, request_len;
+	MYSQL_BIND p[9];
+	unsigned long key_len, id_len, name_len, request_len, description_len;
 	int capacity = a->capacity, status = a->idem_status;
 	uint32_t version = a->version;
 	signed char deleted = a->deleted;
@@ -463,6 +485,7 @@ remember_key(struct store *st, const struct append_args *a)
 	store_bind_int(&p[5], &status);
 	store_bind_u32(&p[6], &version);
 	store_bind_tiny(&p[7], &deleted);
+	store_bind_text_in(&p[8], a->after->description, &description_len);
 	s = store_stmt(st, SQ_IDEM_INSERT);
 	rc = store_exec(st, s, p, NULL);
 	/* the primary key is the table's only unique key */
@@ -474,7 +497,7 @@ remember_key(struct store *st, const struct append_args *a)
 static enum cerr
 insert_event(struct store *st, struct append_args *a)
 {
-	MYSQL_BIND p[6];
+	MYSQL_BIND p[7];
 	unsigned long id_len, circle_len, type_len, payload_len;
 	MYSQL_STMT *s = store_stmt(st, SQ_INSERT_EVENT);
 	enum cerr rc;
@@ -487,6 +510,7 @@ insert_event(struct store *st, struct append_args *a)
 	store_bind_text_in(&p[4], a->payload, &payload_len);
 	p[5].buffer_type = MYSQL_TYPE_DATETIME;
 	p[5].buffer = &a->occurred;
+	store_bind_u32(&p[6], &a->schema_version);
 	rc = store_exec(st, s, p, NULL);
 	if (rc != CE_OK && last_is_dup(st))
 		return CE_VERSION_MISMATCH;
@@ -496,8 +520,8 @@ insert_event(struct store *st, struct append_args *a)
 static enum cerr
 project(struct store *st, struct append_args *a)
 {
-	MYSQL_BIND p[6];
-	unsigned long id_len, name_len;
+	MYSQL_BIND p[7];
+	unsigned long id_len, name_len, description_len;
 	MYSQL_STMT *s;
 	my_ulonglong rows;
 	enum cerr rc;
@@ -510,14 +534,16 @@ project(struct store *st, struct append_args *a)
 		store_bind_int(&p[2], &a->capacity);
 		store_bind_u32(&p[3], &a->version);
 		store_bind_tiny(&p[4], &a->deleted);
+		store_bind_text_in(&p[5], a->after->description, &description_len);
 	} else {
 		s = store_stmt(st, SQ_UPDATE_PROJECTION);
 		store_bind_text_in(&p[0], a->after->name, &name_len);
 		store_bind_int(&p[1], &a->capacity);
 		store_bind_u32(&p[2], &a->version);
 		store_bind_tiny(&p[3], &a->deleted);
-		store_bind_text_in(&p[4], a->circle_id, &id_len);
-		store_bind_u32(&p[5], &a->prev_version);
+		store_bind_text_in(&p[4], a->after->description, &description_len);
+		store_bind_text_in(&p[5], a->circle_id, &id_len);
+		store_bind_u32(&p[6], &a->prev_version);
 	}
 	rc = store_exec(st, s, p, NULL);
 	if (rc != CE_OK) {
@@ -538,8 +564,8 @@ project(struct store *st, struct append_args *a)
 static enum cerr
 snapshot(struct store *st, struct append_args *a)
 {
-	MYSQL_BIND p[5];
-	unsigned long id_len, name_len;
+	MYSQL_BIND p[6];
+	unsigned long id_len, name_len, description_len;
 
 	if (a->version % STORE_SNAPSHOT_EVERY != 0)
 		return CE_OK;
@@ -549,6 +575,7 @@ snapshot(struct store *st, struct append_args *a)
 	store_bind_text_in(&p[2], a->after->name, &name_len);
 	store_bind_int(&p[3], &a->capacity);
 	store_bind_tiny(&p[4], &a->deleted);
+	store_bind_text_in(&p[5], a->after->description, &description_len);
 	return store_exec(st, store_stmt(st, SQ_INSERT_SNAPSHOT), p, NULL);
 }
 
@@ -633,6 +660,8 @@ append_prepare(struct append_args *a, const struct circle_event *ev, const struc
 		return STORE_BAD("append: event and state disagree");
 	name_len = strnlen(after->name, sizeof(after->name));
 	if (name_len == 0 || name_len > CIRCLE_NAME_MAX_BYTES ||
+	    strnlen(after->description, sizeof(after->description)) >
+		    CIRCLE_DESCRIPTION_MAX_BYTES ||
 	    after->capacity < CIRCLE_CAPACITY_MIN || after->capacity > CIRCLE_CAPACITY_MAX)
 		return STORE_BAD("append: state out of range");
 	if (!time_parse(ev->occurred_at, &a->occurred))
@@ -650,6 +679,8 @@ append_prepare(struct append_args *a, const struct circle_event *ev, const struc
 	a->prev_version = ev->version - 1;
 	a->capacity = after->capacity;
 	a->deleted = after->deleted ? 1 : 0;
+	/* the encoder writes the newest shape only */
+	a->schema_version = EVENT_SCHEMA_VERSION;
 	if (event_json_encode(ev, &a->payload) != 0)
 		return STORE_BAD("append: event does not encode");
 	return CE_OK;
@@ -690,9 +721,9 @@ static enum cerr
 idem_find_op(struct store *st, void *arg)
 {
 	struct idem_args *a = arg;
-	MYSQL_BIND p[1], r[7];
-	my_bool nulls[7];
-	unsigned long key_len, id_len = 0, name_len = 0, request_len = 0;
+	MYSQL_BIND p[1], r[8];
+	my_bool nulls[8];
+	unsigned long key_len, id_len = 0, name_len = 0, request_len = 0, description_len = 0;
 	char id[CIRCLE_ID_LEN + 2];
 	char name[CIRCLE_NAME_MAX_BYTES + 1];
 	int capacity = 0, status = 0;
@@ -712,7 +743,9 @@ idem_find_op(struct store *st, void *arg)
 	store_bind_int(&r[4], &status);
 	store_bind_u32(&r[5], &version);
 	store_bind_tiny(&r[6], &deleted);
-	store_bind_nulls(r, nulls, 7);
+	store_bind_text_out(&r[7], a->out->description, sizeof(a->out->description),
+			    &description_len);
+	store_bind_nulls(r, nulls, 8);
 	rc = store_exec(st, s, p, r);
 	if (rc == CE_OK)
 		rc = store_fetch(st, s, &row);
@@ -722,7 +755,7 @@ idem_find_op(struct store *st, void *arg)
 		rc = CE_NOT_FOUND;
 		goto out;
 	}
-	rc = store_check_nulls(nulls, 7);
+	rc = store_check_nulls(nulls, 8);
 	if (rc == CE_OK)
 		rc = store_text_done(id, sizeof(id), id_len, "idempotency circle_id");
 	if (rc == CE_OK)
@@ -730,6 +763,9 @@ idem_find_op(struct store *st, void *arg)
 	if (rc == CE_OK)
 		rc = store_text_done(a->out->request, sizeof(a->out->request), request_len,
 				     "idempotency request");
+	if (rc == CE_OK)
+		rc = store_text_done(a->out->description, sizeof(a->out->description),
+				     description_len, "idempotency description");
 	if (rc != CE_OK)
 		goto out;
 	if (!store_id_lower(id, a->out->circle_id) || name[0] == '\0' ||

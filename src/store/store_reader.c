@@ -10,12 +10,14 @@
 
 /* One projection row as fetched, before it is checked. */
 struct proj_row {
-	MYSQL_BIND res[5];
-	my_bool nulls[5];
+	MYSQL_BIND res[6];
+	my_bool nulls[6];
 	char id[CIRCLE_ID_LEN + 2];
 	char name[CIRCLE_NAME_MAX_BYTES + 1];
+	char description[CIRCLE_DESCRIPTION_MAX_BYTES + 1];
 	unsigned long id_len;
 	unsigned long name_len;
+	unsigned long description_len;
 	int capacity;
 	uint32_t version;
 	signed char deleted;
@@ -30,18 +32,23 @@ proj_row_bind(struct proj_row *r)
 	store_bind_int(&r->res[2], &r->capacity);
 	store_bind_u32(&r->res[3], &r->version);
 	store_bind_tiny(&r->res[4], &r->deleted);
-	store_bind_nulls(r->res, r->nulls, 5);
+	store_bind_text_out(&r->res[5], r->description, sizeof(r->description),
+			    &r->description_len);
+	store_bind_nulls(r->res, r->nulls, 6);
 }
 
 static enum cerr
 proj_row_copy(struct proj_row *r, struct circle *out)
 {
-	enum cerr rc = store_check_nulls(r->nulls, 5);
+	enum cerr rc = store_check_nulls(r->nulls, 6);
 
 	if (rc == CE_OK)
 		rc = store_text_done(r->id, sizeof(r->id), r->id_len, "projection circle_id");
 	if (rc == CE_OK)
 		rc = store_text_done(r->name, sizeof(r->name), r->name_len, "projection name");
+	if (rc == CE_OK)
+		rc = store_text_done(r->description, sizeof(r->description), r->description_len,
+				     "projection description");
 	if (rc != CE_OK)
 		return rc;
 	if (r->name[0] == '\0' || r->capacity < CIRCLE_CAPACITY_MIN ||
@@ -55,6 +62,7 @@ proj_row_copy(struct proj_row *r, struct circle *out)
 	out->capacity = r->capacity;
 	out->version = r->version;
 	out->deleted = r->deleted == 1;
+	memcpy(out->description, r->description, r->description_len + 1);
 	return CE_OK;
 }
 

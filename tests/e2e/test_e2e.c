@@ -1102,9 +1102,16 @@ list_all(struct id_list *all)
 
 		assert_true(n <= 1000);
 		for (size_t i = 0; i < n; i++) {
-			json_object *c = json_object_array_get_idx(circles, i);
+			json_object *c = json_object_array_get_idx(circles, i), *d = NULL;
 
-			assert_int_equal(json_object_object_length(c), 4);
+			/* the four members, and a description only when it has one */
+			if (json_object_object_get_ex(c, "description", &d)) {
+				assert_true(json_object_is_type(d, json_type_string));
+				assert_true(json_object_get_string_len(d) > 0);
+				assert_int_equal(json_object_object_length(c), 5);
+			} else {
+				assert_int_equal(json_object_object_length(c), 4);
+			}
 			if (all->n > 0)
 				assert_true(strcmp(all->ids[all->n - 1], jstr(c, "circle_id")) < 0);
 			id_list_add(all, jstr(c, "circle_id"));
@@ -1305,6 +1312,257 @@ test_update(void **state)
 	free(b);
 	assert_int_equal(circle_version(id), 7);
 	free(n2);
+	free(n);
+}
+
+/*
+ * Descriptions: carried by every answer when set and absent otherwise,
+ * changed alone, removed with "", shown by the history and by a replayed
+ * version, kept across snapshots and repeats under an Idempotency-Key; a bad
+ * one is 400 invalid_field and changes nothing.
+ */
+static void
+assert_description(const struct http_response *r, const char *want)
+{
+	json_object *o = body_json(r), *d = NULL;
+
+	if (want == NULL) {
+		assert_false(json_object_object_get_ex(o, "description", &d));
+	} else {
+		assert_true(json_object_object_get_ex(o, "description", &d));
+		assert_true(json_object_is_type(d, json_type_string));
+		assert_string_equal(json_object_get_string(d), want);
+	}
+	json_object_put(o);
+}
+
+/* A circle answer with exactly its five members, the description last. */
+static void
+assert_described_circle(const struct http_response *r, int status, const char *id, const char *name,
+			int capacity, int version, const char *description)
+{
+	json_object *o;
+
+	assert_status(r, status);
+	assert_content_type(r, "application/json");
+	assert_etag(r, version);
+	o = body_json(r);
+	assert_int_equal(json_object_object_length(o), 5);
+	if (id)
+		assert_string_equal(jstr(o, "circle_id"), id);
+	assert_string_equal(jstr(o, "circle_name"), name);
+	assert_int_equal(jint(o, "capacity"), capacity);
+	assert_int_equal(jint(o, "version"), version);
+	json_object_put(o);
+	assert_description(r, description);
+}
+
+static void
+get_described(const char *target, int status, const char *id, const char *name, int capacity,
+	      int version, const char *description)
+{
+	struct http_response r;
+
+	get(&r, target);
+	if (description)
+		assert_described_circle(&r, status, id, name, capacity, version, description);
+	else
+		assert_circle_response(&r, status, id, name, capacity, version);
+	http_response_free(&r);
+}
+
+static void
+test_descriptions(void **state)
+{
+	static const char *const bad[] = {
+		"null",          "5",         "true",          "[\"x\"]",       "{}",
+		"\"a\\u0001b\"", "\"a\\nb\"", "\"a\\u007fb\"", "\"a\\u0085b\"", "\"\\ud800\"",
+		"\"x\\udc00\"",
+	};
+	struct http_response r;
+	char id[ID_LEN + 1], *n, *b, *p, *long_desc, *max_desc, target[160];
+	json_object *whole, *ev, *data, *d;
+	const char *desc = "Tuesdays at 6, room \xe2\x80\x9c"
+			   "101\xe2\x80\x9d \xf0\x9f\x8e\xb2";
+	size_t i;
+
+	(void)state;
+	n = uniq("desc");
+	b = xasprintf("{\"circle_name\":\"%s\",\"capacity\":12,\"description\":\"%s\"}", n, desc);
+	send_json(&r, "POST", "/circle", b, NULL);
+	assert_described_circle(&r, 201, NULL, n, 12, 1, desc);
+	{
+		json_object *o = body_json(&r);
+
+		memcpy(id, jstr(o, "circle_id"), ID_LEN + 1);
+		json_object_put(o);
+	}
+	http_response_free(&r);
+	free(b);
+	p = path_of(id);
+	get_described(p, 200, id, n, 12, 1, desc);
+
+	/* only the description changed: a new version */
+	update_expect("PATCH", id, "{\"description\":\"  Fridays  \",\"version\":1}", NULL, 200,
+		      &r);
+	assert_described_circle(&r, 200, id, n, 12, 2, "  Fridays  ");
+	http_response_free(&r);
+	/* the same value: no new version */
+	update_expect("PUT", id, "{\"description\":\"  Fridays  \",\"version\":2}", NULL, 200, &r);
+	assert_described_circle(&r, 200, id, n, 12, 2, "  Fridays  ");
+	http_response_free(&r);
+	/* other members leave it alone */
+	update_expect("PUT", id, "{\"capacity\":13,\"version\":2}", NULL, 200, &r);
+	assert_described_circle(&r, 200, id, n, 13, 3, "  Fridays  ");
+	http_response_free(&r);
+	/* "" removes it: no member at all */
+	update_expect("PUT", id, "{\"description\":\"\",\"version\":3}", NULL, 200, &r);
+	assert_circle_response(&r, 200, id, n, 13, 4);
+	http_response_free(&r);
+	get_described(p, 200, id, n, 13, 4, NULL);
+	/* removing none is no change */
+	update_expect("PATCH", id, "{\"description\":\"\",\"version\":4}", NULL, 200, &r);
+	assert_circle_response(&r, 200, id, n, 13, 4);
+	http_response_free(&r);
+
+	/* bad descriptions: 400 naming the member, nothing changes */
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		b = xasprintf("{\"description\":%s,\"version\":4}", bad[i]);
+		update_expect("PATCH", id, b, NULL, 400, &r);
+		assert_problem_member(&r, 400, "invalid_field", "field", "description");
+		http_response_free(&r);
+		free(b);
+	}
+	long_desc = name_of_length(501, "x");
+	b = xasprintf("{\"description\":\"%s\",\"version\":4}", long_desc);
+	update_expect("PUT", id, b, NULL, 400, &r);
+	assert_problem_member(&r, 400, "invalid_field", "field", "description");
+	http_response_free(&r);
+	free(b);
+	get_described(p, 200, id, n, 13, 4, NULL);
+	/* a create with a bad one creates nothing: its name stays free */
+	{
+		char *n2 = uniq("desc-bad");
+
+		b = xasprintf("{\"circle_name\":\"%s\",\"capacity\":3,\"description\":\"%s\"}", n2,
+			      long_desc);
+		send_json(&r, "POST", "/circle", b, NULL);
+		assert_problem_member(&r, 400, "invalid_field", "field", "description");
+		http_response_free(&r);
+		free(b);
+		b = xasprintf("{\"circle_name\":\"%s\",\"capacity\":3,\"description\":\"\"}", n2);
+		send_json(&r, "POST", "/circle", b, NULL);
+		/* "" is no description: the answer has no member */
+		assert_circle_response(&r, 201, NULL, n2, 3, 1);
+		http_response_free(&r);
+		free(b);
+		free(n2);
+	}
+	/* 500 code points of four bytes fit */
+	max_desc = name_of_length(500, "\xf0\x9f\x98\x80");
+	b = xasprintf("{\"description\":\"%s\",\"version\":4}", max_desc);
+	update_expect("PUT", id, b, NULL, 200, &r);
+	assert_described_circle(&r, 200, id, n, 13, 5, max_desc);
+	http_response_free(&r);
+	free(b);
+
+	/* past a snapshot (every 10 versions) the description is still there */
+	for (int v = 5; v < 12; v++) {
+		b = xasprintf("{\"capacity\":%d,\"version\":%d}", 20 + v, v);
+		update_expect("PATCH", id, b, NULL, 200, &r);
+		assert_described_circle(&r, 200, id, n, 20 + v, v + 1, max_desc);
+		http_response_free(&r);
+		free(b);
+	}
+	get_described(p, 200, id, n, 31, 12, max_desc);
+
+	/* the history: created with it, changed, removed (""), set again */
+	ev = history(id, &whole);
+	assert_int_equal(json_object_array_length(ev), 12);
+	data = member(json_object_array_get_idx(ev, 0), "data");
+	assert_string_equal(jstr(data, "description"), desc);
+	assert_int_equal(json_object_object_length(data), 4);
+	data = member(json_object_array_get_idx(ev, 1), "data");
+	assert_int_equal(json_object_object_length(data), 2);
+	assert_string_equal(jstr(data, "description"), "  Fridays  ");
+	data = member(json_object_array_get_idx(ev, 2), "data");
+	assert_false(json_object_object_get_ex(data, "description", &d));
+	data = member(json_object_array_get_idx(ev, 3), "data");
+	assert_int_equal(json_object_object_length(data), 2);
+	assert_string_equal(jstr(data, "description"), "");
+	data = member(json_object_array_get_idx(ev, 4), "data");
+	assert_string_equal(jstr(data, "description"), max_desc);
+	json_object_put(whole);
+	/* each version as it was */
+	snprintf(target, sizeof(target), "%s/versions/1", p);
+	get_described(target, 200, id, n, 12, 1, desc);
+	snprintf(target, sizeof(target), "%s/versions/3", p);
+	get_described(target, 200, id, n, 13, 3, "  Fridays  ");
+	snprintf(target, sizeof(target), "%s/versions/4", p);
+	get_described(target, 200, id, n, 13, 4, NULL);
+	snprintf(target, sizeof(target), "%s/versions/11", p);
+	get_described(target, 200, id, n, 30, 11, max_desc);
+
+	/* the list carries it too */
+	{
+		snprintf(target, sizeof(target), "/circle?limit=1000");
+		for (;;) {
+			json_object *next = NULL, *o, *circles;
+			bool found = false;
+
+			get(&r, target);
+			assert_status(&r, 200);
+			o = body_json(&r);
+			circles = member(o, "circles");
+			for (i = 0; i < json_object_array_length(circles); i++) {
+				json_object *c = json_object_array_get_idx(circles, i);
+
+				if (strcmp(jstr(c, "circle_id"), id) == 0) {
+					assert_string_equal(jstr(c, "description"), max_desc);
+					found = true;
+				} else if (json_object_object_get_ex(c, "description", &d)) {
+					assert_true(json_object_get_string_len(d) > 0);
+				}
+			}
+			assert_true(json_object_object_get_ex(o, "next_after", &next));
+			http_response_free(&r);
+			if (found || json_object_is_type(next, json_type_null)) {
+				assert_true(found);
+				json_object_put(o);
+				break;
+			}
+			snprintf(target, sizeof(target), "/circle?limit=1000&after=%s",
+				 json_object_get_string(next));
+			json_object_put(o);
+		}
+	}
+
+	/* a repeat under the same Idempotency-Key answers the same body */
+	{
+		char *n3 = uniq("desc-key"), *key = xasprintf("Idempotency-Key: %s", n3);
+
+		b = xasprintf("{\"circle_name\":\"%s\",\"capacity\":4,\"description\":\"keyed\"}",
+			      n3);
+		send_json(&r, "POST", "/circle", b, key);
+		assert_described_circle(&r, 201, NULL, n3, 4, 1, "keyed");
+		http_response_free(&r);
+		send_json(&r, "POST", "/circle", b, key);
+		assert_described_circle(&r, 201, NULL, n3, 4, 1, "keyed");
+		http_response_free(&r);
+		free(b);
+		/* the same key with another description is another request */
+		b = xasprintf("{\"circle_name\":\"%s\",\"capacity\":4,\"description\":\"other\"}",
+			      n3);
+		send_json(&r, "POST", "/circle", b, key);
+		expect_problem(&r, 422, "idempotency_key_reused");
+		http_response_free(&r);
+		free(b);
+		free(key);
+		free(n3);
+	}
+	free(max_desc);
+	free(long_desc);
+	free(p);
 	free(n);
 }
 
@@ -3709,6 +3967,7 @@ main(void)
 		cmocka_unit_test(test_list_bad_parameters),
 		cmocka_unit_test(test_list_hides_deleted),
 		cmocka_unit_test(test_update),
+		cmocka_unit_test(test_descriptions),
 		cmocka_unit_test(test_update_preconditions),
 		cmocka_unit_test(test_update_unchanged),
 		cmocka_unit_test(test_update_missing_circles),

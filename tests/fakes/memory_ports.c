@@ -120,7 +120,8 @@ same_circle(const struct circle *a, const struct circle *b)
 {
 	return memcmp(a->id, b->id, sizeof(a->id)) == 0 &&
 	       memcmp(a->name, b->name, sizeof(a->name)) == 0 && a->capacity == b->capacity &&
-	       a->version == b->version && a->deleted == b->deleted;
+	       a->version == b->version && a->deleted == b->deleted &&
+	       memcmp(a->description, b->description, sizeof(a->description)) == 0;
 }
 
 /* Whether idem is one the store could keep, as its contract asks. */
@@ -146,6 +147,7 @@ remember(struct memory_world *w, const struct idem_key *idem, const struct circl
 	rec->capacity = after->capacity;
 	rec->version = after->version;
 	rec->deleted = after->deleted;
+	memcpy(rec->description, after->description, sizeof(after->description));
 	w->nkeys++;
 }
 

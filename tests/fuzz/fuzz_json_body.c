@@ -5,8 +5,10 @@
  * Properties: whatever the checker accepts, json-c in strict mode accepts
  * too, as one object; an accepted create body has a name that passes
  * circle_check_name() and equals json-c's reading of "circle_name", and a
- * capacity in range that equals json-c's integer; an accepted update agrees
- * with the create on every shared member; every refusal names a subject the
+ * capacity in range that equals json-c's integer, and a description (when
+ * given) that passes circle_check_description() and equals json-c's
+ * reading; an accepted update agrees with the create on every shared
+ * member; every refusal names a subject the
  * contract allows, with a detail; an echoed unknown name is a short C
  * string of valid UTF-8.
  */
@@ -115,7 +117,8 @@ check_refusal(enum cerr rc, const struct cerr_info *info, const char *unknown, b
 		FUZZ_CHECK(!update && subject_is(info, "circle_name", "capacity", NULL));
 		break;
 	case CE_INVALID_FIELD:
-		FUZZ_CHECK(subject_is(info, "circle_name", "capacity", update ? "version" : NULL));
+		FUZZ_CHECK(subject_is(info, "circle_name", "capacity", update ? "version" : NULL) ||
+			   subject_is(info, "description", NULL, NULL));
 		break;
 	case CE_NOTHING_TO_UPDATE: FUZZ_CHECK(update); break;
 	default: FUZZ_CHECK(!"a body parser answered a code it does not have");
@@ -154,6 +157,28 @@ check_name_matches(json_object *doc, const char *name)
 	FUZZ_CHECK(v != NULL && json_object_is_type(v, json_type_string));
 	FUZZ_CHECK((size_t)json_object_get_string_len(v) == strlen(name));
 	FUZZ_CHECK(memcmp(json_object_get_string(v), name, strlen(name)) == 0);
+}
+
+static void
+check_description_matches(json_object *doc, const char *description)
+{
+	json_object *v = member(doc, "description");
+
+	FUZZ_CHECK(v != NULL && json_object_is_type(v, json_type_string));
+	FUZZ_CHECK((size_t)json_object_get_string_len(v) == strlen(description));
+	FUZZ_CHECK(memcmp(json_object_get_string(v), description, strlen(description)) == 0);
+}
+
+/* An accepted description: within its rule, and what json-c read. */
+static void
+check_description(json_object *doc, const char *description, const char *buf, size_t size)
+{
+	size_t n = strlen(description);
+
+	FUZZ_CHECK(n <= CIRCLE_DESCRIPTION_MAX_BYTES);
+	FUZZ_CHECK(circle_check_description(description, n, NULL) == CE_OK);
+	if (!has_surrogate_escape(buf, size))
+		check_description_matches(doc, description);
 }
 
 static void
@@ -228,16 +253,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!has_surrogate_escape(buf, size))
 			check_name_matches(doc, cb->name);
 		check_capacity_matches(doc, cb->capacity);
+		if (cb->has_description)
+			check_description(doc, cb->description, buf, size);
+		else
+			FUZZ_CHECK(member(doc, "description") == NULL);
 		/* the update takes a superset of the members: it must agree */
 		FUZZ_CHECK(urc == CE_OK);
 		FUZZ_CHECK(ub->has_name && ub->has_capacity && !ub->has_version);
 		FUZZ_CHECK(strcmp(ub->name, cb->name) == 0 && ub->capacity == cb->capacity);
+		FUZZ_CHECK(ub->has_description == cb->has_description);
+		FUZZ_CHECK(!cb->has_description || strcmp(ub->description, cb->description) == 0);
 	} else {
 		check_refusal(crc, &cinfo, cb->unknown, false);
 	}
 
 	if (urc == CE_OK) {
-		FUZZ_CHECK(ub->has_name || ub->has_capacity);
+		FUZZ_CHECK(ub->has_name || ub->has_capacity || ub->has_description);
+		if (ub->has_description)
+			check_description(doc, ub->description, buf, size);
 		if (ub->has_name) {
 			size_t n = strlen(ub->name);
 

@@ -32,6 +32,8 @@
 #include <stdatomic.h>
 
 #include "../fakes/test_event.h"
+#include "codec/event_json.h"
+#include "query/queries.h"
 #include "store/store.h"
 
 #define CMD_GROUP "circle-command"
@@ -166,6 +168,7 @@ assert_projection_is_replay(struct store *w, struct store *r, const char *id)
 	assert_int_equal(row.capacity, replayed.capacity);
 	assert_int_equal(row.version, replayed.version);
 	assert_int_equal(row.deleted, replayed.deleted);
+	assert_string_equal(row.description, replayed.description);
 }
 
 /* Appends ev after *state and advances *state on success. */
@@ -1997,6 +2000,179 @@ work_round(struct store *w, struct store *rs, struct tracked *t, bool *ok_read, 
 	return CE_OK;
 }
 
+/*
+ * Schema versions: a database holding version-1 events, written as the
+ * migration level before descriptions wrote them (no schema_version given,
+ * so its default 1, and the projection without a description), reads back
+ * unchanged everywhere events are read; new events carry version 2; a
+ * version the codec does not know is refused, not read as another.
+ */
+#define OLD_ID "00000000-0000-4000-8000-000000000011"
+
+static const char *const old_payloads[] = {
+	"{\"type\":\"circle_created\",\"name\":\"Old \\\"club\\\" \xc3\xa9\",\"capacity\":7}",
+	"{\"type\":\"circle_updated\",\"capacity\":9}",
+	"{\"type\":\"circle_updated\",\"name\":\"Old club\"}",
+};
+
+static void
+insert_old_events(MYSQL *db)
+{
+	char sql[1024];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		const char *type = i == 0 ? "circle_created" : "circle_updated";
+		char esc[256];
+
+		mysql_real_escape_string(db, esc, old_payloads[i], strlen(old_payloads[i]));
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO circle_events (id, circle_id, version, event_type, payload,"
+			 " occurred_at) VALUES ('00000000-0000-4000-8000-0000000001%02zu', '" OLD_ID
+			 "', %zu, '%s', '%s', UTC_TIMESTAMP(6))",
+			 i, i + 1, type, esc);
+		raw_exec(db, sql);
+	}
+	raw_exec(db, "INSERT INTO circle_projections (circle_id, name, capacity, version, deleted)"
+		     " VALUES ('" OLD_ID "', 'Old club', 9, 3, 0)");
+}
+
+/* Each event's data as the history answers it is its stored payload,
+ * byte for byte. */
+static void
+assert_data_is_payload(const struct circle_event *evs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char *text = NULL;
+
+		assert_false(evs[i].has_description);
+		assert_int_equal(event_json_encode(&evs[i], &text), 0);
+		assert_string_equal(text, old_payloads[i]);
+		free(text);
+	}
+}
+
+static void
+test_schema_versions(void **state)
+{
+	struct fixture *f = *state;
+	struct store *seq = open_store(CMD_GROUP, STORE_SEQUENCER);
+	MYSQL *db = raw_connect(CMD_GROUP);
+	struct circle_event *evs = NULL, ev;
+	struct circle_reader rd;
+	struct event_store es;
+	struct circle c, from, at;
+	struct feed_event *feed;
+	struct cerr_info info;
+	char why[256];
+	bool agree = false;
+	size_t n = 0, total = 0;
+
+	assert_non_null(seq);
+	assert_non_null(db);
+	store_circle_reader(f->r, &rd);
+	store_event_store(f->w, &es);
+	insert_old_events(db);
+	assert_int_equal(raw_count(db, "SELECT COUNT(*) FROM circle_events"
+				       " WHERE circle_id = '" OLD_ID "' AND schema_version = 1"),
+			 3);
+
+	/* the history */
+	assert_int_equal(rd.history(rd.self, OLD_ID, 0, 0, 1000, &evs, &n), CE_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(evs[0].name, "Old \"club\" \xc3\xa9");
+	assert_data_is_payload(evs, n);
+	free(evs);
+	evs = NULL;
+	/* a version replayed, the projection read, the whole circle verified */
+	assert_int_equal(circle_at_version(&rd, OLD_ID, 2, &at, &info), CE_OK);
+	assert_int_equal(at.capacity, 9);
+	assert_string_equal(at.description, "");
+	assert_int_equal(rd.get(rd.self, OLD_ID, &c), CE_OK);
+	assert_string_equal(c.description, "");
+	assert_int_equal(verify_circle(&rd, OLD_ID, &agree, &total, why, sizeof(why)), CE_OK);
+	assert_true(agree);
+	assert_int_equal(total, 3);
+	/* the feed */
+	assert_int_equal(pass(seq), 3);
+	feed = read_whole_feed(f->r, 0, 2, &n);
+	assert_int_equal(n, 3);
+	{
+		struct circle_event fevs[3];
+		size_t i;
+
+		for (i = 0; i < 3; i++)
+			fevs[i] = feed[i].event;
+		assert_data_is_payload(fevs, 3);
+	}
+	free(feed);
+
+	/* the command side folds them, and appends a version-2 event after them */
+	assert_int_equal(es.load(es.self, OLD_ID, &from, &evs, &n), CE_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(circle_replay_from(&c, &from, evs, n), CE_OK);
+	free(evs);
+	evs = NULL;
+	assert_string_equal(c.name, "Old club");
+	ev = make_event(CIRCLE_UPDATED, OLD_ID, 4, NULL, 0);
+	ev.has_description = true;
+	snprintf(ev.description, sizeof(ev.description), "%s", "Fridays, \"the old hall\"");
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	assert_projection_is_replay(f->w, f->r, OLD_ID);
+	assert_int_equal(raw_count(db, "SELECT schema_version FROM circle_events"
+				       " WHERE circle_id = '" OLD_ID "' AND version = 4"),
+			 EVENT_SCHEMA_VERSION);
+	assert_int_equal(raw_count(db, "SELECT COUNT(*) FROM circle_events"
+				       " WHERE circle_id = '" OLD_ID "' AND schema_version = 1"),
+			 3);
+	assert_int_equal(raw_count(db,
+				   "SELECT COUNT(*) FROM circle_events WHERE circle_id = '" OLD_ID
+				   "' AND version = 4 AND JSON_VALUE(payload, '$.description')"
+				   " = 'Fridays, \"the old hall\"'"),
+			 1);
+	/* the old events still read as they were written */
+	assert_int_equal(rd.history(rd.self, OLD_ID, 0, 3, 1000, &evs, &n), CE_OK);
+	assert_int_equal(n, 3);
+	assert_data_is_payload(evs, n);
+	free(evs);
+	evs = NULL;
+	assert_int_equal(rd.get(rd.self, OLD_ID, &c), CE_OK);
+	assert_string_equal(c.description, "Fridays, \"the old hall\"");
+	assert_int_equal(verify_circle(&rd, OLD_ID, &agree, &total, why, sizeof(why)), CE_OK);
+	assert_true(agree);
+
+	/* a version this build does not know: refused on every path, not guessed */
+	raw_exec(db, "INSERT INTO circle_events (id, circle_id, version, event_type, payload,"
+		     " occurred_at, schema_version) VALUES ('00000000-0000-4000-8000-000000000201',"
+		     " '00000000-0000-4000-8000-000000000022', 1, 'circle_created',"
+		     " '{\"type\":\"circle_created\",\"name\":\"New\",\"capacity\":5}',"
+		     " UTC_TIMESTAMP(6), 3)");
+	assert_int_equal(
+		rd.history(rd.self, "00000000-0000-4000-8000-000000000022", 0, 0, 1000, &evs, &n),
+		CE_INTERNAL);
+	assert_null(evs);
+	assert_int_equal(es.load(es.self, "00000000-0000-4000-8000-000000000022", &from, &evs, &n),
+			 CE_INTERNAL);
+	assert_null(evs);
+	/* the version-2 update and the unknown one */
+	assert_int_equal(pass(seq), 2);
+	{
+		struct feed_event page[8];
+		size_t got = 0;
+
+		assert_int_equal(rd.feed(rd.self, 0, 8, page, &got), CE_INTERNAL);
+	}
+	/* ... and the known ones still read */
+	assert_int_equal(rd.history(rd.self, OLD_ID, 0, 0, 1000, &evs, &n), CE_OK);
+	assert_int_equal(n, 4);
+	assert_true(evs[3].has_description);
+	free(evs);
+	mysql_close(db);
+	store_free(seq);
+}
+
 static void
 test_reconnect(void **state)
 {
@@ -2064,6 +2240,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_query_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deadlock_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_wait_timeout, setup, teardown),

@@ -43,7 +43,7 @@ must_create(const char *name, int capacity)
 	struct cerr_info info;
 	bool replayed = true;
 
-	assert_int_equal(create_circle(&mem.ctx, name, capacity, NULL, &c, &replayed, &info),
+	assert_int_equal(create_circle(&mem.ctx, name, capacity, NULL, NULL, &c, &replayed, &info),
 			 CE_OK);
 	assert_false(replayed);
 	return c;
@@ -99,16 +99,18 @@ create_invalid_never_reaches_store(void **state)
 	bool replayed;
 
 	(void)state;
-	assert_int_equal(create_circle(&mem.ctx, "", 20, KEY("k"), &c, &replayed, &info),
+	assert_int_equal(create_circle(&mem.ctx, "", 20, NULL, KEY("k"), &c, &replayed, &info),
 			 CE_INVALID_FIELD);
 	assert_string_equal(info.subject, "circle_name");
-	assert_int_equal(create_circle(&mem.ctx, "ok", 2, KEY("k"), &c, &replayed, &info),
+	assert_int_equal(create_circle(&mem.ctx, "ok", 2, NULL, KEY("k"), &c, &replayed, &info),
 			 CE_INVALID_FIELD);
 	assert_string_equal(info.subject, "capacity");
-	assert_int_equal(create_circle(&mem.ctx, " \xe3\x80\x80", 20, NULL, &c, &replayed, &info),
-			 CE_INVALID_FIELD);
+	assert_int_equal(
+		create_circle(&mem.ctx, " \xe3\x80\x80", 20, NULL, NULL, &c, &replayed, &info),
+		CE_INVALID_FIELD);
 	assert_int_equal(mem.appends + mem.finds, 0);
-	assert_int_equal(create_circle(NULL, "ok", 20, NULL, &c, &replayed, &info), CE_INTERNAL);
+	assert_int_equal(create_circle(NULL, "ok", 20, NULL, NULL, &c, &replayed, &info),
+			 CE_INTERNAL);
 }
 
 static void
@@ -120,7 +122,7 @@ create_duplicate_name(void **state)
 
 	(void)state;
 	first = must_create("football", 20);
-	assert_int_equal(create_circle(&mem.ctx, "FOOTBALL", 10, NULL, &c, &replayed, &info),
+	assert_int_equal(create_circle(&mem.ctx, "FOOTBALL", 10, NULL, NULL, &c, &replayed, &info),
 			 CE_DUPLICATE_NAME);
 	assert_int_equal(info.code, CE_DUPLICATE_NAME);
 	assert_string_equal(info.subject, "circle_name");
@@ -142,12 +144,13 @@ create_idempotent_repeat(void **state)
 
 	(void)state;
 	assert_int_equal(
-		create_circle(&mem.ctx, "football", 20, KEY("key-1"), &c, &replayed, &info), CE_OK);
+		create_circle(&mem.ctx, "football", 20, NULL, KEY("key-1"), &c, &replayed, &info),
+		CE_OK);
 	assert_false(replayed);
 	assert_int_equal(mem.world.nkeys, 1);
-	assert_int_equal(
-		create_circle(&mem.ctx, "football", 20, KEY("key-1"), &again, &replayed, &info),
-		CE_OK);
+	assert_int_equal(create_circle(&mem.ctx, "football", 20, NULL, KEY("key-1"), &again,
+				       &replayed, &info),
+			 CE_OK);
 	assert_true(replayed);
 	assert_memory_equal(&again, &c, sizeof c);
 	assert_int_equal(mem.world.nevents, 1);
@@ -155,9 +158,9 @@ create_idempotent_repeat(void **state)
 
 	/* the first response, even once the circle has moved on */
 	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &again, &info), CE_OK);
-	assert_int_equal(
-		create_circle(&mem.ctx, "football", 20, KEY("key-1"), &again, &replayed, &info),
-		CE_OK);
+	assert_int_equal(create_circle(&mem.ctx, "football", 20, NULL, KEY("key-1"), &again,
+				       &replayed, &info),
+			 CE_OK);
 	assert_true(replayed);
 	assert_int_equal(again.version, 1);
 	assert_int_equal(again.capacity, 20);
@@ -165,9 +168,9 @@ create_idempotent_repeat(void **state)
 	assert_int_equal(mem.world.nevents, 2);
 
 	/* another key is another create */
-	assert_int_equal(
-		create_circle(&mem.ctx, "baseball", 20, KEY("key-2"), &again, &replayed, &info),
-		CE_OK);
+	assert_int_equal(create_circle(&mem.ctx, "baseball", 20, NULL, KEY("key-2"), &again,
+				       &replayed, &info),
+			 CE_OK);
 	assert_false(replayed);
 	assert_string_not_equal(again.id, c.id);
 }
@@ -180,17 +183,21 @@ create_idempotency_key_reused(void **state)
 	bool replayed = true;
 
 	(void)state;
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, KEY("k"), &c, &replayed, &info),
-			 CE_OK);
-	assert_int_equal(create_circle(&mem.ctx, "football", 21, KEY("k"), &c, &replayed, &info),
-			 CE_IDEMPOTENCY_KEY_REUSED);
+	assert_int_equal(
+		create_circle(&mem.ctx, "football", 20, NULL, KEY("k"), &c, &replayed, &info),
+		CE_OK);
+	assert_int_equal(
+		create_circle(&mem.ctx, "football", 21, NULL, KEY("k"), &c, &replayed, &info),
+		CE_IDEMPOTENCY_KEY_REUSED);
 	assert_string_equal(info.subject, "Idempotency-Key");
 	assert_false(replayed);
 	/* byte for byte: another case is another body */
-	assert_int_equal(create_circle(&mem.ctx, "Football", 20, KEY("k"), &c, &replayed, &info),
-			 CE_IDEMPOTENCY_KEY_REUSED);
-	assert_int_equal(create_circle(&mem.ctx, "football ", 20, KEY("k"), &c, &replayed, &info),
-			 CE_IDEMPOTENCY_KEY_REUSED);
+	assert_int_equal(
+		create_circle(&mem.ctx, "Football", 20, NULL, KEY("k"), &c, &replayed, &info),
+		CE_IDEMPOTENCY_KEY_REUSED);
+	assert_int_equal(
+		create_circle(&mem.ctx, "football ", 20, NULL, KEY("k"), &c, &replayed, &info),
+		CE_IDEMPOTENCY_KEY_REUSED);
 	assert_int_equal(mem.world.nevents, 1);
 }
 
@@ -203,10 +210,11 @@ create_refused_is_not_remembered(void **state)
 
 	(void)state;
 	must_create("football", 20);
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, KEY("k"), &c, &replayed, &info),
-			 CE_DUPLICATE_NAME);
+	assert_int_equal(
+		create_circle(&mem.ctx, "football", 20, NULL, KEY("k"), &c, &replayed, &info),
+		CE_DUPLICATE_NAME);
 	assert_int_equal(mem.world.nkeys, 0);
-	assert_int_equal(create_circle(&mem.ctx, "tennis", 8, KEY("k"), &c, &replayed, &info),
+	assert_int_equal(create_circle(&mem.ctx, "tennis", 8, NULL, KEY("k"), &c, &replayed, &info),
 			 CE_OK);
 	assert_false(replayed);
 	assert_string_equal(c.name, "tennis");
@@ -225,8 +233,9 @@ create_idempotency_race(void **state)
 	strcpy(mem.race_record.circle_id, OTHER_ID);
 	strcpy(mem.race_record.name, "football");
 	mem.race_record.capacity = 20;
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, KEY("k"), &c, &replayed, &info),
-			 CE_OK);
+	assert_int_equal(
+		create_circle(&mem.ctx, "football", 20, NULL, KEY("k"), &c, &replayed, &info),
+		CE_OK);
 	assert_true(replayed);
 	assert_string_equal(c.id, OTHER_ID);
 	assert_int_equal(c.version, 1);
@@ -239,16 +248,18 @@ create_idempotency_race(void **state)
 	strcpy(mem.race_record.circle_id, OTHER_ID);
 	strcpy(mem.race_record.name, "baseball");
 	mem.race_record.capacity = 20;
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, KEY("k"), &c, &replayed, &info),
-			 CE_IDEMPOTENCY_KEY_REUSED);
+	assert_int_equal(
+		create_circle(&mem.ctx, "football", 20, NULL, KEY("k"), &c, &replayed, &info),
+		CE_IDEMPOTENCY_KEY_REUSED);
 
 	/* a key taken yet not found cannot be answered */
 	setup(NULL);
 	mem.fail_append = CE_IDEMPOTENCY_KEY_TAKEN;
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, KEY("k"), &c, &replayed, &info),
-			 CE_INTERNAL);
+	assert_int_equal(
+		create_circle(&mem.ctx, "football", 20, NULL, KEY("k"), &c, &replayed, &info),
+		CE_INTERNAL);
 	/* without a key, the store has no business answering so */
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, NULL, &c, &replayed, &info),
+	assert_int_equal(create_circle(&mem.ctx, "football", 20, NULL, NULL, &c, &replayed, &info),
 			 CE_INTERNAL);
 }
 
@@ -309,6 +320,64 @@ update_idempotency(void **state)
 	assert_int_equal(mem.world.nkeys, 2);
 }
 
+/* Descriptions under an Idempotency-Key: part of the request the key
+ * remembers, and of the answer it repeats. */
+static void
+description_idempotency(void **state)
+{
+	struct circle c, again, out;
+	struct circle_update u = {.has_description = true,
+				  .description = "Fridays",
+				  .has_version = true,
+				  .expected_version = 1};
+	struct write_key k = {
+		.key = "d2", .method = "PATCH", .has_body_version = true, .body_version = 1};
+	struct cerr_info info;
+	bool replayed = true;
+
+	(void)state;
+	assert_int_equal(
+		create_circle(&mem.ctx, "chess", 12, "Tuesdays", KEY("d1"), &c, &replayed, &info),
+		CE_OK);
+	assert_false(replayed);
+	assert_string_equal(c.description, "Tuesdays");
+	assert_int_equal(create_circle(&mem.ctx, "chess", 12, "Tuesdays", KEY("d1"), &again,
+				       &replayed, &info),
+			 CE_OK);
+	assert_true(replayed);
+	assert_memory_equal(&again, &c, sizeof c);
+	/* another description, none, or "" is another request */
+	assert_int_equal(
+		create_circle(&mem.ctx, "chess", 12, "Monday", KEY("d1"), &again, &replayed, &info),
+		CE_IDEMPOTENCY_KEY_REUSED);
+	assert_int_equal(
+		create_circle(&mem.ctx, "chess", 12, NULL, KEY("d1"), &again, &replayed, &info),
+		CE_IDEMPOTENCY_KEY_REUSED);
+	assert_int_equal(
+		create_circle(&mem.ctx, "chess", 12, "", KEY("d1"), &again, &replayed, &info),
+		CE_IDEMPOTENCY_KEY_REUSED);
+	assert_int_equal(mem.world.nevents, 1);
+
+	/* an update of the description alone, repeated */
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &k, &out, &info), CE_OK);
+	assert_int_equal(out.version, 2);
+	assert_string_equal(out.description, "Fridays");
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &k, &again, &info), CE_OK);
+	assert_memory_equal(&again, &out, sizeof out);
+	u.description = "";
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &k, &again, &info),
+			 CE_IDEMPOTENCY_KEY_REUSED);
+	assert_int_equal(mem.world.nevents, 2);
+	/* removing it */
+	k.key = "d3";
+	k.body_version = 2;
+	u.expected_version = 2;
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, &k, &out, &info), CE_OK);
+	assert_int_equal(out.version, 3);
+	assert_string_equal(out.description, "");
+	assert_int_equal(mem.world.nevents, 3);
+}
+
 /* A keyed update that loses the race on its key answers the winner's answer. */
 static void
 update_idempotency_race(void **state)
@@ -365,25 +434,28 @@ create_store_failures(void **state)
 
 	(void)state;
 	mem.fail_append = CE_UNAVAILABLE;
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, NULL, &c, &replayed, &info),
+	assert_int_equal(create_circle(&mem.ctx, "football", 20, NULL, NULL, &c, &replayed, &info),
 			 CE_UNAVAILABLE);
 	assert_int_equal(info.code, CE_UNAVAILABLE);
 	mem.fail_append = CE_VERSION_MISMATCH; /* cannot happen to a new id */
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, NULL, &c, &replayed, &info),
+	assert_int_equal(create_circle(&mem.ctx, "football", 20, NULL, NULL, &c, &replayed, &info),
 			 CE_INTERNAL);
 	mem.fail_append = CE_OK;
 	mem.fail_idem = CE_UNAVAILABLE;
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, KEY("k"), &c, &replayed, &info),
-			 CE_UNAVAILABLE);
+	assert_int_equal(
+		create_circle(&mem.ctx, "football", 20, NULL, KEY("k"), &c, &replayed, &info),
+		CE_UNAVAILABLE);
 	mem.fail_idem = CE_INTERNAL;
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, KEY("k"), &c, &replayed, &info),
-			 CE_INTERNAL);
+	assert_int_equal(
+		create_circle(&mem.ctx, "football", 20, NULL, KEY("k"), &c, &replayed, &info),
+		CE_INTERNAL);
 	assert_int_equal(mem.appends, 2);
 	assert_int_equal(mem.world.nevents, 0);
 	/* the store is back: the same request goes through */
 	mem.fail_idem = CE_OK;
-	assert_int_equal(create_circle(&mem.ctx, "football", 20, KEY("k"), &c, &replayed, &info),
-			 CE_OK);
+	assert_int_equal(
+		create_circle(&mem.ctx, "football", 20, NULL, KEY("k"), &c, &replayed, &info),
+		CE_OK);
 }
 
 /* --- update --- */
@@ -694,6 +766,7 @@ main(void)
 		cmocka_unit_test_setup(create_refused_is_not_remembered, setup),
 		cmocka_unit_test_setup(create_idempotency_race, setup),
 		cmocka_unit_test_setup(update_idempotency, setup),
+		cmocka_unit_test_setup(description_idempotency, setup),
 		cmocka_unit_test_setup(update_idempotency_race, setup),
 		cmocka_unit_test_setup(delete_idempotency, setup),
 		cmocka_unit_test_setup(create_store_failures, setup),

@@ -196,6 +196,70 @@ capacity_bounds(void **state)
 	assert_int_equal(circle_check_capacity(4294967299LL, NULL), CE_INVALID_FIELD);
 }
 
+/* --- description rule --- */
+
+/* A valid description as a C string. */
+static bool
+description_ok(const char *s)
+{
+	const char *detail = "unset";
+	enum cerr rc = circle_check_description(s, strlen(s), &detail);
+
+	if (rc == CE_OK)
+		assert_null(detail);
+	else
+		assert_non_null(detail);
+	return rc == CE_OK;
+}
+
+static void
+description_bounds(void **state)
+{
+	char buf[4096];
+
+	(void)state;
+	/* empty is allowed: it is how a description is removed */
+	assert_true(description_ok(""));
+	assert_int_equal(circle_check_description(NULL, 0, NULL), CE_OK);
+	assert_int_equal(circle_check_description(NULL, 1, NULL), CE_INVALID_FIELD);
+	assert_true(description_ok("a"));
+	assert_true(description_ok(repeat(buf, sizeof buf, "a", 500)));
+	assert_false(description_ok(repeat(buf, sizeof buf, "a", 501)));
+	assert_false(description_ok(repeat(buf, sizeof buf, "a", 2001)));
+	/* code points, not bytes: 500 four-byte characters is the longest */
+	repeat(buf, sizeof buf, "\xf0\x9f\x98\x80", 500);
+	assert_int_equal(strlen(buf), CIRCLE_DESCRIPTION_MAX_BYTES);
+	assert_true(description_ok(buf));
+	assert_false(description_ok(repeat(buf, sizeof buf, "\xf0\x9f\x98\x80", 501)));
+	repeat(buf, sizeof buf, "\xc3\xa9", 499);
+	strcat(buf, "x");
+	assert_true(description_ok(buf));
+	strcat(buf, "y");
+	assert_false(description_ok(buf));
+}
+
+static void
+description_characters(void **state)
+{
+	(void)state;
+	/* white space is fine, even only white space, unlike a name */
+	assert_true(description_ok(" "));
+	assert_true(description_ok("\xe3\x80\x80"));
+	assert_true(description_ok("Tuesdays  at 6,  room 101 "));
+	assert_false(name_ok(" "));
+	/* the name's character rules */
+	assert_false(description_ok("a\nb"));
+	assert_false(description_ok("a\tb"));
+	assert_false(description_ok("\x7f"));
+	assert_false(description_ok("\xc2\x85"));
+	assert_false(description_ok("\xc2\x9f"));
+	assert_false(description_ok("\xed\xa0\x80"));
+	assert_false(description_ok("\xc0\xaf"));
+	assert_false(description_ok("ab\xe3\x81"));
+	assert_int_equal(circle_check_description("a\0b", 3, NULL), CE_INVALID_FIELD);
+	assert_true(description_ok("Caf\xc3\xa9 \xe3\x82\xb5\xe3\x83\x83\xe3\x82\xab\xe3\x83\xbc"));
+}
+
 /* --- ids --- */
 
 static void
@@ -465,7 +529,7 @@ decide_create_ok(void **state)
 	(void)state;
 	memset(&info, 0xff, sizeof info);
 	assert_int_equal(circle_decide_create("0191F6C4-1C1E-7C4A-9A43-2F0E1D9B5A10", "football",
-					      20, &meta, &ev, &info),
+					      20, NULL, &meta, &ev, &info),
 			 CE_OK);
 	assert_int_equal(info.code, CE_OK);
 	assert_int_equal(ev.type, CIRCLE_CREATED);
@@ -492,24 +556,32 @@ decide_create_errors(void **state)
 	struct cerr_info info;
 
 	(void)state;
-	assert_int_equal(circle_decide_create(ID_A, "", 20, &meta, &ev, &info), CE_INVALID_FIELD);
+	assert_int_equal(circle_decide_create(ID_A, "", 20, NULL, &meta, &ev, &info),
+			 CE_INVALID_FIELD);
 	assert_string_equal(info.subject, "circle_name");
 	assert_non_null(info.detail);
-	assert_int_equal(circle_decide_create(ID_A, NULL, 20, &meta, &ev, &info), CE_INVALID_FIELD);
+	assert_int_equal(circle_decide_create(ID_A, NULL, 20, NULL, &meta, &ev, &info),
+			 CE_INVALID_FIELD);
 	assert_string_equal(info.subject, "circle_name");
-	assert_int_equal(circle_decide_create(ID_A, "ok", 2, &meta, &ev, &info), CE_INVALID_FIELD);
+	assert_int_equal(circle_decide_create(ID_A, "ok", 2, NULL, &meta, &ev, &info),
+			 CE_INVALID_FIELD);
 	assert_string_equal(info.subject, "capacity");
 	/* the name is checked first */
-	assert_int_equal(circle_decide_create(ID_A, " ", 2, &meta, &ev, &info), CE_INVALID_FIELD);
+	assert_int_equal(circle_decide_create(ID_A, " ", 2, NULL, &meta, &ev, &info),
+			 CE_INVALID_FIELD);
 	assert_string_equal(info.subject, "circle_name");
 	/* what the caller supplies must be well-formed too */
-	assert_int_equal(circle_decide_create("x", "ok", 3, &meta, &ev, &info), CE_INTERNAL);
-	assert_int_equal(circle_decide_create(ID_A, "ok", 3, NULL, &ev, &info), CE_INTERNAL);
-	assert_int_equal(circle_decide_create(ID_A, "ok", 3, &bad_id, &ev, &info), CE_INTERNAL);
-	assert_int_equal(circle_decide_create(ID_A, "ok", 3, &long_time, &ev, &info), CE_INTERNAL);
-	assert_int_equal(circle_decide_create(ID_A, "ok", 3, &meta, NULL, &info), CE_INTERNAL);
+	assert_int_equal(circle_decide_create("x", "ok", 3, NULL, &meta, &ev, &info), CE_INTERNAL);
+	assert_int_equal(circle_decide_create(ID_A, "ok", 3, NULL, NULL, &ev, &info), CE_INTERNAL);
+	assert_int_equal(circle_decide_create(ID_A, "ok", 3, NULL, &bad_id, &ev, &info),
+			 CE_INTERNAL);
+	assert_int_equal(circle_decide_create(ID_A, "ok", 3, NULL, &long_time, &ev, &info),
+			 CE_INTERNAL);
+	assert_int_equal(circle_decide_create(ID_A, "ok", 3, NULL, &meta, NULL, &info),
+			 CE_INTERNAL);
 	/* info is optional */
-	assert_int_equal(circle_decide_create(ID_A, "ok", 1, &meta, &ev, NULL), CE_INVALID_FIELD);
+	assert_int_equal(circle_decide_create(ID_A, "ok", 1, NULL, &meta, &ev, NULL),
+			 CE_INVALID_FIELD);
 }
 
 static struct circle_update
@@ -671,6 +743,141 @@ decide_update_partial(void **state)
 }
 
 static void
+decide_descriptions(void **state)
+{
+	static const struct event_meta meta = {EV_1, T_1};
+	struct circle c, after, gone;
+	struct circle_update u;
+	struct circle_event ev;
+	struct cerr_info info;
+	char long_text[2100];
+	bool changed = false;
+
+	(void)state;
+	/* a create with one carries it; "" is none, and no member */
+	assert_int_equal(circle_decide_create(ID_A, "chess", 12, "Tuesdays", &meta, &ev, NULL),
+			 CE_OK);
+	assert_true(ev.has_description);
+	assert_string_equal(ev.description, "Tuesdays");
+	assert_int_equal(circle_replay(&c, &ev, 1), CE_OK);
+	assert_string_equal(c.description, "Tuesdays");
+	assert_int_equal(circle_decide_create(ID_A, "chess", 12, "", &meta, &ev, NULL), CE_OK);
+	assert_false(ev.has_description);
+	assert_int_equal(circle_replay(&after, &ev, 1), CE_OK);
+	assert_string_equal(after.description, "");
+	/* a bad description is the description's invalid_field, after the name and capacity */
+	memset(long_text, 'a', 501);
+	long_text[501] = '\0';
+	assert_int_equal(circle_decide_create(ID_A, "chess", 12, long_text, &meta, &ev, &info),
+			 CE_INVALID_FIELD);
+	assert_string_equal(info.subject, "description");
+	assert_int_equal(circle_decide_create(ID_A, "chess", 2, long_text, &meta, &ev, &info),
+			 CE_INVALID_FIELD);
+	assert_string_equal(info.subject, "capacity");
+	assert_int_equal(circle_decide_create(ID_A, "chess", 12, "a\tb", &meta, &ev, &info),
+			 CE_INVALID_FIELD);
+	assert_string_equal(info.subject, "description");
+
+	/* only the description changed: a change, with only that member */
+	memset(&u, 0, sizeof u);
+	u.has_description = true;
+	u.description = "Fridays";
+	u.has_version = true;
+	u.expected_version = 1;
+	assert_int_equal(circle_decide_update(&c, &u, &meta2, &ev, &changed, NULL), CE_OK);
+	assert_true(changed);
+	assert_false(ev.has_name || ev.has_capacity);
+	assert_true(ev.has_description);
+	assert_string_equal(ev.description, "Fridays");
+	after = c;
+	assert_int_equal(circle_apply(&after, &ev), CE_OK);
+	assert_string_equal(after.description, "Fridays");
+	assert_int_equal(after.version, 2);
+	/* the same value again: no change, no event */
+	u.description = "Tuesdays";
+	changed = true;
+	assert_int_equal(circle_decide_update(&c, &u, &meta2, &ev, &changed, NULL), CE_OK);
+	assert_false(changed);
+	/* byte for byte: trailing white space is a change */
+	u.description = "Tuesdays ";
+	assert_int_equal(circle_decide_update(&c, &u, &meta2, &ev, &changed, NULL), CE_OK);
+	assert_true(changed);
+	/* "" removes it: an update event whose description is "" */
+	u.description = "";
+	assert_int_equal(circle_decide_update(&c, &u, &meta2, &ev, &changed, NULL), CE_OK);
+	assert_true(changed);
+	assert_true(ev.has_description);
+	assert_string_equal(ev.description, "");
+	after = c;
+	assert_int_equal(circle_apply(&after, &ev), CE_OK);
+	assert_string_equal(after.description, "");
+	/* ... and removing it from a circle without one is no change */
+	u.expected_version = 2;
+	changed = true;
+	assert_int_equal(circle_decide_update(&after, &u, &meta2, &ev, &changed, NULL), CE_OK);
+	assert_false(changed);
+	/* checked before the circle's existence, as the body comes first */
+	memset(&gone, 0, sizeof gone);
+	u.description = long_text;
+	assert_int_equal(circle_decide_update(&gone, &u, &meta2, &ev, &changed, &info),
+			 CE_INVALID_FIELD);
+	assert_string_equal(info.subject, "description");
+	u.description = NULL;
+	assert_int_equal(circle_decide_update(&c, &u, &meta2, &ev, &changed, &info),
+			 CE_INVALID_FIELD);
+	/* nothing named at all is still nothing to update */
+	memset(&u, 0, sizeof u);
+	u.has_version = true;
+	u.expected_version = 1;
+	assert_int_equal(circle_decide_update(&c, &u, &meta2, &ev, &changed, &info),
+			 CE_NOTHING_TO_UPDATE);
+}
+
+static void
+apply_checks_descriptions(void **state)
+{
+	struct circle c, before;
+	struct circle_event ev;
+
+	(void)state;
+	memset(&c, 0, sizeof c);
+	ev = test_event(CIRCLE_CREATED, ID_A, 1, "chess", 12);
+	ev.has_description = true;
+	/* a create never carries "" */
+	assert_int_equal(circle_apply(&c, &ev), CE_INTERNAL);
+	strcpy(ev.description, "a\x01");
+	assert_int_equal(circle_apply(&c, &ev), CE_INTERNAL);
+	memset(ev.description, 'a', 501);
+	ev.description[501] = '\0';
+	assert_int_equal(circle_apply(&c, &ev), CE_INTERNAL);
+	/* unterminated */
+	memset(ev.description, 'a', sizeof ev.description);
+	assert_int_equal(circle_apply(&c, &ev), CE_INTERNAL);
+	assert_int_equal(c.version, 0);
+	strcpy(ev.description, "ok");
+	assert_int_equal(circle_apply(&c, &ev), CE_OK);
+	/* a delete carries none; an update may carry the description alone */
+	before = c;
+	ev = test_event(CIRCLE_DELETED, ID_A, 2, NULL, 0);
+	ev.has_description = true;
+	assert_int_equal(circle_apply(&c, &ev), CE_INTERNAL);
+	assert_memory_equal(&c, &before, sizeof c);
+	ev = test_event(CIRCLE_UPDATED, ID_A, 2, NULL, 0);
+	assert_int_equal(circle_apply(&c, &ev), CE_INTERNAL);
+	ev.has_description = true;
+	assert_int_equal(circle_apply(&c, &ev), CE_OK);
+	assert_string_equal(c.description, "");
+	assert_string_equal(c.name, "chess");
+	/* a snapshot with a description out of its rule is not trusted */
+	before = c;
+	strcpy(before.description, "a\nb");
+	assert_int_equal(circle_replay_from(&c, &before, NULL, 0), CE_INTERNAL);
+	strcpy(before.description, "fine");
+	assert_int_equal(circle_replay_from(&c, &before, NULL, 0), CE_OK);
+	assert_string_equal(c.description, "fine");
+}
+
+static void
 decide_delete_all(void **state)
 {
 	struct circle none, gone, after, c = live("football", 20, 3);
@@ -731,6 +938,8 @@ main(void)
 		cmocka_unit_test(name_invalid_utf8),
 		cmocka_unit_test(name_control_chars),
 		cmocka_unit_test(name_white_space),
+		cmocka_unit_test(description_bounds),
+		cmocka_unit_test(description_characters),
 		cmocka_unit_test(capacity_bounds),
 		cmocka_unit_test(canonical_ids),
 		cmocka_unit_test(event_type_names),
@@ -744,6 +953,8 @@ main(void)
 		cmocka_unit_test(decide_update_errors_in_order),
 		cmocka_unit_test(decide_update_unchanged),
 		cmocka_unit_test(decide_update_partial),
+		cmocka_unit_test(decide_descriptions),
+		cmocka_unit_test(apply_checks_descriptions),
 		cmocka_unit_test(decide_delete_all),
 		cmocka_unit_test(cerr_set_fills_info),
 	};

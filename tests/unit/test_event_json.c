@@ -4,6 +4,7 @@
  * malformed payloads the decoder must refuse without harm.
  */
 #include <setjmp.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,9 +35,9 @@ round_trip(const struct circle_event *ev, const char *expect)
 	if (expect != NULL)
 		assert_string_equal(text, expect);
 	memset(&back, 0x5a, sizeof back);
-	assert_int_equal(
-		event_json_decode(circle_event_type_name(ev->type), text, strlen(text), &back),
-		CE_OK);
+	assert_int_equal(event_json_decode(EVENT_SCHEMA_VERSION, circle_event_type_name(ev->type),
+					   text, strlen(text), &back, NULL),
+			 CE_OK);
 	assert_int_equal(back.type, ev->type);
 	assert_int_equal(back.has_name, ev->has_name);
 	if (ev->has_name)
@@ -158,20 +159,26 @@ decode_accepts_other_spellings(void **state)
 	for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
 		print_message("payload %zu\n", i);
 		memset(&ev, 0, sizeof ev);
-		assert_int_equal(event_json_decode("circle_created", ok[i], strlen(ok[i]), &ev),
-				 CE_OK);
+		assert_int_equal(
+			event_json_decode(1, "circle_created", ok[i], strlen(ok[i]), &ev, NULL),
+			CE_OK);
 		assert_int_equal(ev.capacity, 3);
 		assert_true(ev.has_name);
 	}
-	assert_int_equal(event_json_decode("circle_created", ok[3], strlen(ok[3]), &ev), CE_OK);
+	assert_int_equal(event_json_decode(1, "circle_created", ok[3], strlen(ok[3]), &ev, NULL),
+			 CE_OK);
 	assert_string_equal(ev.name, "\xf0\x9f\x98\x80");
-	assert_int_equal(event_json_decode("circle_created", ok[4], strlen(ok[4]), &ev), CE_OK);
+	assert_int_equal(event_json_decode(1, "circle_created", ok[4], strlen(ok[4]), &ev, NULL),
+			 CE_OK);
 	assert_string_equal(ev.name, "a/b");
-	assert_int_equal(event_json_decode("circle_created", ok[6], strlen(ok[6]), &ev), CE_OK);
+	assert_int_equal(event_json_decode(1, "circle_created", ok[6], strlen(ok[6]), &ev, NULL),
+			 CE_OK);
 	assert_string_equal(ev.name, "\xf0\x9f\x98\x80");
-	assert_int_equal(event_json_decode("circle_created", ok[7], strlen(ok[7]), &ev), CE_OK);
+	assert_int_equal(event_json_decode(1, "circle_created", ok[7], strlen(ok[7]), &ev, NULL),
+			 CE_OK);
 	assert_string_equal(ev.name, "a\\u0000");
-	assert_int_equal(event_json_decode("circle_created", ok[8], strlen(ok[8]), &ev), CE_OK);
+	assert_int_equal(event_json_decode(1, "circle_created", ok[8], strlen(ok[8]), &ev, NULL),
+			 CE_OK);
 	assert_string_equal(ev.name, "q\"u:o\"te");
 }
 
@@ -184,7 +191,8 @@ decode_leaves_other_members(void **state)
 	(void)state;
 	strcpy(ev.event_id, "keep");
 	ev.version = 7;
-	assert_int_equal(event_json_decode("circle_deleted", text, strlen(text), &ev), CE_OK);
+	assert_int_equal(event_json_decode(1, "circle_deleted", text, strlen(text), &ev, NULL),
+			 CE_OK);
 	assert_int_equal(ev.type, CIRCLE_DELETED);
 	assert_false(ev.has_name);
 	assert_false(ev.has_capacity);
@@ -323,10 +331,15 @@ decode_refuses_malformed(void **state)
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		print_message("payload %zu: %s\n", i, bad[i].text);
 		ev = before;
-		assert_int_equal(
-			event_json_decode(bad[i].event_type, bad[i].text, strlen(bad[i].text), &ev),
-			CE_INTERNAL);
+		assert_int_equal(event_json_decode(1, bad[i].event_type, bad[i].text,
+						   strlen(bad[i].text), &ev, NULL),
+				 CE_INTERNAL);
 		/* a refused payload leaves the event alone */
+		assert_memory_equal(&ev, &before, sizeof ev);
+		/* and what version 1 refuses, version 2 refuses too */
+		assert_int_equal(event_json_decode(2, bad[i].event_type, bad[i].text,
+						   strlen(bad[i].text), &ev, NULL),
+				 CE_INTERNAL);
 		assert_memory_equal(&ev, &before, sizeof ev);
 	}
 }
@@ -341,20 +354,23 @@ decode_refuses_odd_lengths(void **state)
 	char *big;
 
 	(void)state;
-	assert_int_equal(event_json_decode("circle_deleted", NULL, 0, &ev), CE_INTERNAL);
-	assert_int_equal(event_json_decode("circle_deleted", text, 0, &ev), CE_INTERNAL);
-	assert_int_equal(event_json_decode("circle_deleted", text, strlen(text), NULL),
+	assert_int_equal(event_json_decode(1, "circle_deleted", NULL, 0, &ev, NULL), CE_INTERNAL);
+	assert_int_equal(event_json_decode(1, "circle_deleted", text, 0, &ev, NULL), CE_INTERNAL);
+	assert_int_equal(event_json_decode(1, "circle_deleted", text, strlen(text), NULL, NULL),
 			 CE_INTERNAL);
 	/* a length short of the text truncates it */
-	assert_int_equal(event_json_decode("circle_deleted", text, strlen(text) - 1, &ev),
+	assert_int_equal(event_json_decode(1, "circle_deleted", text, strlen(text) - 1, &ev, NULL),
 			 CE_INTERNAL);
 	/* NUL bytes inside the given length are not JSON */
-	assert_int_equal(event_json_decode("circle_deleted", with_nul, sizeof with_nul - 1, &ev),
-			 CE_INTERNAL);
-	assert_int_equal(event_json_decode("circle_deleted", inner_nul, sizeof inner_nul - 1, &ev),
-			 CE_INTERNAL);
+	assert_int_equal(
+		event_json_decode(1, "circle_deleted", with_nul, sizeof with_nul - 1, &ev, NULL),
+		CE_INTERNAL);
+	assert_int_equal(
+		event_json_decode(1, "circle_deleted", inner_nul, sizeof inner_nul - 1, &ev, NULL),
+		CE_INTERNAL);
 	/* the text need not be terminated: only len bytes are read */
-	assert_int_equal(event_json_decode("circle_deleted", text, strlen(text), &ev), CE_OK);
+	assert_int_equal(event_json_decode(1, "circle_deleted", text, strlen(text), &ev, NULL),
+			 CE_OK);
 
 	/* over the size limit, even when it would be valid JSON */
 	big = malloc(EVENT_JSON_MAX_LEN + 2);
@@ -362,8 +378,9 @@ decode_refuses_odd_lengths(void **state)
 	memset(big, ' ', EVENT_JSON_MAX_LEN + 1);
 	memcpy(big, text, strlen(text));
 	big[EVENT_JSON_MAX_LEN + 1] = '\0';
-	assert_int_equal(event_json_decode("circle_deleted", big, EVENT_JSON_MAX_LEN + 1, &ev),
-			 CE_INTERNAL);
+	assert_int_equal(
+		event_json_decode(1, "circle_deleted", big, EVENT_JSON_MAX_LEN + 1, &ev, NULL),
+		CE_INTERNAL);
 	free(big);
 }
 
@@ -380,11 +397,155 @@ decode_name_bounds(void **state)
 		memcpy(name + 4 * i, "\xf0\x9f\x98\x80", 4);
 	name[400] = '\0';
 	snprintf(text, sizeof text, "{\"type\":\"circle_updated\",\"name\":\"%s\"}", name);
-	assert_int_equal(event_json_decode("circle_updated", text, strlen(text), &ev), CE_OK);
+	assert_int_equal(event_json_decode(1, "circle_updated", text, strlen(text), &ev, NULL),
+			 CE_OK);
 	assert_string_equal(ev.name, name);
 	snprintf(text, sizeof text, "{\"type\":\"circle_updated\",\"name\":\"%s\\ud83d\\ude00\"}",
 		 name);
-	assert_int_equal(event_json_decode("circle_updated", text, strlen(text), &ev), CE_INTERNAL);
+	assert_int_equal(event_json_decode(1, "circle_updated", text, strlen(text), &ev, NULL),
+			 CE_INTERNAL);
+}
+
+/* An event of type t with a description. */
+static struct circle_event
+described(enum circle_event_type t, const char *name, int capacity, const char *description)
+{
+	struct circle_event ev = event(t, name, capacity);
+
+	ev.has_description = true;
+	snprintf(ev.description, sizeof ev.description, "%s", description);
+	return ev;
+}
+
+static void
+encode_descriptions(void **state)
+{
+	struct circle_event ev, back;
+	char *text = NULL;
+
+	(void)state;
+	ev = described(CIRCLE_CREATED, "chess", 12, "Tuesdays, \"room\" 101");
+	round_trip(&ev, "{\"type\":\"circle_created\",\"name\":\"chess\",\"capacity\":12,"
+			"\"description\":\"Tuesdays, \\\"room\\\" 101\"}");
+	ev = described(CIRCLE_UPDATED, NULL, 0, "");
+	round_trip(&ev, "{\"type\":\"circle_updated\",\"description\":\"\"}");
+	ev = described(CIRCLE_UPDATED, "go", 0, " \xe3\x80\x80 ");
+	round_trip(&ev, "{\"type\":\"circle_updated\",\"name\":\"go\","
+			"\"description\":\" \xe3\x80\x80 \"}");
+	/* what the decoder could not read back is never written */
+	ev = described(CIRCLE_CREATED, "chess", 12, "");
+	assert_int_equal(event_json_encode(&ev, &text), -1);
+	assert_null(text);
+	ev = described(CIRCLE_DELETED, NULL, 0, "x");
+	assert_int_equal(event_json_encode(&ev, &text), -1);
+	ev = described(CIRCLE_UPDATED, NULL, 0, "a\nb");
+	assert_int_equal(event_json_encode(&ev, &text), -1);
+	memset(ev.description, 'a', sizeof ev.description);
+	assert_int_equal(event_json_encode(&ev, &text), -1);
+	/* 500 four-byte characters are the longest */
+	ev = event(CIRCLE_UPDATED, NULL, 0);
+	ev.has_description = true;
+	for (size_t i = 0; i < 500; i++)
+		memcpy(ev.description + 4 * i, "\xf0\x9f\x98\x80", 4);
+	ev.description[2000] = '\0';
+	assert_int_equal(event_json_encode(&ev, &text), 0);
+	memset(&back, 0, sizeof back);
+	assert_int_equal(event_json_decode(2, "circle_updated", text, strlen(text), &back, NULL),
+			 CE_OK);
+	assert_string_equal(back.description, ev.description);
+	free(text);
+}
+
+/* Version 1 reads as it was written, upcast to the newest shape: the same
+ * data as version 2 would read from it, and no description. */
+static void
+decode_upcasts_version_1(void **state)
+{
+	static const struct {
+		const char *type, *text;
+	} old[] = {
+		{"circle_created",
+		 "{\"type\":\"circle_created\",\"name\":\"chess\",\"capacity\":12}"},
+		{"circle_updated", "{\"type\":\"circle_updated\",\"capacity\":30}"},
+		{"circle_updated", "{\"type\":\"circle_updated\",\"name\":\"go\"}"},
+		{"circle_deleted", "{\"type\":\"circle_deleted\"}"},
+	};
+	static const char with_description[] =
+		"{\"type\":\"circle_updated\",\"description\":\"x\"}";
+	static const char create_empty[] = "{\"type\":\"circle_created\",\"name\":\"a\","
+					   "\"capacity\":3,\"description\":\"\"}";
+	struct circle_event v1, v2;
+	char *text = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof old / sizeof old[0]; i++) {
+		memset(&v1, 0x5a, sizeof v1);
+		memset(&v2, 0x5a, sizeof v2);
+		assert_int_equal(event_json_decode(1, old[i].type, old[i].text, strlen(old[i].text),
+						   &v1, NULL),
+				 CE_OK);
+		assert_false(v1.has_description);
+		assert_string_equal(v1.description, "");
+		assert_int_equal(event_json_decode(2, old[i].type, old[i].text, strlen(old[i].text),
+						   &v2, NULL),
+				 CE_OK);
+		assert_memory_equal(&v1, &v2, sizeof v1);
+		/* its data, as the history shows it, is the stored text */
+		assert_int_equal(event_json_encode(&v1, &text), 0);
+		assert_string_equal(text, old[i].text);
+		free(text);
+		text = NULL;
+	}
+	/* version 1 had no description: one there is not a version-1 payload */
+	assert_int_equal(event_json_decode(1, "circle_updated", with_description,
+					   strlen(with_description), &v1, NULL),
+			 CE_INTERNAL);
+	assert_int_equal(event_json_decode(2, "circle_updated", with_description,
+					   strlen(with_description), &v2, NULL),
+			 CE_OK);
+	assert_string_equal(v2.description, "x");
+	/* a create of version 2 never holds "" */
+	assert_int_equal(event_json_decode(2, "circle_created", create_empty, strlen(create_empty),
+					   &v2, NULL),
+			 CE_INTERNAL);
+}
+
+/* A version this build does not know is refused, loudly: the reason names
+ * it, and the event is left alone. */
+static void
+decode_refuses_unknown_versions(void **state)
+{
+	static const unsigned long versions[] = {0, 3, 4, 65535, ULONG_MAX};
+	static const char text[] =
+		"{\"type\":\"circle_created\",\"name\":\"chess\",\"capacity\":12}";
+	struct circle_event ev, before;
+	char why[EVENT_JSON_WHY_MAX], expect[64];
+	size_t i;
+
+	(void)state;
+	assert_false(event_schema_known(0));
+	assert_true(event_schema_known(1));
+	assert_true(event_schema_known(EVENT_SCHEMA_VERSION));
+	assert_false(event_schema_known(EVENT_SCHEMA_VERSION + 1));
+	memset(&before, 0x5a, sizeof before);
+	for (i = 0; i < sizeof versions / sizeof versions[0]; i++) {
+		ev = before;
+		memset(why, 0, sizeof why);
+		assert_int_equal(event_json_decode(versions[i], "circle_created", text,
+						   strlen(text), &ev, why),
+				 CE_INTERNAL);
+		assert_memory_equal(&ev, &before, sizeof ev);
+		snprintf(expect, sizeof expect, "schema version %lu ", versions[i]);
+		assert_non_null(strstr(why, expect));
+		/* NULL: no reason wanted, the same refusal */
+		assert_int_equal(event_json_decode(versions[i], "circle_created", text,
+						   strlen(text), &ev, NULL),
+				 CE_INTERNAL);
+	}
+	/* other refusals say why too */
+	assert_int_equal(event_json_decode(1, "circle_created", "{", 1, &ev, why), CE_INTERNAL);
+	assert_true(why[0] != '\0');
 }
 
 int
@@ -400,6 +561,9 @@ main(void)
 		cmocka_unit_test(decode_refuses_malformed),
 		cmocka_unit_test(decode_refuses_odd_lengths),
 		cmocka_unit_test(decode_name_bounds),
+		cmocka_unit_test(encode_descriptions),
+		cmocka_unit_test(decode_upcasts_version_1),
+		cmocka_unit_test(decode_refuses_unknown_versions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

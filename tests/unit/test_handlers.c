@@ -470,6 +470,60 @@ test_get(void **state)
 	expect_problem(&c, 410, "gone", NULL, NULL);
 }
 
+/* ---- descriptions ---- */
+
+static void
+test_descriptions(void **state)
+{
+	char path[64], target[96];
+	struct call w = {"POST",
+			 "/circle",
+			 NULL,
+			 json,
+			 "{\"circle_name\":\"chess\",\"capacity\":12,\"description\":\"Tuesdays\"}",
+			 NULL,
+			 NULL,
+			 NULL};
+	struct call r = {"GET", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+
+	(void)state;
+	assert_int_equal(send_req(&w), 201);
+	assert_string_equal(str("description"), "Tuesdays");
+	assert_int_equal(json_object_object_length(doc), 5);
+	snprintf(path, sizeof(path), "%s", resp.location);
+	r.path = path;
+	assert_int_equal(send_req(&r), 200);
+	assert_string_equal(str("description"), "Tuesdays");
+	/* changed alone, then removed: no member at all */
+	w.method = "PATCH";
+	w.path = path;
+	w.body = "{\"description\":\"Fridays\",\"version\":1}";
+	assert_int_equal(send_req(&w), 200);
+	assert_int_equal(num("version"), 2);
+	assert_string_equal(str("description"), "Fridays");
+	w.body = "{\"description\":\"\",\"version\":2}";
+	assert_int_equal(send_req(&w), 200);
+	assert_int_equal(num("version"), 3);
+	assert_null(str("description"));
+	assert_int_equal(json_object_object_length(doc), 4);
+	assert_int_equal(send_req(&r), 200);
+	assert_null(str("description"));
+	assert_int_equal(json_object_object_length(doc), 4);
+	/* a version replayed carries the description it had */
+	snprintf(target, sizeof(target), "%s/versions/2", path);
+	r.path = target;
+	assert_int_equal(send_req(&r), 200);
+	assert_string_equal(str("description"), "Fridays");
+	/* refusals name the member and change nothing */
+	w.body = "{\"description\":5,\"version\":3}";
+	expect_problem(&w, 400, "invalid_field", "field", "description");
+	w.body = "{\"description\":\"a\\u0001\",\"version\":3}";
+	expect_problem(&w, 400, "invalid_field", "field", "description");
+	w.body = "{\"version\":3}";
+	expect_problem(&w, 400, "nothing_to_update", NULL, NULL);
+	assert_int_equal(mem.world.nevents, 3);
+}
+
 static void
 test_list(void **state)
 {
@@ -854,6 +908,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_update_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_descriptions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_and_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed, setup, teardown),

@@ -656,6 +656,102 @@ test_update(void **state)
 	expect_update("\"capacity\"", CE_INVALID_JSON, NULL);
 }
 
+/* A body of `count` copies of unit as the description member's value. */
+static char *
+description_body(const char *prefix, const char *unit, size_t count)
+{
+	size_t len = strlen(unit), plen = strlen(prefix), i;
+	char *b = malloc(plen + len * count + 64);
+
+	assert_non_null(b);
+	memcpy(b, prefix, plen);
+	memcpy(b + plen, "\"description\":\"", 15);
+	plen += 15;
+	for (i = 0; i < count; i++)
+		memcpy(b + plen + i * len, unit, len);
+	strcpy(b + plen + count * len, "\"}");
+	return b;
+}
+
+static void
+test_descriptions(void **state)
+{
+	static const char *const bad[] = {
+		"null",
+		"5",
+		"true",
+		"[]",
+		"{}",
+		"\"a\\u0000b\"",
+		"\"a\\u001fb\"",
+		"\"a\\tb\"",
+		"\"a\\u007f\"",
+		"\"\\u009f\"",
+		"\"\\ud800\"",
+		"\"\\udc00x\"",
+	};
+	struct create_body c;
+	struct update_body u;
+	struct cerr_info info;
+	char body[256], *b;
+	size_t i;
+
+	(void)state;
+	/* optional on a create; "" and white space are fine */
+	assert_int_equal(create("{\"circle_name\":\"a\",\"capacity\":3}", &c, &info), CE_OK);
+	assert_false(c.has_description);
+	assert_int_equal(
+		create("{\"circle_name\":\"a\",\"capacity\":3,\"description\":\"\"}", &c, &info),
+		CE_OK);
+	assert_true(c.has_description);
+	assert_string_equal(c.description, "");
+	assert_int_equal(create("{\"description\":\" \\u3000 x\\u00e9 \",\"circle_name\":\"a\","
+				"\"capacity\":3}",
+				&c, &info),
+			 CE_OK);
+	assert_string_equal(c.description, " \xe3\x80\x80 x\xc3\xa9 ");
+	/* an update may name it alone, "" included */
+	assert_int_equal(update("{\"description\":\"\",\"version\":2}", &u, &info), CE_OK);
+	assert_true(u.has_description);
+	assert_false(u.has_name || u.has_capacity);
+	assert_string_equal(u.description, "");
+	assert_int_equal(update("{\"description\":\"x\"}", &u, &info), CE_OK);
+	assert_string_equal(u.description, "x");
+	/* the description's own errors */
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(body, sizeof body, "{\"description\":%s,\"version\":1}", bad[i]);
+		expect_update(body, CE_INVALID_FIELD, "description");
+		snprintf(body, sizeof body,
+			 "{\"circle_name\":\"a\",\"capacity\":3,\"description\":%s}", bad[i]);
+		expect_create(body, CE_INVALID_FIELD, "description");
+	}
+	/* the name and capacity are checked first */
+	expect_create("{\"circle_name\":\"\",\"capacity\":3,\"description\":5}", CE_INVALID_FIELD,
+		      "circle_name");
+	expect_create("{\"circle_name\":\"a\",\"capacity\":2,\"description\":5}", CE_INVALID_FIELD,
+		      "capacity");
+	/* 500 code points of any width, not 501 */
+	b = description_body("{\"version\":1,", "x", 500);
+	assert_int_equal(update(b, &u, &info), CE_OK);
+	free(b);
+	b = description_body("{\"version\":1,", "\xf0\x9f\x98\x80", 500);
+	assert_int_equal(update(b, &u, &info), CE_OK);
+	assert_int_equal(strlen(u.description), CIRCLE_DESCRIPTION_MAX_BYTES);
+	free(b);
+	b = description_body("{\"version\":1,", "\\ud83d\\ude00", 500);
+	assert_int_equal(update(b, &u, &info), CE_OK);
+	free(b);
+	b = description_body("{\"version\":1,", "x", 501);
+	expect_update(b, CE_INVALID_FIELD, "description");
+	free(b);
+	b = description_body("{\"version\":1,", "\xf0\x9f\x98\x80", 501);
+	expect_update(b, CE_INVALID_FIELD, "description");
+	free(b);
+	b = description_body("{\"circle_name\":\"a\",\"capacity\":3,", "\xc3\xa9", 501);
+	expect_create(b, CE_INVALID_FIELD, "description");
+	free(b);
+}
+
 int
 main(void)
 {
@@ -677,6 +773,7 @@ main(void)
 		cmocka_unit_test(test_create_capacity),
 		cmocka_unit_test(test_create_name),
 		cmocka_unit_test(test_update),
+		cmocka_unit_test(test_descriptions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
