@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/select.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -2150,6 +2151,45 @@ test_feed_without_sequencer(void **state)
 	mysql_close(db);
 }
 
+/* A worker with a CIRCLE_FEED_SEQUENCER it does not know refuses to start
+ * (exit status 2), before it touches the database: a typo must not leave
+ * the feed without a sequencer unnoticed. The worker is the one beside
+ * circlectl in this build. */
+static void
+test_feed_sequencer_setting(void **state)
+{
+	static const char *const bad[] = {"yes", "OFF", "off ", "0"};
+	char worker[4200];
+	const char *ctl = circlectl_path();
+	const char *slash = strrchr(ctl, '/');
+	size_t i;
+
+	(void)state;
+	if (!slash) {
+		skip();
+		return;
+	}
+	snprintf(worker, sizeof(worker), "%.*s/circle-command.fcgi", (int)(slash - ctl), ctl);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int status = 0;
+		pid_t pid = fork();
+
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			int null = open("/dev/null", O_RDWR);
+
+			if (null < 0 || dup2(null, 0) < 0 || dup2(null, 2) < 0 ||
+			    setenv("CIRCLE_FEED_SEQUENCER", bad[i], 1) != 0)
+				_exit(127);
+			execl(worker, worker, (char *)NULL);
+			_exit(127);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 2);
+	}
+}
+
 int
 main(void)
 {
@@ -2178,6 +2218,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_feed_concurrent, setup, teardown),
 		cmocka_unit_test(test_sequencer_pace),
 		cmocka_unit_test_setup_teardown(test_feed_without_sequencer, setup, teardown),
+		cmocka_unit_test(test_feed_sequencer_setting),
 		cmocka_unit_test_setup_teardown(test_feed_privileges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_circlectl_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
