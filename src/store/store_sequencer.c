@@ -26,6 +26,7 @@
  * connection), then numbers the committed events in that window.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,7 +345,8 @@ struct store_sequencer {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cond; /* on CLOCK_MONOTONIC */
-	bool wake;           /* a pass was asked for */
+	atomic_bool wake;    /* a pass was asked for (set without mu too) */
+	bool listening;      /* the thread waits for a wake (under mu) */
 	bool stop;
 };
 
@@ -458,15 +460,17 @@ sequencer_main(void *arg)
 			 * milliseconds together, instead of one transaction of
 			 * its own per commit. */
 			deadline_in(&until, pause_ms);
-			while (!q->stop && !(wakeable && q->wake))
+			q->listening = wakeable;
+			while (!q->stop && !(wakeable && atomic_load(&q->wake)))
 				if (pthread_cond_timedwait(&q->cond, &q->mu, &until) == ETIMEDOUT)
 					break;
+			q->listening = false;
 			if (q->stop)
 				break;
 		}
 		/* Wakes that come during the pass ask for another one: their
 		 * commit may have come too late for this pass's read. */
-		q->wake = false;
+		atomic_store(&q->wake, false);
 		pthread_mutex_unlock(&q->mu);
 		rc = store_sequence_pass(q->st, q->peek, STORE_FEED_BATCH, &n);
 		pthread_mutex_lock(&q->mu);
@@ -541,9 +545,19 @@ store_sequencer_wake(void *seq)
 
 	if (!q)
 		return;
+	/*
+	 * Called after every commit of the worker, so it must cost next to
+	 * nothing under load. A wake already asked for and not yet taken
+	 * needs nothing more: the pass that takes it starts after this
+	 * commit, so its read sees it. And only a thread that waits for a
+	 * wake is signalled: one in a gap would wake up only to sleep on.
+	 */
+	if (atomic_load(&q->wake))
+		return;
 	pthread_mutex_lock(&q->mu);
-	q->wake = true;
-	pthread_cond_signal(&q->cond);
+	atomic_store(&q->wake, true);
+	if (q->listening)
+		pthread_cond_signal(&q->cond);
 	pthread_mutex_unlock(&q->mu);
 }
 
