@@ -139,9 +139,9 @@ enum cerr store_sequence_pass(struct store *st, struct store *peek, unsigned bat
  * spell) plus one pass after its commit.
  */
 #define STORE_SEQUENCER_GAP_MS 10
-#define STORE_SEQUENCER_GAP_MAX_MS 80
+#define STORE_SEQUENCER_GAP_MAX_MS 40
 #define STORE_SEQUENCER_IDLE_MS 20
-#define STORE_SEQUENCER_IDLE_MAX_MS 80
+#define STORE_SEQUENCER_IDLE_MAX_MS 40
 /*
  * The thread's pacing, apart so that its bounds can be tested: given that a
  * pass numbered n of at most `batch` events, returns how long (ms) to wait
