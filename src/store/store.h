@@ -136,7 +136,8 @@ enum cerr store_sequence_pass(struct store *st, struct store *peek, unsigned bat
  * leader: STORE_SEQUENCER_IDLE_MS, doubling while passes find nothing up to
  * STORE_SEQUENCER_IDLE_MAX_MS. So an event is in the feed at most about
  * GAP_MAX (under load) or IDLE_MAX (its worker not leading, after a quiet
- * spell) plus one pass after its commit.
+ * spell) and two passes after its commit (one that read just before it
+ * committed, and the next).
  */
 #define STORE_SEQUENCER_GAP_MS 10
 #define STORE_SEQUENCER_GAP_MAX_MS 40
