@@ -3,7 +3,10 @@
  * id and clock sources, the feed sequencer and the command handlers, then
  * serves FastCGI.
  */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <uuid/uuid.h>
@@ -45,6 +48,30 @@ set_deadline(void *ctx, int64_t deadline_ms)
 	store_set_deadline(ctx, deadline_ms);
 }
 
+/*
+ * CIRCLE_FEED_SEQUENCER: "on" (the default, also when unset or empty) runs
+ * this worker's feed sequencer thread, "off" does not: for a pool that
+ * should only serve writes while another pool's workers number the feed
+ * (until one of those runs, new events stay out of the feed), and for
+ * measuring what the sequencer costs (bench/feed-cost). Anything else is
+ * refused: a typo must not silently stall the feed.
+ */
+static int
+sequencer_wanted(bool *on)
+{
+	const char *v = getenv("CIRCLE_FEED_SEQUENCER");
+
+	*on = true;
+	if (v == NULL || *v == '\0' || strcmp(v, "on") == 0)
+		return 0;
+	if (strcmp(v, "off") == 0) {
+		*on = false;
+		return 0;
+	}
+	fprintf(stderr, "circle-command: CIRCLE_FEED_SEQUENCER must be on or off\n");
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -52,13 +79,16 @@ main(int argc, char **argv)
 	struct event_store events;
 	struct command_ctx ctx = {0};
 	struct http_app app = {0};
-	struct store_sequencer *seq;
+	struct store_sequencer *seq = NULL;
 	struct store *st;
+	bool sequence;
 	int rc;
 
 	rc = worker_options(argc, argv, "circle-command.fcgi", "command (write)");
 	if (rc >= 0)
 		return rc;
+	if (sequencer_wanted(&sequence) != 0)
+		return 2;
 	store_config_from_env(&cfg, "circle-command");
 	st = store_new(&cfg, STORE_WRITE);
 	if (st == NULL) {
@@ -71,7 +101,8 @@ main(int argc, char **argv)
 			"circle-command: database unavailable, serving 503 until it returns\n");
 	/* Numbers committed events for the change feed, woken by this
 	 * worker's commits; without it the other workers' sequencers do. */
-	seq = store_sequencer_start(&cfg);
+	if (sequence)
+		seq = store_sequencer_start(&cfg);
 	store_on_commit(st, store_sequencer_wake, seq);
 	store_event_store(st, &events);
 	ctx.store = &events;

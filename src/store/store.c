@@ -129,8 +129,14 @@ static const struct stmt_def {
 			    3, 1, ON_SEQ},
 	[SQ_SEQ_LOCK] = {"SELECT last_position FROM circle_feed_sequence WHERE id = 1 FOR UPDATE",
 			 0, 1, ON_SEQ},
-	[SQ_SEQ_ASSIGN] = {"UPDATE circle_events SET feed_position = ?"
-			   " WHERE `position` = ? AND feed_position IS NULL",
+	/* A pass's events in one statement, not one per event: the JSON
+	 * list of their positions, ascending, numbered from ? + 1 in that
+	 * order. STRAIGHT_JOIN keeps the list first, each event found by its
+	 * primary key (else the optimizer may start from the NULL entries). */
+	[SQ_SEQ_ASSIGN] = {"UPDATE JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY,"
+			   " p BIGINT UNSIGNED PATH '$' ERROR ON EMPTY ERROR ON ERROR)) AS j"
+			   " STRAIGHT_JOIN circle_events e ON e.`position` = j.p"
+			   " SET e.feed_position = ? + j.n WHERE e.feed_position IS NULL",
 			   2, 0, ON_SEQ},
 	/* Named after the database: GET_LOCK names are server-wide. */
 	[SQ_SEQ_LEAD] = {"SELECT GET_LOCK(CONCAT(DATABASE(), '.circle_feed_sequencer'), ?)", 1, 1,

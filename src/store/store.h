@@ -121,14 +121,37 @@ enum cerr store_sequence_pass(struct store *st, struct store *peek, unsigned bat
  * command side). Of all the workers' threads on one database one leads
  * (a GET_LOCK; the others wait for it and take over when its connection
  * goes). The leader runs a pass when store_sequencer_wake() is called, at
- * once again while batches come back full, STORE_SEQUENCER_GAP_MS after a
- * pass that numbered events, and every STORE_SEQUENCER_IDLE_MS otherwise;
- * while the database is down it retries with a growing pause. Returns NULL
- * when it cannot start (logged). Signals are blocked in the thread, so they
- * keep going to the caller's thread.
+ * once again while batches come back full, after a pause (the gap) when a
+ * pass numbered events, and after a longer one (the idle poll) when it
+ * numbered none; while the database is down it retries with a growing
+ * pause. Returns NULL when it cannot start (logged). Signals are blocked in
+ * the thread, so they keep going to the caller's thread.
+ *
+ * The gap starts at STORE_SEQUENCER_GAP_MS and doubles with every pass in a
+ * row that numbered events, up to STORE_SEQUENCER_GAP_MAX_MS: under a steady
+ * stream of commits one pass numbers the commits of that many milliseconds
+ * together, so its fixed cost (round trips, a durable commit) is shared by
+ * many events; a pass that finds nothing starts the gap over. The idle poll
+ * catches the commits of the other workers, whose wakes never reach the
+ * leader: STORE_SEQUENCER_IDLE_MS, doubling while passes find nothing up to
+ * STORE_SEQUENCER_IDLE_MAX_MS. So an event is in the feed at most about
+ * GAP_MAX (under load) or IDLE_MAX (its worker not leading, after a quiet
+ * spell) and two passes after its commit (one that read just before it
+ * committed, and the next).
  */
-#define STORE_SEQUENCER_IDLE_MS 20
 #define STORE_SEQUENCER_GAP_MS 10
+#define STORE_SEQUENCER_GAP_MAX_MS 40
+#define STORE_SEQUENCER_IDLE_MS 20
+#define STORE_SEQUENCER_IDLE_MAX_MS 40
+/*
+ * The thread's pacing, apart so that its bounds can be tested: given that a
+ * pass numbered n of at most `batch` events, returns how long (ms) to wait
+ * before the next pass, sets *wakeable when a wake may cut that wait short
+ * (the idle poll) and updates the gap and the idle poll (*gap_ms, *idle_ms;
+ * start them at STORE_SEQUENCER_GAP_MS and STORE_SEQUENCER_IDLE_MS).
+ */
+unsigned store_sequencer_pace(size_t n, unsigned batch, unsigned *gap_ms, unsigned *idle_ms,
+			      bool *wakeable);
 struct store_sequencer;
 struct store_sequencer *store_sequencer_start(const struct store_config *cfg);
 /* Asks for a pass soon; cheap, never blocks on the database. NULL is fine. */

@@ -45,7 +45,7 @@ enum store_stmt {
 	SQ_SEQ_WINDOW,  /* peek side: where events without a feed position are */
 	SQ_SEQ_PENDING, /* committed events without a feed position, oldest first */
 	SQ_SEQ_LOCK,    /* the counter row, locked until commit */
-	SQ_SEQ_ASSIGN,  /* one event's feed position, only if it has none */
+	SQ_SEQ_ASSIGN,  /* a pass's feed positions, only to events without one */
 	SQ_SEQ_ADVANCE, /* the counter, guarded by its previous value */
 	SQ_SEQ_LEAD,    /* GET_LOCK: which worker's sequencer works */
 	SQ_BINLOG_POS,  /* the primary's current GTID position */

@@ -13,18 +13,20 @@
  * Appends never wait for it: they leave feed_position NULL and, once their
  * COMMIT is sent, wake the thread of their own worker (store_on_commit).
  * Every command worker runs a thread; one of them leads (GET_LOCK) and works,
- * the others wait to take over. The leader passes when woken, again
- * STORE_SEQUENCER_GAP_MS after a pass that numbered something (so that under
- * load one pass numbers many events and the cost per append stays small),
- * and every STORE_SEQUENCER_IDLE_MS otherwise, which also catches the
- * commits of the other workers and of a worker that died before waking
- * anybody. Leading saves work only: the counter row's lock is what keeps two
+ * the others wait to take over. The leader passes when woken, again after a
+ * gap when a pass numbered something, and after an idle poll otherwise,
+ * which also catches the commits of the other workers and of a worker that
+ * died before waking anybody (store_sequencer_pace: the gap grows while
+ * events keep coming, so that under load one pass numbers many events and
+ * its fixed cost per event stays small; the idle poll grows while nothing
+ * comes). Leading saves work only: the counter row's lock is what keeps two
  * passes from numbering at once.
  *
  * A pass first reads where to look (window_op, on a READ UNCOMMITTED
  * connection), then numbers the committed events in that window.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,32 +158,66 @@ lock_counter(struct store *st, uint64_t *last)
 }
 
 /*
- * Runs UPDATE statement `which` for the n rows of parameters (a[i], b[i]) in
- * one round trip (Connector/C's array binding; the server runs it row by
- * row). Every row must match exactly one row: anything else means the rows
- * changed under the lock, a bug, and the transaction is refused.
+ * The counter from *last to *next, in one round trip: it must match
+ * exactly its one row, else the counter moved under its lock, a bug, and the
+ * transaction is refused.
  */
 static enum cerr
-update_rows(struct store *st, enum store_stmt which, uint64_t *a, uint64_t *b, size_t n)
+advance(struct store *st, uint64_t *next, uint64_t *last)
 {
 	MYSQL_BIND p[2];
-	MYSQL_STMT *s = store_stmt(st, which);
-	unsigned int size = (unsigned int)n;
+	MYSQL_STMT *s = store_stmt(st, SQ_SEQ_ADVANCE);
 	enum cerr rc;
 
-	if (!s)
-		return STORE_BAD("sequencer: statement not prepared");
-	rc = STORE_CHECK_STMT(st, s, mysql_stmt_attr_set(s, STMT_ATTR_ARRAY_SIZE, &size));
-	if (rc != CE_OK)
-		return rc;
-	/* column-wise: p[k].buffer is the array of the k-th parameter */
 	memset(p, 0, sizeof(p));
-	store_bind_u64(&p[0], a);
-	store_bind_u64(&p[1], b);
+	store_bind_u64(&p[0], next);
+	store_bind_u64(&p[1], last);
+	rc = store_exec(st, s, p, NULL);
+	if (rc == CE_OK && mysql_stmt_affected_rows(s) != 1)
+		rc = STORE_BAD("sequencer: counter moved under its lock");
+	return rc;
+}
+
+/* The longest list assign() writes: up to STORE_FEED_BATCH positions of up
+ * to 20 digits, their commas and brackets. */
+#define LIST_MAX (STORE_FEED_BATCH * 21 + 2)
+
+/*
+ * Numbers the n events at positions pos[0..n) (ascending) last + 1, + 2,
+ * ... in one statement (Connector/C's array binding would have the server
+ * run one statement per event). Every one must still be without a feed position:
+ * anything else means the rows changed under the lock, a bug, and the
+ * transaction is refused.
+ */
+static enum cerr
+assign(struct store *st, uint64_t *last, const uint64_t *pos, size_t n)
+{
+	char list[LIST_MAX + 1];
+	MYSQL_BIND p[2];
+	unsigned long len = 0;
+	MYSQL_STMT *s = store_stmt(st, SQ_SEQ_ASSIGN);
+	size_t used = 0, i;
+	enum cerr rc;
+
+	list[used++] = '[';
+	for (i = 0; i < n; i++) {
+		int w = snprintf(list + used, LIST_MAX + 1 - used, "%s%llu", i ? "," : "",
+				 (unsigned long long)pos[i]);
+
+		if (w < 0 || (size_t)w >= LIST_MAX + 1 - used)
+			return STORE_BAD("sequencer: position list too long");
+		used += (size_t)w;
+	}
+	if (used + 1 > LIST_MAX)
+		return STORE_BAD("sequencer: position list too long");
+	list[used++] = ']';
+	list[used] = '\0';
+	memset(p, 0, sizeof(p));
+	store_bind_text_in(&p[0], list, &len);
+	store_bind_u64(&p[1], last);
 	rc = store_exec(st, s, p, NULL);
 	if (rc == CE_OK && mysql_stmt_affected_rows(s) != (my_ulonglong)n)
-		rc = STORE_BAD(which == SQ_SEQ_ASSIGN ? "sequencer: event already numbered"
-						      : "sequencer: counter moved under its lock");
+		rc = STORE_BAD("sequencer: event already numbered");
 	return rc;
 }
 
@@ -195,9 +231,9 @@ static enum cerr
 pass_op(struct store *st, void *arg)
 {
 	struct pass_args *a = arg;
-	uint64_t pos[STORE_FEED_BATCH], feed[STORE_FEED_BATCH];
+	uint64_t pos[STORE_FEED_BATCH];
 	uint64_t last = 0, next;
-	size_t n = 0, i;
+	size_t n = 0;
 	enum cerr rc;
 
 	*a->assigned = 0;
@@ -210,13 +246,11 @@ pass_op(struct store *st, void *arg)
 		rc = pending(st, a->lo, a->hi, a->batch, pos, &n);
 	if (rc == CE_OK && n > 0 && last > FEED_POSITION_MAX - n)
 		rc = STORE_BAD("sequencer: feed positions exhausted");
-	for (i = 0; i < n; i++)
-		feed[i] = last + 1 + i;
 	next = last + n;
 	if (rc == CE_OK && n > 0)
-		rc = update_rows(st, SQ_SEQ_ASSIGN, feed, pos, n);
+		rc = assign(st, &last, pos, n);
 	if (rc == CE_OK && n > 0)
-		rc = update_rows(st, SQ_SEQ_ADVANCE, &next, &last, 1);
+		rc = advance(st, &next, &last);
 	if (rc == CE_OK)
 		rc = store_commit(st);
 	if (rc != CE_OK) {
@@ -311,7 +345,8 @@ struct store_sequencer {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cond; /* on CLOCK_MONOTONIC */
-	bool wake;           /* a pass was asked for */
+	atomic_bool wake;    /* a pass was asked for (set without mu too) */
+	bool listening;      /* the thread waits for a wake (under mu) */
 	bool stop;
 };
 
@@ -327,13 +362,52 @@ deadline_in(struct timespec *ts, unsigned ms)
 	}
 }
 
+static unsigned
+doubled(unsigned ms, unsigned max)
+{
+	return ms >= max / 2 ? max : ms * 2;
+}
+
+unsigned
+store_sequencer_pace(size_t n, unsigned batch, unsigned *gap_ms, unsigned *idle_ms, bool *wakeable)
+{
+	unsigned pause;
+
+	/* out of range (never from the thread): the shortest pauses */
+	if (*gap_ms < STORE_SEQUENCER_GAP_MS || *gap_ms > STORE_SEQUENCER_GAP_MAX_MS)
+		*gap_ms = STORE_SEQUENCER_GAP_MS;
+	if (*idle_ms < STORE_SEQUENCER_IDLE_MS || *idle_ms > STORE_SEQUENCER_IDLE_MAX_MS)
+		*idle_ms = STORE_SEQUENCER_IDLE_MS;
+	if (n == 0) {
+		/* Nothing came: wait for a wake, polling ever less often for
+		 * the other workers' commits; the next event starts the gap
+		 * over, so a lone commit is numbered at once. */
+		*wakeable = true;
+		pause = *idle_ms;
+		*idle_ms = doubled(*idle_ms, STORE_SEQUENCER_IDLE_MAX_MS);
+		*gap_ms = STORE_SEQUENCER_GAP_MS;
+		return pause;
+	}
+	*wakeable = false;
+	*idle_ms = STORE_SEQUENCER_IDLE_MS;
+	/* A full batch: more are waiting, at once. */
+	if (n >= batch)
+		return 0;
+	/* Events keep coming: wait longer each time, so that one pass takes
+	 * more of them, but never longer than the bound. */
+	pause = *gap_ms;
+	*gap_ms = doubled(*gap_ms, STORE_SEQUENCER_GAP_MAX_MS);
+	return pause;
+}
+
 static void *
 sequencer_main(void *arg)
 {
 	struct store_sequencer *q = arg;
 	unsigned retry_ms = 0;
-	bool again = true; /* at start: number whatever waits */
-	bool hold = false;
+	unsigned gap_ms = STORE_SEQUENCER_GAP_MS, idle_ms = STORE_SEQUENCER_IDLE_MS;
+	unsigned pause_ms = 0; /* before the next pass */
+	bool wakeable = false; /* a wake ends the pause */
 
 	bool leader = false;
 	unsigned long lead_connection = 0;
@@ -373,51 +447,43 @@ sequencer_main(void *arg)
 				continue;
 			leader = true;
 			lead_connection = q->st->connects;
-			again = true; /* number whatever waits */
-			hold = false;
+			/* number whatever waits, at once */
+			pause_ms = 0;
+			gap_ms = STORE_SEQUENCER_GAP_MS;
+			idle_ms = STORE_SEQUENCER_IDLE_MS;
 		}
-		if (hold) {
+		if (pause_ms > 0) {
 			struct timespec until;
 
-			/* Under a steady stream of commits this makes one pass
-			 * number the commits of a few milliseconds together,
-			 * instead of one transaction of its own per commit. */
-			deadline_in(&until, STORE_SEQUENCER_GAP_MS);
-			while (!q->stop)
+			/* A gap ignores wakes: under a steady stream of commits
+			 * it makes one pass number the commits of a few
+			 * milliseconds together, instead of one transaction of
+			 * its own per commit. */
+			deadline_in(&until, pause_ms);
+			q->listening = wakeable;
+			while (!q->stop && !(wakeable && atomic_load(&q->wake)))
 				if (pthread_cond_timedwait(&q->cond, &q->mu, &until) == ETIMEDOUT)
 					break;
-			hold = false;
-			if (q->stop)
-				break;
-		}
-		if (!again) {
-			struct timespec until;
-
-			deadline_in(&until, retry_ms ? retry_ms : STORE_SEQUENCER_IDLE_MS);
-			while (!q->stop && !q->wake)
-				if (pthread_cond_timedwait(&q->cond, &q->mu, &until) == ETIMEDOUT)
-					break;
+			q->listening = false;
 			if (q->stop)
 				break;
 		}
 		/* Wakes that come during the pass ask for another one: their
 		 * commit may have come too late for this pass's read. */
-		q->wake = false;
+		atomic_store(&q->wake, false);
 		pthread_mutex_unlock(&q->mu);
 		rc = store_sequence_pass(q->st, q->peek, STORE_FEED_BATCH, &n);
 		pthread_mutex_lock(&q->mu);
 		if (rc == CE_OK) {
 			retry_ms = 0;
-			/* While events come, look again: after a pause when
-			 * the batch had room, else at once; commits of the
-			 * other workers wake nobody here. */
-			again = n > 0;
-			hold = n > 0 && n < STORE_FEED_BATCH;
+			pause_ms = store_sequencer_pace(n, STORE_FEED_BATCH, &gap_ms, &idle_ms,
+							&wakeable);
 		} else {
 			retry_ms = retry_ms ? retry_ms * 2 : RETRY_MIN_MS;
 			if (retry_ms > RETRY_MAX_MS)
 				retry_ms = RETRY_MAX_MS;
-			again = false;
+			pause_ms = retry_ms;
+			wakeable = true;
 		}
 	}
 	pthread_mutex_unlock(&q->mu);
@@ -479,9 +545,19 @@ store_sequencer_wake(void *seq)
 
 	if (!q)
 		return;
+	/*
+	 * Called after every commit of the worker, so it must cost next to
+	 * nothing under load. A wake already asked for and not yet taken
+	 * needs nothing more: the pass that takes it starts after this
+	 * commit, so its read sees it. And only a thread that waits for a
+	 * wake is signalled: one in a gap would wake up only to sleep on.
+	 */
+	if (atomic_load(&q->wake))
+		return;
 	pthread_mutex_lock(&q->mu);
-	q->wake = true;
-	pthread_cond_signal(&q->cond);
+	atomic_store(&q->wake, true);
+	if (q->listening)
+		pthread_cond_signal(&q->cond);
 	pthread_mutex_unlock(&q->mu);
 }
 

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/select.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -2222,6 +2223,149 @@ test_reconnect(void **state)
 	assert_projection_is_replay(f->w, f->r, t.c.id);
 }
 
+/* The sequencer thread's pacing: under a steady stream the gap grows to its
+ * bound and no further, a full batch goes on at once, a pass that finds
+ * nothing waits for a wake with an idle poll that grows to its own bound,
+ * and events after a quiet spell start the gap over. */
+static void
+test_sequencer_pace(void **state)
+{
+	unsigned gap = STORE_SEQUENCER_GAP_MS, idle = STORE_SEQUENCER_IDLE_MS, pause, prev = 0;
+	bool wakeable = true;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 20; i++) {
+		pause = store_sequencer_pace(5, STORE_FEED_BATCH, &gap, &idle, &wakeable);
+		assert_false(wakeable);
+		assert_true(pause >= STORE_SEQUENCER_GAP_MS);
+		assert_true(pause <= STORE_SEQUENCER_GAP_MAX_MS);
+		assert_true(pause >= prev);
+		prev = pause;
+	}
+	assert_int_equal(pause, STORE_SEQUENCER_GAP_MAX_MS);
+	assert_int_equal(
+		store_sequencer_pace(STORE_FEED_BATCH, STORE_FEED_BATCH, &gap, &idle, &wakeable),
+		0);
+	assert_false(wakeable);
+	prev = 0;
+	for (i = 0; i < 20; i++) {
+		pause = store_sequencer_pace(0, STORE_FEED_BATCH, &gap, &idle, &wakeable);
+		assert_true(wakeable);
+		assert_true(pause >= STORE_SEQUENCER_IDLE_MS);
+		assert_true(pause <= STORE_SEQUENCER_IDLE_MAX_MS);
+		assert_true(pause >= prev);
+		prev = pause;
+	}
+	assert_int_equal(pause, STORE_SEQUENCER_IDLE_MAX_MS);
+	/* the first pass with events after the quiet spell */
+	assert_int_equal(store_sequencer_pace(1, STORE_FEED_BATCH, &gap, &idle, &wakeable),
+			 STORE_SEQUENCER_GAP_MS);
+	assert_int_equal(store_sequencer_pace(0, STORE_FEED_BATCH, &gap, &idle, &wakeable),
+			 STORE_SEQUENCER_IDLE_MS);
+	/* values the thread never holds are taken as the start */
+	gap = 0;
+	idle = 100000;
+	assert_int_equal(store_sequencer_pace(3, STORE_FEED_BATCH, &gap, &idle, &wakeable),
+			 STORE_SEQUENCER_GAP_MS);
+	gap = 100000;
+	assert_int_equal(store_sequencer_pace(0, STORE_FEED_BATCH, &gap, &idle, &wakeable),
+			 STORE_SEQUENCER_IDLE_MS);
+	assert_int_equal(gap, STORE_SEQUENCER_GAP_MS);
+}
+
+/* Appends of a worker that runs no sequencer (CIRCLE_FEED_SEQUENCER=off:
+ * its commits wake nobody) stay out of the feed while no sequencer runs;
+ * the first sequencer that starts numbers all of them, in order. */
+static void
+test_feed_without_sequencer(void **state)
+{
+	struct fixture *f = *state;
+	struct store_config cfg;
+	struct store_sequencer *seq;
+	struct circle c[5];
+	struct feed_event *feed;
+	MYSQL *db = raw_connect(CMD_GROUP);
+	size_t n, i;
+	int tries;
+
+	assert_non_null(db);
+	for (i = 0; i < 5; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "Unsequenced %zu", i);
+		assert_int_equal(create(f->w, &c[i], name, 5), CE_OK);
+	}
+	usleep(250000);
+	assert_int_equal(
+		raw_count(db, "SELECT COUNT(*) FROM circle_events WHERE feed_position IS NULL"), 5);
+	feed = read_whole_feed(f->r, 0, 100, &n);
+	assert_int_equal(n, 0);
+	free(feed);
+
+	store_config_from_env(&cfg, CMD_GROUP);
+	seq = store_sequencer_start(&cfg);
+	assert_non_null(seq);
+	for (tries = 0; tries < 1000; tries++) {
+		if (raw_count(db,
+			      "SELECT COUNT(*) FROM circle_events WHERE feed_position IS NULL") ==
+		    0)
+			break;
+		usleep(10000);
+	}
+	store_sequencer_stop(seq);
+	assert_int_equal(
+		raw_count(db, "SELECT COUNT(*) FROM circle_events WHERE feed_position IS NULL"), 0);
+	feed = read_whole_feed(f->r, 0, 100, &n);
+	assert_int_equal(n, 5);
+	for (i = 0; i < n; i++) {
+		assert_string_equal(feed[i].event.circle_id, c[i].id);
+		if (i > 0)
+			assert_int_equal(feed[i].position, feed[i - 1].position + 1);
+	}
+	free(feed);
+	mysql_close(db);
+}
+
+/* A worker with a CIRCLE_FEED_SEQUENCER it does not know refuses to start
+ * (exit status 2), before it touches the database: a typo must not leave
+ * the feed without a sequencer unnoticed. The worker is the one beside
+ * circlectl in this build. */
+static void
+test_feed_sequencer_setting(void **state)
+{
+	static const char *const bad[] = {"yes", "OFF", "off ", "0"};
+	char worker[4200];
+	const char *ctl = circlectl_path();
+	const char *slash = strrchr(ctl, '/');
+	size_t i;
+
+	(void)state;
+	if (!slash) {
+		skip();
+		return;
+	}
+	snprintf(worker, sizeof(worker), "%.*s/circle-command.fcgi", (int)(slash - ctl), ctl);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int status = 0;
+		pid_t pid = fork();
+
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			int null = open("/dev/null", O_RDWR);
+
+			if (null < 0 || dup2(null, 0) < 0 || dup2(null, 2) < 0 ||
+			    setenv("CIRCLE_FEED_SEQUENCER", bad[i], 1) != 0)
+				_exit(127);
+			execl(worker, worker, (char *)NULL);
+			_exit(127);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 2);
+	}
+}
+
 int
 main(void)
 {
@@ -2249,6 +2393,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_feed_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_concurrent, setup, teardown),
+		cmocka_unit_test(test_sequencer_pace),
+		cmocka_unit_test_setup_teardown(test_feed_without_sequencer, setup, teardown),
+		cmocka_unit_test(test_feed_sequencer_setting),
 		cmocka_unit_test_setup_teardown(test_feed_privileges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_circlectl_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
