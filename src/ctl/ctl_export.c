@@ -375,7 +375,7 @@ ctl_import(int argc, char **argv)
 		goto out;
 	}
 	/* The projection, from the events now stored: the rebuild's fold. */
-	if (store_rebuild_projections(b, NULL, NULL, &stopping, &stats) != 0) {
+	if (store_rebuild_projections(b, true, NULL, NULL, &stopping, &stats) != 0) {
 		fprintf(stderr, "circlectl: import: %s\n", store_bulk_error(b));
 		if (store_import_undo(b) != 0) {
 			fprintf(stderr,

@@ -106,7 +106,7 @@ ctl_rebuild(int argc, char **argv)
 	memset(&prog, 0, sizeof(prog));
 	prog.tty = isatty(STDERR_FILENO) == 1;
 	prog.start_ms = store_now_ms();
-	rc = store_rebuild_projections(b, show_progress, &prog, &stopping, &stats);
+	rc = store_rebuild_projections(b, false, show_progress, &prog, &stopping, &stats);
 	if (prog.drawn)
 		fputc('\n', stderr);
 	if (stats.left_over)

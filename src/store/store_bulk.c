@@ -84,6 +84,8 @@ enum bulk_stmt {
 	/* BC_WRITE */
 	BS_LOCK,
 	BS_FOLD_MANY,
+	BS_SNAPSHOT_MANY,
+	BS_SNAPSHOT_ONE,
 	BS_SHADOW_GET,
 	BS_SHADOW_HIDE,
 	BS_SHADOW_INSERT,
@@ -127,8 +129,13 @@ static const struct {
 		       "SELECT `position`, feed_position, schema_version, id, circle_id, version,"
 		       " event_type, DATE_FORMAT(occurred_at, '%Y-%m-%dT%H:%i:%s.%fZ'), payload"
 		       " FROM circle_events WHERE `position` > ? ORDER BY `position`"},
-	[BS_LOCK] = {BC_WRITE, "SELECT GET_LOCK('" BULK_LOCK "', 0)"},
+	/* A few seconds: the server may not have seen yet that the
+	 * connection of a killed run is gone. */
+	[BS_LOCK] = {BC_WRITE, "SELECT GET_LOCK('" BULK_LOCK "', 5)"},
 	[BS_FOLD_MANY] = {BC_WRITE, NULL},
+	[BS_SNAPSHOT_MANY] = {BC_WRITE, NULL},
+	[BS_SNAPSHOT_ONE] = {BC_WRITE, "INSERT INTO circle_snapshots (" PROJECTION_COLUMNS
+				       ") VALUES (?, ?, ?, ?, ?)"},
 	[BS_SHADOW_GET] = {BC_WRITE, "SELECT " PROJECTION_COLUMNS " FROM " STORE_SHADOW_TABLE
 				     " WHERE circle_id = ?"},
 	/* A hidden row holds no name (live_name is NULL), so the final
@@ -386,6 +393,10 @@ stmt(struct store_bulk *b, enum bulk_stmt which)
 		sql = built = multi_row("INSERT INTO " STORE_SHADOW_TABLE " (" PROJECTION_COLUMNS
 					") VALUES",
 					PROJECTION_PARAMS, FOLD_BATCH);
+	else if (which == BS_SNAPSHOT_MANY)
+		sql = built =
+			multi_row("INSERT INTO circle_snapshots (" PROJECTION_COLUMNS ") VALUES",
+				  PROJECTION_PARAMS, FOLD_BATCH);
 	else if (which == BS_IMPORT_MANY)
 		sql = built = multi_row("INSERT INTO circle_events (" IMPORT_COLUMNS ") VALUES",
 					IMPORT_PARAMS, IMPORT_BATCH);
@@ -576,6 +587,16 @@ read_u64(struct store_bulk *b, enum bulk_stmt which, uint64_t *v)
 
 /* --- rebuild --- */
 
+/* Rows waiting for one multi-row INSERT (`many`), or one at a time (`one`)
+ * for the last few. */
+struct row_batch {
+	struct proj_row rows[FOLD_BATCH];
+	MYSQL_BIND binds[FOLD_BATCH * PROJECTION_PARAMS];
+	size_t n;
+	enum bulk_stmt many, one;
+	uint64_t written;
+};
+
 struct rebuild {
 	struct store_bulk *b;
 	store_progress_fn progress;
@@ -584,9 +605,9 @@ struct rebuild {
 	struct store_rebuild_stats *stats;
 	uint64_t feed_seen; /* F: the largest feed_position read so far */
 	uint64_t total;
-	struct proj_row batch[FOLD_BATCH];
-	MYSQL_BIND batch_binds[FOLD_BATCH * PROJECTION_PARAMS];
-	size_t n_batch;
+	struct row_batch states;    /* into the shadow */
+	struct row_batch snapshots; /* into circle_snapshots, when asked */
+	bool write_snapshots;
 	struct event_row row;
 	struct change *changes;
 	size_t n_changes, cap_changes;
@@ -606,40 +627,42 @@ report(struct rebuild *rb, const char *phase, uint64_t done)
 	return stopped(rb) ? -2 : 0;
 }
 
-/* Writes the queued rows: the full batch statement, or one row at a time
- * for the last few. */
-static int
-flush_batch(struct rebuild *rb)
+static void
+batch_init(struct row_batch *q, enum bulk_stmt many, enum bulk_stmt one)
 {
-	struct store_bulk *b = rb->b;
-	MYSQL_STMT *s;
+	q->many = many;
+	q->one = one;
+	for (size_t i = 0; i < FOLD_BATCH; i++)
+		proj_row_bind(&q->binds[i * PROJECTION_PARAMS], &q->rows[i]);
+}
 
-	if (rb->n_batch == FOLD_BATCH) {
-		s = stmt(b, BS_FOLD_MANY);
-		if (!s)
-			return -1;
-		if (mysql_stmt_bind_param(s, rb->batch_binds) || mysql_stmt_execute(s))
-			return fail_stmt(b, s, "writing the new projection");
+static int
+flush_batch(struct store_bulk *b, struct row_batch *q)
+{
+	MYSQL_STMT *s = stmt(b, q->n == FOLD_BATCH ? q->many : q->one);
+
+	if (!s)
+		return -1;
+	if (q->n == FOLD_BATCH) {
+		if (mysql_stmt_bind_param(s, q->binds) || mysql_stmt_execute(s))
+			return fail_stmt(b, s, "writing rows");
 	} else {
-		s = stmt(b, BS_SHADOW_INSERT);
-		if (!s)
-			return -1;
-		for (size_t i = 0; i < rb->n_batch; i++) {
-			if (mysql_stmt_bind_param(s, &rb->batch_binds[i * PROJECTION_PARAMS]) ||
+		for (size_t i = 0; i < q->n; i++) {
+			if (mysql_stmt_bind_param(s, &q->binds[i * PROJECTION_PARAMS]) ||
 			    mysql_stmt_execute(s))
-				return fail_stmt(b, s, "writing the new projection");
+				return fail_stmt(b, s, "writing rows");
 		}
 	}
-	rb->stats->circles += rb->n_batch;
-	rb->n_batch = 0;
+	q->written += q->n;
+	q->n = 0;
 	return 0;
 }
 
 static int
-queue_state(struct rebuild *rb, const struct circle *c)
+queue_row(struct store_bulk *b, struct row_batch *q, const struct circle *c)
 {
-	proj_row_set(&rb->batch[rb->n_batch++], c);
-	return rb->n_batch == FOLD_BATCH ? flush_batch(rb) : 0;
+	proj_row_set(&q->rows[q->n++], c);
+	return q->n == FOLD_BATCH ? flush_batch(b, q) : 0;
 }
 
 /* Step 2: the whole log, one circle at a time, from one consistent read. */
@@ -662,11 +685,14 @@ fold_all(struct rebuild *rb)
 	memset(&state, 0, sizeof(state));
 	while ((got = event_row_fetch(b, s, r)) == 1) {
 		if (state.version > 0 && strcmp(state.id, r->circle_id) != 0) {
-			rc = queue_state(rb, &state);
+			rc = queue_row(b, &rb->states, &state);
 			memset(&state, 0, sizeof(state));
 		}
 		if (rc == 0)
 			rc = fold_event(b, &state, r);
+		/* Snapshots where the workers would have written them. */
+		if (rc == 0 && rb->write_snapshots && state.version % STORE_SNAPSHOT_EVERY == 0)
+			rc = queue_row(b, &rb->snapshots, &state);
 		if (r->feed_position > rb->feed_seen)
 			rb->feed_seen = r->feed_position;
 		if (rc == 0 && ++n % PROGRESS_EVERY == 0)
@@ -680,10 +706,11 @@ fold_all(struct rebuild *rb)
 		return -1;
 	if (rc != 0)
 		return rc;
-	if (state.version > 0 && (rc = queue_state(rb, &state)) != 0)
+	if (state.version > 0 && (rc = queue_row(b, &rb->states, &state)) != 0)
 		return rc;
-	if ((rc = flush_batch(rb)) != 0)
+	if ((rc = flush_batch(b, &rb->states)) != 0 || (rc = flush_batch(b, &rb->snapshots)) != 0)
 		return rc;
+	rb->stats->circles = rb->states.written;
 	rb->stats->events = n;
 	return report(rb, "fold", n);
 }
@@ -916,14 +943,14 @@ swap(struct rebuild *rb)
 }
 
 int
-store_rebuild_projections(struct store_bulk *b, store_progress_fn progress, void *arg,
-			  const volatile sig_atomic_t *stop, struct store_rebuild_stats *out)
+store_rebuild_projections(struct store_bulk *b, bool write_snapshots, store_progress_fn progress,
+			  void *arg, const volatile sig_atomic_t *stop,
+			  struct store_rebuild_stats *out)
 {
 	struct rebuild *rb = calloc(1, sizeof(*rb));
 	int64_t t0 = store_now_ms(), t1;
 	uint64_t applied, got_lock = 0;
 	unsigned tries;
-	size_t i;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -936,8 +963,9 @@ store_rebuild_projections(struct store_bulk *b, store_progress_fn progress, void
 	rb->arg = arg;
 	rb->stop = stop;
 	rb->stats = out;
-	for (i = 0; i < FOLD_BATCH; i++)
-		proj_row_bind(&rb->batch_binds[i * PROJECTION_PARAMS], &rb->batch[i]);
+	rb->write_snapshots = write_snapshots;
+	batch_init(&rb->states, BS_FOLD_MANY, BS_SHADOW_INSERT);
+	batch_init(&rb->snapshots, BS_SNAPSHOT_MANY, BS_SNAPSHOT_ONE);
 
 	/* Another rebuild, import or migrate at work: refuse. */
 	rc = read_u64(b, BS_LOCK, &got_lock);
@@ -1271,6 +1299,8 @@ store_import_undo(struct store_bulk *b)
 
 	memcpy(keep_error, b->error, sizeof(keep_error));
 	rc = run_sql(b, BC_WRITE, "START TRANSACTION");
+	if (rc == 0)
+		rc = run_sql(b, BC_WRITE, "DELETE FROM circle_snapshots");
 	if (rc == 0)
 		rc = run_sql(b, BC_WRITE, "DELETE FROM circle_events");
 	if (rc == 0)

@@ -55,7 +55,8 @@ struct store_rebuild_stats {
  * is untouched and the shadow table dropped (or left for the next run to
  * drop, when the process dies).
  */
-int store_rebuild_projections(struct store_bulk *b, store_progress_fn progress, void *arg,
+int store_rebuild_projections(struct store_bulk *b, bool write_snapshots,
+			      store_progress_fn progress, void *arg,
 			      const volatile sig_atomic_t *stop, struct store_rebuild_stats *out);
 
 /* One event as stored, for export and import. */
@@ -93,7 +94,8 @@ int store_import_begin(struct store_bulk *b, bool *not_empty);
 int store_import_add(struct store_bulk *b, const struct store_stored_event *ev);
 int store_import_commit(struct store_bulk *b, uint64_t *events);
 void store_import_abort(struct store_bulk *b);
-/* After a failed rebuild that followed an import: empties the tables again. */
+/* After a failed rebuild that followed an import: empties the events and
+ * snapshots again. */
 int store_import_undo(struct store_bulk *b);
 
 #endif
