@@ -913,8 +913,9 @@ static int
 swap(struct rebuild *rb)
 {
 	struct store_bulk *b = rb->b;
+	struct store_rebuild_stats *st = rb->stats;
 	MYSQL *hold = conn(b, BC_HOLD);
-	int64_t t0;
+	int64_t t0, t1, t2, t3;
 	uint64_t applied = 0;
 	int rc;
 
@@ -930,15 +931,21 @@ swap(struct rebuild *rb)
 			return 1;
 		return fail_db(b, hold, "LOCK TABLES circle_events READ");
 	}
-	report(rb, "swap", rb->stats->events);
+	t1 = store_now_ms();
+	report(rb, "swap", st->events);
 	rc = catch_up(rb, &applied);
+	t2 = store_now_ms();
 	if (rc == 0)
 		rc = run_sql(b, BC_WRITE,
 			     "RENAME TABLE circle_projections TO " STORE_RETIRED_TABLE
 			     ", " STORE_SHADOW_TABLE " TO circle_projections");
 	if (mysql_real_query(hold, "UNLOCK TABLES", 13) && rc == 0)
 		rc = fail_db(b, hold, "UNLOCK TABLES");
-	rb->stats->blocked_ms = store_now_ms() - t0;
+	t3 = store_now_ms();
+	st->lock_wait_ms = t1 - t0;
+	st->last_round_ms = t2 - t1;
+	st->rename_ms = t3 - t2;
+	st->blocked_ms = t3 - t0;
 	return rc;
 }
 

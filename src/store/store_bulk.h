@@ -38,12 +38,15 @@ const char *store_bulk_error(const struct store_bulk *b);
 typedef void (*store_progress_fn)(void *arg, const char *phase, uint64_t done, uint64_t total);
 
 struct store_rebuild_stats {
-	uint64_t events;    /* folded from the first consistent read */
-	uint64_t circles;   /* rows of the new projection */
-	uint64_t caught_up; /* events applied by the catch-up rounds */
-	unsigned rounds;    /* catch-up rounds, the last one with writes held */
-	int64_t fold_ms;    /* the first read and fold */
-	int64_t blocked_ms; /* appends held: the last round and the swap */
+	uint64_t events;       /* folded from the first consistent read */
+	uint64_t circles;      /* rows of the new projection */
+	uint64_t caught_up;    /* events applied by the catch-up rounds */
+	unsigned rounds;       /* catch-up rounds, the last one with writes held */
+	int64_t fold_ms;       /* the first read and fold */
+	int64_t blocked_ms;    /* appends held, from asking for the lock to its end: */
+	int64_t lock_wait_ms;  /* waiting for the appends in flight to end */
+	int64_t last_round_ms; /* the last catch-up round */
+	int64_t rename_ms;     /* RENAME TABLE and UNLOCK TABLES */
 	int64_t total_ms;
 	bool left_over; /* a shadow or retired table of an earlier run was dropped */
 };

@@ -2680,7 +2680,7 @@ static void
 test_import_refuses(void **state)
 {
 	struct fixture *f = *state;
-	char path[] = "/tmp/circle-test-import-XXXXXX", err[4096], *good, *text, *later;
+	char path[] = "/tmp/circle-test-import-XXXXXX", err[4096], *good, *later;
 	const char *export_args[] = {"export", NULL};
 	struct circle a;
 	struct circle_event ev;
@@ -2734,7 +2734,8 @@ test_import_refuses(void **state)
 	nl[1] = '\0';
 	empty_database();
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		text = malloc(strlen(good) + strlen(bad[i].line) + 2);
+		char *text = malloc(strlen(good) + strlen(bad[i].line) + 2);
+
 		assert_non_null(text);
 		sprintf(text, "%s%s\n", good, bad[i].line);
 		write_text(path, text);
