@@ -87,9 +87,8 @@ enum bulk_stmt {
 	BS_SNAPSHOT_MANY,
 	BS_SNAPSHOT_ONE,
 	BS_SHADOW_GET,
-	BS_SHADOW_HIDE,
+	BS_SHADOW_DELETE,
 	BS_SHADOW_INSERT,
-	BS_SHADOW_UPDATE,
 	BS_EMPTY,
 	BS_IMPORT_MANY,
 	BS_IMPORT_ONE,
@@ -138,15 +137,12 @@ static const struct {
 				       ") VALUES (?, ?, ?, ?, ?)"},
 	[BS_SHADOW_GET] = {BC_WRITE, "SELECT " PROJECTION_COLUMNS " FROM " STORE_SHADOW_TABLE
 				     " WHERE circle_id = ?"},
-	/* A hidden row holds no name (live_name is NULL), so the final
-	 * states of a round can be written in any order. */
-	[BS_SHADOW_HIDE] = {BC_WRITE,
-			    "UPDATE " STORE_SHADOW_TABLE " SET deleted = 1 WHERE circle_id = ?"},
+	/* A round deletes the rows it changes, then inserts their new states,
+	 * so the states can go in in any order (a name one circle gave up may
+	 * be another's now). */
+	[BS_SHADOW_DELETE] = {BC_WRITE, "DELETE FROM " STORE_SHADOW_TABLE " WHERE circle_id = ?"},
 	[BS_SHADOW_INSERT] = {BC_WRITE, "INSERT INTO " STORE_SHADOW_TABLE " (" PROJECTION_COLUMNS
 					") VALUES (?, ?, ?, ?, ?)"},
-	[BS_SHADOW_UPDATE] = {BC_WRITE, "UPDATE " STORE_SHADOW_TABLE
-					" SET circle_id = ?, name = ?, capacity = ?, version = ?,"
-					" deleted = ? WHERE circle_id = ?"},
 	[BS_EMPTY] = {BC_WRITE, "SELECT EXISTS (SELECT 1 FROM circle_events)"
 				" + EXISTS (SELECT 1 FROM circle_projections)"
 				" + EXISTS (SELECT 1 FROM circle_snapshots)"
@@ -159,7 +155,8 @@ static const struct {
 				  " last_position = VALUES(last_position)"},
 };
 
-/* A projection row's parameters; the one place a state becomes a row. */
+/* A projection or snapshot row's columns; proj_row_set/get/bind are the one
+ * place a state becomes a row and back. */
 struct proj_row {
 	char id[CIRCLE_ID_LEN + 1];
 	unsigned long id_len;
@@ -485,6 +482,20 @@ proj_row_set(struct proj_row *r, const struct circle *c)
 	r->deleted = c->deleted ? 1 : 0;
 }
 
+/* A fetched row back into a state. */
+static void
+proj_row_get(struct proj_row *r, struct circle *c)
+{
+	r->id[r->id_len < sizeof(r->id) ? r->id_len : sizeof(r->id) - 1] = '\0';
+	r->name[r->name_len < sizeof(r->name) ? r->name_len : sizeof(r->name) - 1] = '\0';
+	memset(c, 0, sizeof(*c));
+	memcpy(c->id, r->id, sizeof(c->id));
+	memcpy(c->name, r->name, sizeof(c->name));
+	c->capacity = r->capacity;
+	c->version = r->version;
+	c->deleted = r->deleted != 0;
+}
+
 /* --- the fold: the one place a stored event becomes a domain event --- */
 
 /*
@@ -744,13 +755,7 @@ shadow_get(struct store_bulk *b, const char *id, struct circle *c, bool *found)
 		return 0;
 	if (rc != 0)
 		return fail(b, "reading the new projection row of %s", id);
-	row.id[row.id_len < sizeof(row.id) ? row.id_len : sizeof(row.id) - 1] = '\0';
-	row.name[row.name_len < sizeof(row.name) ? row.name_len : sizeof(row.name) - 1] = '\0';
-	memcpy(c->id, row.id, sizeof(c->id));
-	memcpy(c->name, row.name, sizeof(c->name));
-	c->capacity = row.capacity;
-	c->version = row.version;
-	c->deleted = row.deleted != 0;
+	proj_row_get(&row, c);
 	return 0;
 }
 
@@ -772,47 +777,44 @@ push_change(struct rebuild *rb, const struct circle *c, bool existed)
 	return 0;
 }
 
-/* Writes a round's final states: every changed row hidden first, then each
- * set, all in one transaction. */
+/* Writes a round's final states: the changed rows deleted first, then each
+ * inserted, all in one transaction. */
 static int
 write_changes(struct rebuild *rb)
 {
 	struct store_bulk *b = rb->b;
-	MYSQL_STMT *hide = stmt(b, BS_SHADOW_HIDE), *ins = stmt(b, BS_SHADOW_INSERT),
-		   *upd = stmt(b, BS_SHADOW_UPDATE);
-	MYSQL_BIND p[PROJECTION_PARAMS + 1];
+	MYSQL_STMT *del = stmt(b, BS_SHADOW_DELETE), *ins = stmt(b, BS_SHADOW_INSERT);
+	MYSQL_BIND p[PROJECTION_PARAMS];
 	struct proj_row row;
 	size_t i;
 
-	if (!hide || !ins || !upd)
+	if (!del || !ins)
 		return -1;
 	if (rb->n_changes == 0)
 		return 0;
 	if (run_sql(b, BC_WRITE, "START TRANSACTION") != 0)
 		return -1;
 	proj_row_bind(p, &row);
-	p[PROJECTION_PARAMS] = p[0]; /* the key of the UPDATE */
 	for (i = 0; i < rb->n_changes; i++) {
 		if (!rb->changes[i].existed)
 			continue;
 		proj_row_set(&row, &rb->changes[i].state);
-		if (mysql_stmt_bind_param(hide, p) || mysql_stmt_execute(hide))
-			goto failed_hide;
+		/* p[0], the id, is the DELETE's one parameter */
+		if (mysql_stmt_bind_param(del, p) || mysql_stmt_execute(del)) {
+			fail_stmt(b, del, "catching up the new projection");
+			goto failed;
+		}
 	}
 	for (i = 0; i < rb->n_changes; i++) {
-		MYSQL_STMT *s = rb->changes[i].existed ? upd : ins;
-
 		proj_row_set(&row, &rb->changes[i].state);
-		if (mysql_stmt_bind_param(s, p) || mysql_stmt_execute(s)) {
-			fail_stmt(b, s, "catching up the new projection");
+		if (mysql_stmt_bind_param(ins, p) || mysql_stmt_execute(ins)) {
+			fail_stmt(b, ins, "catching up the new projection");
 			goto failed;
 		}
 	}
 	if (mysql_commit(b->db[BC_WRITE]))
 		return fail_db(b, b->db[BC_WRITE], "commit");
 	return 0;
-failed_hide:
-	fail_stmt(b, hide, "catching up the new projection");
 failed:
 	mysql_rollback(b->db[BC_WRITE]);
 	return -1;
