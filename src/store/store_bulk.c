@@ -61,6 +61,9 @@
 /* Rows per multi-row INSERT. */
 #define FOLD_BATCH 500
 #define IMPORT_BATCH 200
+/* The fold commits its INSERTs every this many batches: one fsync per
+ * batch would cost more than the batch. */
+#define BATCHES_PER_COMMIT 40
 /* A catch-up round that applied at most this many events is followed by
  * the last one, with appends held; after ROUNDS_MAX rounds it comes anyway. */
 #define CATCHUP_SMALL 200
@@ -619,6 +622,7 @@ struct rebuild {
 	struct row_batch states;    /* into the shadow */
 	struct row_batch snapshots; /* into circle_snapshots, when asked */
 	bool write_snapshots;
+	unsigned uncommitted; /* batches written since the fold's last COMMIT */
 	struct event_row row;
 	struct change *changes;
 	size_t n_changes, cap_changes;
@@ -676,6 +680,22 @@ queue_row(struct store_bulk *b, struct row_batch *q, const struct circle *c)
 	return q->n == FOLD_BATCH ? flush_batch(b, q) : 0;
 }
 
+/* Queues a row for the fold, committing now and then. */
+static int
+fold_queue(struct rebuild *rb, struct row_batch *q, const struct circle *c)
+{
+	struct store_bulk *b = rb->b;
+
+	if (queue_row(b, q, c) != 0)
+		return -1;
+	if (q->n > 0 || ++rb->uncommitted < BATCHES_PER_COMMIT)
+		return 0;
+	rb->uncommitted = 0;
+	if (mysql_commit(b->db[BC_WRITE]))
+		return fail_db(b, b->db[BC_WRITE], "commit");
+	return run_sql(b, BC_WRITE, "START TRANSACTION");
+}
+
 /* Step 2: the whole log, one circle at a time, from one consistent read. */
 static int
 fold_all(struct rebuild *rb)
@@ -694,16 +714,20 @@ fold_all(struct rebuild *rb)
 	if (mysql_stmt_execute(s) || mysql_stmt_bind_result(s, r->r))
 		return fail_stmt(b, s, "reading the events");
 	memset(&state, 0, sizeof(state));
+	if (run_sql(b, BC_WRITE, "START TRANSACTION") != 0) {
+		mysql_stmt_free_result(s);
+		return -1;
+	}
 	while ((got = event_row_fetch(b, s, r)) == 1) {
 		if (state.version > 0 && strcmp(state.id, r->circle_id) != 0) {
-			rc = queue_row(b, &rb->states, &state);
+			rc = fold_queue(rb, &rb->states, &state);
 			memset(&state, 0, sizeof(state));
 		}
 		if (rc == 0)
 			rc = fold_event(b, &state, r);
 		/* Snapshots where the workers would have written them. */
 		if (rc == 0 && rb->write_snapshots && state.version % STORE_SNAPSHOT_EVERY == 0)
-			rc = queue_row(b, &rb->snapshots, &state);
+			rc = fold_queue(rb, &rb->snapshots, &state);
 		if (r->feed_position > rb->feed_seen)
 			rb->feed_seen = r->feed_position;
 		if (rc == 0 && ++n % PROGRESS_EVERY == 0)
@@ -721,6 +745,8 @@ fold_all(struct rebuild *rb)
 		return rc;
 	if ((rc = flush_batch(b, &rb->states)) != 0 || (rc = flush_batch(b, &rb->snapshots)) != 0)
 		return rc;
+	if (mysql_commit(b->db[BC_WRITE]))
+		return fail_db(b, b->db[BC_WRITE], "commit");
 	rb->stats->circles = rb->states.written;
 	rb->stats->events = n;
 	return report(rb, "fold", n);
