@@ -1,8 +1,9 @@
 /*
  * circlectl show ID: one circle for an operator at a terminal: its
- * projection row (what readers get) and its whole history, one event a
- * line, read a page at a time as the query user (CIRCLE_DB_CONFIG,
- * [circle-query]). 0 shown, 1 no such circle, 2 could not tell.
+ * projection row (what readers get, its description when it has one) and
+ * its whole history, one event a line with what it changed, read a page
+ * at a time as the query user (CIRCLE_DB_CONFIG, [circle-query]). 0 shown,
+ * 1 no such circle, 2 could not tell.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,8 @@ usage(FILE *f)
 	return ctl_usage(f, "show");
 }
 
-/* What an event changed, as "name "x", capacity 20". */
+/* What an event changed, as "name "x", capacity 20, description "y"";
+ * an update that removed the description says so. */
 static void
 print_change(const struct circle_event *ev)
 {
@@ -27,8 +29,14 @@ print_change(const struct circle_event *ev)
 		printf("name \"%s\"", ev->name);
 		sep = ", ";
 	}
-	if (ev->has_capacity)
+	if (ev->has_capacity) {
 		printf("%scapacity %d", sep, ev->capacity);
+		sep = ", ";
+	}
+	if (ev->has_description && ev->description[0])
+		printf("%sdescription \"%s\"", sep, ev->description);
+	else if (ev->has_description)
+		printf("%sdescription removed", sep);
 }
 
 static int
@@ -52,6 +60,9 @@ show(struct circle_reader *rd, const char *id)
 		printf("  state     %s\n", row.deleted ? "deleted" : "live");
 		printf("  name      \"%s\"\n", row.name);
 		printf("  capacity  %d\n", row.capacity);
+		/* only when it has one, as the API shows it */
+		if (row.description[0])
+			printf("  description \"%s\"\n", row.description);
 		printf("  version   %u\n", (unsigned)row.version);
 	} else {
 		printf("  no projection row\n");

@@ -100,8 +100,8 @@ enum bulk_stmt {
 };
 
 #define EVENT_COLUMNS "circle_id, version, event_type, schema_version, payload, feed_position"
-#define PROJECTION_COLUMNS "circle_id, name, capacity, version, deleted"
-#define PROJECTION_PARAMS 5
+#define PROJECTION_COLUMNS "circle_id, name, capacity, version, deleted, description"
+#define PROJECTION_PARAMS 6
 #define IMPORT_COLUMNS \
 	"`position`, feed_position, schema_version, id, circle_id, version, event_type," \
 	" payload, occurred_at"
@@ -137,7 +137,7 @@ static const struct {
 	[BS_FOLD_MANY] = {BC_WRITE, NULL},
 	[BS_SNAPSHOT_MANY] = {BC_WRITE, NULL},
 	[BS_SNAPSHOT_ONE] = {BC_WRITE, "INSERT INTO circle_snapshots (" PROJECTION_COLUMNS
-				       ") VALUES (?, ?, ?, ?, ?)"},
+				       ") VALUES (?, ?, ?, ?, ?, ?)"},
 	[BS_SHADOW_GET] = {BC_WRITE, "SELECT " PROJECTION_COLUMNS " FROM " STORE_SHADOW_TABLE
 				     " WHERE circle_id = ?"},
 	/* A round deletes the rows it changes, then inserts their new states,
@@ -145,7 +145,7 @@ static const struct {
 	 * be another's now). */
 	[BS_SHADOW_DELETE] = {BC_WRITE, "DELETE FROM " STORE_SHADOW_TABLE " WHERE circle_id = ?"},
 	[BS_SHADOW_INSERT] = {BC_WRITE, "INSERT INTO " STORE_SHADOW_TABLE " (" PROJECTION_COLUMNS
-					") VALUES (?, ?, ?, ?, ?)"},
+					") VALUES (?, ?, ?, ?, ?, ?)"},
 	[BS_EMPTY] = {BC_WRITE, "SELECT EXISTS (SELECT 1 FROM circle_events)"
 				" + EXISTS (SELECT 1 FROM circle_projections)"
 				" + EXISTS (SELECT 1 FROM circle_snapshots)"
@@ -168,6 +168,8 @@ struct proj_row {
 	int capacity;
 	uint32_t version;
 	signed char deleted;
+	char description[CIRCLE_DESCRIPTION_MAX_BYTES + 1]; /* "": none */
+	unsigned long description_len;
 };
 
 /* One event row as the fold reads it. */
@@ -459,7 +461,7 @@ bind_u64(MYSQL_BIND *p, uint64_t *v)
 	p->is_unsigned = 1;
 }
 
-/* Binds a projection row's five columns, in PROJECTION_COLUMNS order. */
+/* Binds a projection row's columns, in PROJECTION_COLUMNS order. */
 static void
 proj_row_bind(MYSQL_BIND *p, struct proj_row *r)
 {
@@ -471,6 +473,7 @@ proj_row_bind(MYSQL_BIND *p, struct proj_row *r)
 	bind_u32(&p[3], &r->version);
 	p[4].buffer_type = MYSQL_TYPE_TINY;
 	p[4].buffer = &r->deleted;
+	bind_text(&p[5], r->description, sizeof(r->description) - 1, &r->description_len);
 }
 
 static void
@@ -483,43 +486,58 @@ proj_row_set(struct proj_row *r, const struct circle *c)
 	r->capacity = c->capacity;
 	r->version = c->version;
 	r->deleted = c->deleted ? 1 : 0;
+	memcpy(r->description, c->description, sizeof(r->description));
+	r->description_len = (unsigned long)strnlen(r->description, sizeof(r->description) - 1);
+}
+
+/* Ends a fetched text column of len bytes, within its buffer of size. */
+static void
+terminate(char *buf, size_t size, unsigned long len)
+{
+	buf[len < size ? len : size - 1] = '\0';
 }
 
 /* A fetched row back into a state. */
 static void
 proj_row_get(struct proj_row *r, struct circle *c)
 {
-	r->id[r->id_len < sizeof(r->id) ? r->id_len : sizeof(r->id) - 1] = '\0';
-	r->name[r->name_len < sizeof(r->name) ? r->name_len : sizeof(r->name) - 1] = '\0';
+	terminate(r->id, sizeof(r->id), r->id_len);
+	terminate(r->name, sizeof(r->name), r->name_len);
+	terminate(r->description, sizeof(r->description), r->description_len);
 	memset(c, 0, sizeof(*c));
 	memcpy(c->id, r->id, sizeof(c->id));
 	memcpy(c->name, r->name, sizeof(c->name));
 	c->capacity = r->capacity;
 	c->version = r->version;
 	c->deleted = r->deleted != 0;
+	memcpy(c->description, r->description, sizeof(c->description));
 }
 
 /* --- the fold: the one place a stored event becomes a domain event --- */
 
 /*
  * Decodes one stored event through the codec into *ev (circle id, version
- * and type set). The schema version is checked here against what the
- * codec reads.
+ * and type set), upcast from the schema version it was written in: the
+ * codec is the one judge of which versions this build reads, so a rebuild
+ * or an import stops at a version it does not know instead of folding a
+ * payload it cannot read.
  */
 static int
 decode_event(struct store_bulk *b, const char *circle_id, uint32_t version, const char *type,
 	     unsigned schema_version, const char *payload, size_t len, struct circle_event *ev)
 {
+	char why[EVENT_JSON_WHY_MAX];
 	int t = circle_event_type_parse(type);
 
 	memset(ev, 0, sizeof(*ev));
-	if (schema_version != 1)
-		return fail(
-			b, "event %s version %u: schema version %u is not one this circlectl reads",
-			circle_id, version, schema_version);
-	if (t < 0 || event_json_decode(type, payload, len, ev) != CE_OK)
-		return fail(b, "event %s version %u: its %s payload does not decode", circle_id,
-			    version, t < 0 ? "unknown" : type);
+	if (t < 0)
+		return fail(b, "event %s version %u: unknown event type \"%.64s\"", circle_id,
+			    version, type);
+	why[0] = '\0';
+	if (event_json_decode(schema_version, type, payload, len, ev, why) != CE_OK)
+		return fail(b, "event %s version %u (%s, schema version %u): %s", circle_id,
+			    version, type, schema_version,
+			    why[0] ? why : "the payload does not decode");
 	ev->type = (enum circle_event_type)t;
 	memcpy(ev->circle_id, circle_id, CIRCLE_ID_LEN);
 	ev->circle_id[CIRCLE_ID_LEN] = '\0';

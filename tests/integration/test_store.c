@@ -202,6 +202,39 @@ create(struct store *w, struct circle *state, const char *name, int capacity)
 	return append_ev(w, state, &ev, NULL);
 }
 
+/* ev with its description member set to d ("" removes it in an update). */
+static void
+describe(struct circle_event *ev, const char *d)
+{
+	ev->has_description = true;
+	snprintf(ev->description, sizeof(ev->description), "%s", d);
+}
+
+/* create() with a description. */
+static enum cerr
+create_described(struct store *w, struct circle *state, const char *name, int capacity,
+		 const char *description)
+{
+	char id[CIRCLE_ID_LEN + 1];
+	struct circle_event ev;
+
+	new_id(id);
+	memset(state, 0, sizeof(*state));
+	ev = make_event(CIRCLE_CREATED, id, 1, name, capacity);
+	describe(&ev, description);
+	return append_ev(w, state, &ev, NULL);
+}
+
+/* An update of *state that changes its description only, appended. */
+static enum cerr
+append_description(struct store *w, struct circle *state, const char *d)
+{
+	struct circle_event ev = make_event(CIRCLE_UPDATED, state->id, state->version + 1, NULL, 0);
+
+	describe(&ev, d);
+	return append_ev(w, state, &ev, NULL);
+}
+
 /* The feed sequencer's peek connection, opened by the first pass() of a
  * test and freed by teardown. */
 static struct store *peek;
@@ -2464,6 +2497,88 @@ test_rebuild_refuses_gaps(void **state)
 	mysql_close(adm);
 }
 
+/* The projection row of id has description d ("": none). */
+static void
+assert_description(struct store *r, const char *id, const char *d)
+{
+	struct circle_reader rd;
+	struct circle got;
+
+	store_circle_reader(r, &rd);
+	assert_int_equal(rd.get(rd.self, id, &got), CE_OK);
+	assert_string_equal(got.description, d);
+}
+
+/*
+ * A rebuild restores descriptions from the events of both schema versions:
+ * set at the create, changed, removed, set by a version-2 update after
+ * version-1 events, never set; the projection rows' descriptions damaged
+ * both ways first (lost where there was one, invented where there was
+ * none).
+ */
+static void
+test_rebuild_descriptions(void **state)
+{
+	struct fixture *f = *state;
+	struct circle set, changed, removed, never, old;
+	struct circle_event ev;
+	struct circle_reader rd;
+	MYSQL *adm = raw_connect(ADM_GROUP);
+	char err[4096];
+
+	assert_non_null(adm);
+	store_circle_reader(f->r, &rd);
+	assert_int_equal(create_described(f->w, &set, "set", 10,
+					  "Tuesdays, \"upstairs\" \\ caf\xc3\xa9 \xe2\x9c\x93"),
+			 CE_OK);
+	assert_int_equal(create_described(f->w, &changed, "changed", 10, "first"), CE_OK);
+	for (int i = 0; i < 11; i++) {
+		ev = make_event(CIRCLE_UPDATED, changed.id, changed.version + 1, NULL, 11 + i);
+		assert_int_equal(append_ev(f->w, &changed, &ev, NULL), CE_OK);
+	}
+	assert_int_equal(append_description(f->w, &changed, "second"), CE_OK);
+	assert_int_equal(create_described(f->w, &removed, "removed", 10, "soon gone"), CE_OK);
+	assert_int_equal(append_description(f->w, &removed, ""), CE_OK);
+	assert_int_equal(create(f->w, &never, "never", 10), CE_OK);
+	/* version-1 events, then a version-2 update that gives it one */
+	insert_old_events(adm);
+	assert_int_equal(rd.get(rd.self, OLD_ID, &old), CE_OK);
+	assert_int_equal(append_description(f->w, &old, "kept from version 2"), CE_OK);
+	assert_int_equal(admin_count("SELECT COUNT(DISTINCT schema_version) FROM circle_events"),
+			 2);
+
+	raw_exec(adm, "UPDATE circle_projections"
+		      " SET description = IF(description = '', 'invented', '')");
+	assert_int_equal(rebuild(err, sizeof(err)), 0);
+	assert_description(f->r, set.id, "Tuesdays, \"upstairs\" \\ caf\xc3\xa9 \xe2\x9c\x93");
+	assert_description(f->r, changed.id, "second");
+	assert_description(f->r, removed.id, "");
+	assert_description(f->r, never.id, "");
+	assert_description(f->r, OLD_ID, "kept from version 2");
+	assert_projection_is_replay(f->w, f->r, set.id);
+	assert_projection_is_replay(f->w, f->r, changed.id);
+	assert_projection_is_replay(f->w, f->r, removed.id);
+	assert_projection_is_replay(f->w, f->r, never.id);
+	assert_projection_is_replay(f->w, f->r, OLD_ID);
+	assert_verify_clean();
+
+	/* A description at the longest, 500 four-byte code points. */
+	{
+		char longest[CIRCLE_DESCRIPTION_MAX_BYTES + 1];
+
+		for (int i = 0; i < CIRCLE_DESCRIPTION_MAX_CHARS; i++)
+			memcpy(&longest[4 * i], "\xf0\x9f\x8e\xb2", 4);
+		longest[CIRCLE_DESCRIPTION_MAX_BYTES] = '\0';
+		assert_int_equal(append_description(f->w, &never, longest), CE_OK);
+		raw_exec(adm, "UPDATE circle_projections SET description = ''");
+		assert_int_equal(rebuild(err, sizeof(err)), 0);
+		assert_description(f->r, never.id, longest);
+		assert_description(f->r, changed.id, "second");
+		assert_verify_clean();
+	}
+	mysql_close(adm);
+}
+
 /* Polls until the shadow table of a running rebuild holds rows; false after
  * `seconds`. */
 static bool
@@ -2577,6 +2692,58 @@ test_rebuild_killed(void **state)
 	mysql_close(adm);
 }
 
+/*
+ * Circles with descriptions, already in the log when a rebuild's fold
+ * reads it, each changed once while the fold runs: the catch-up reads their
+ * rows back from the new table and must keep their descriptions.
+ */
+static void
+test_rebuild_catch_up_descriptions(void **state)
+{
+	struct fixture *f = *state;
+	enum { QUIET = 200 };
+	struct circle *quiet = calloc(QUIET, sizeof(*quiet));
+	MYSQL *adm = raw_connect(ADM_GROUP);
+	pid_t pid;
+
+	assert_non_null(quiet);
+	assert_non_null(adm);
+	generate_events(adm, 1, 60001, "0000000c0001");
+	for (int i = 0; i < QUIET; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "quiet %d", i);
+		assert_int_equal(create_described(f->w, &quiet[i], name, 10, name), CE_OK);
+	}
+	pid = spawn_rebuild();
+	if (!wait_shadow_rows(60)) {
+		kill(pid, SIGKILL);
+		wait_exit(pid);
+		fail_msg("the rebuild never started to fill its table");
+	}
+	for (int i = 0; i < QUIET; i++) {
+		struct circle_event ev = make_event(CIRCLE_UPDATED, quiet[i].id, 2, NULL, 11);
+
+		assert_int_equal(append_ev(f->w, &quiet[i], &ev, NULL), CE_OK);
+	}
+	/* Every change was made before the swap, so the catch-up applied it. */
+	assert_int_equal(admin_count("SELECT COUNT(*) FROM information_schema.TABLES"
+				     " WHERE TABLE_SCHEMA = DATABASE()"
+				     " AND TABLE_NAME = 'circle_projections_rebuild'"),
+			 1);
+	assert_int_equal(wait_exit(pid), 0);
+	for (int i = 0; i < QUIET; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "quiet %d", i);
+		assert_description(f->r, quiet[i].id, name);
+		assert_projection_is_replay(f->w, f->r, quiet[i].id);
+	}
+	assert_verify_clean();
+	free(quiet);
+	mysql_close(adm);
+}
+
 /* Appends to its own circles while a rebuild runs, and creates new ones;
  * every append it was told committed is counted. */
 struct rebuild_writer {
@@ -2602,7 +2769,16 @@ rebuild_writer_thread(void *arg)
 		if (c->version < 990) {
 			struct circle_event ev = make_event(CIRCLE_UPDATED, c->id, c->version + 1,
 							    NULL, c->capacity == 100 ? 101 : 100);
+			char d[64];
 
+			/* Now and then a new description: the catch-up rounds
+			 * read the others back from the new table and write
+			 * them again, and must not lose them. */
+			if (ev.version % 7 == 0) {
+				snprintf(d, sizeof(d), "written as version %u",
+					 (unsigned)ev.version);
+				describe(&ev, d);
+			}
 			rc = append_ev(wr->w, c, &ev, NULL);
 		} else {
 			char id[CIRCLE_ID_LEN + 1];
@@ -2676,7 +2852,8 @@ test_rebuild_while_appending(void **state)
 			char name[64];
 
 			snprintf(name, sizeof(name), "writer %d circle %d", t, i);
-			assert_int_equal(create(wr[t].w, &wr[t].c[i], name, 100), CE_OK);
+			assert_int_equal(create_described(wr[t].w, &wr[t].c[i], name, 100, name),
+					 CE_OK);
 		}
 		assert_int_equal(pthread_create(&wt[t], NULL, rebuild_writer_thread, &wr[t]), 0);
 	}
@@ -2706,6 +2883,7 @@ test_rebuild_while_appending(void **state)
 			assert_int_equal(rd.get(rd.self, wr[t].c[i].id, &got), CE_OK);
 			assert_int_equal(got.version, wr[t].c[i].version);
 			assert_int_equal(got.capacity, wr[t].c[i].capacity);
+			assert_string_equal(got.description, wr[t].c[i].description);
 			assert_projection_is_replay(wr[t].w, f->r, wr[t].c[i].id);
 		}
 		store_free(wr[t].w);
@@ -2770,8 +2948,10 @@ ctl_import_file(const char *path, char *err, size_t err_size)
 
 /*
  * export -> import into an empty database -> export gives the same bytes:
- * positions, feed positions (numbered or not), schema versions, times and
- * payloads; the feed's counter follows; the projection is rebuilt and
+ * positions, feed positions (numbered or not), schema versions (1, from the
+ * migration level before descriptions, and 2, with descriptions set,
+ * changed and removed), times and payloads; the feed's counter follows;
+ * the projection and the snapshots are rebuilt with their descriptions and
  * verify finds nothing. An import into a database that is not empty is
  * refused and changes nothing.
  */
@@ -2794,25 +2974,39 @@ test_export_import(void **state)
 	assert_non_null(seq);
 	close(mkstemp(first));
 	close(mkstemp(second));
+	{
+		MYSQL *cmd = raw_connect(CMD_GROUP);
+
+		assert_non_null(cmd);
+		insert_old_events(cmd); /* schema version 1 */
+		mysql_close(cmd);
+	}
 	assert_int_equal(create(f->w, &a, "Ünïcödé \"quoted\" \\ back/slash ✓", 10), CE_OK);
 	for (int i = 0; i < 11; i++) {
 		ev = make_event(CIRCLE_UPDATED, a.id, a.version + 1, NULL, 11 + i);
+		/* set at version 4, changed at 8: the snapshot at 10 has it */
+		if (a.version == 3 || a.version == 7)
+			describe(&ev, a.version == 3 ? "Ünï \"desc\" \\ a/b ✓"
+						     : "line\u2028separated, \\u0041 as text");
 		assert_int_equal(append_ev(f->w, &a, &ev, NULL), CE_OK);
 	}
-	assert_int_equal(create(f->w, &b, "deleted later", 20), CE_OK);
-	ev = make_event(CIRCLE_DELETED, b.id, 2, NULL, 0);
-	ev.has_capacity = false;
+	assert_int_equal(create_described(f->w, &b, "deleted later", 20, "briefly"), CE_OK);
+	assert_int_equal(append_description(f->w, &b, ""), CE_OK);
+	ev = make_event(CIRCLE_DELETED, b.id, 3, NULL, 0);
 	assert_int_equal(append_ev(f->w, &b, &ev, NULL), CE_OK);
 	while (pass(seq) > 0)
 		;
 	/* the last one is not numbered yet: its feed_position stays null */
-	assert_int_equal(create(f->w, &c, "not numbered", 30), CE_OK);
+	assert_int_equal(create_described(f->w, &c, "not numbered", 30, "   "), CE_OK);
 	counter = admin_count("SELECT last_position FROM circle_feed_sequence");
 
 	assert_int_equal(run_ctl(export_args, NULL, first, err, sizeof(err)), 0);
 	one = slurp(first, &len1);
 	assert_non_null(strstr(one, "\"feed_position\":null"));
 	assert_non_null(strstr(one, "\"schema_version\":1"));
+	assert_non_null(strstr(one, "\"schema_version\":2"));
+	/* the payload is a JSON string holding the stored text */
+	assert_non_null(strstr(one, "\\\"description\\\":\\\"briefly\\\""));
 	assert_int_equal(strchr(one, '\n') - one > 0, 1);
 	/* --after: the lines after the first one's position */
 	assert_int_equal(sscanf(one, "{\"position\":%31[0-9],", after_pos), 1);
@@ -2827,7 +3021,7 @@ test_export_import(void **state)
 	/* Not empty: refused, nothing changes. */
 	assert_int_equal(ctl_import_file(first, err, sizeof(err)), 1);
 	assert_non_null(strstr(err, "not empty"));
-	assert_int_equal(admin_count("SELECT COUNT(*) FROM circle_events"), 15);
+	assert_int_equal(admin_count("SELECT COUNT(*) FROM circle_events"), 19);
 
 	empty_database();
 	assert_int_equal(ctl_import_file(first, err, sizeof(err)), 0);
@@ -2836,10 +3030,28 @@ test_export_import(void **state)
 	assert_int_equal(len1, len2);
 	assert_memory_equal(one, two, len1);
 	assert_int_equal(admin_count("SELECT last_position FROM circle_feed_sequence"), counter);
-	assert_int_equal(admin_count("SELECT COUNT(*) FROM circle_projections"), 3);
+	assert_int_equal(admin_count("SELECT COUNT(*) FROM circle_projections"), 4);
 	assert_projection_is_replay(f->w, f->r, a.id);
 	assert_projection_is_replay(f->w, f->r, b.id);
 	assert_projection_is_replay(f->w, f->r, c.id);
+	assert_projection_is_replay(f->w, f->r, OLD_ID);
+	assert_description(f->r, a.id, "line\u2028separated, \\u0041 as text");
+	assert_description(f->r, b.id, "");
+	assert_description(f->r, c.id, "   ");
+	assert_description(f->r, OLD_ID, "");
+	/* the snapshot import wrote at a's version 10 keeps its description */
+	{
+		char sql[256];
+
+		snprintf(sql, sizeof(sql),
+			 "SELECT COUNT(*) FROM circle_snapshots WHERE circle_id = '%s'"
+			 " AND version = 10 AND description = 'line\u2028separated, \\\\u0041 as"
+			 " text'",
+			 a.id);
+		assert_int_equal(admin_count(sql), 1);
+	}
+	assert_int_equal(admin_count("SELECT COUNT(*) FROM circle_events WHERE schema_version = 1"),
+			 3);
 	assert_verify_clean();
 	/* The imported log goes on: an append after it, numbered after it. */
 	ev = make_event(CIRCLE_UPDATED, c.id, 2, NULL, 31);
@@ -2904,6 +3116,33 @@ test_import_refuses(void **state)
 		 "\"{\\\"type\\\":\\\"circle_created\\\",\\\"name\\\":\\\"x\\\",\\\"capacity\\\":9}"
 		 "\"}",
 		 "line 2: occurred_at"},
+		{"{\"position\":9000000000000000000,\"feed_position\":null,\"schema_version\":3,"
+		 "\"event_id\":"
+		 "\"00000000-0000-4000-8000-000000000002\",\"circle_id\":"
+		 "\"00000000-0000-4000-8000-000000000001\",\"version\":1,\"event_type\":"
+		 "\"circle_created\",\"occurred_at\":\"2026-11-26T08:35:48.123456Z\",\"payload\":"
+		 "\"{\\\"type\\\":\\\"circle_created\\\",\\\"name\\\":\\\"x\\\",\\\"capacity\\\":9,"
+		 "\\\"description\\\":\\\"y\\\"}\"}",
+		 "line 2: event 00000000-0000-4000-8000-000000000001 version 1 (circle_created,"
+		 " schema version 3): schema version 3 is not one this build reads"},
+		{"{\"position\":9000000000000000000,\"feed_position\":null,\"schema_version\":1,"
+		 "\"event_id\":"
+		 "\"00000000-0000-4000-8000-000000000002\",\"circle_id\":"
+		 "\"00000000-0000-4000-8000-000000000001\",\"version\":1,\"event_type\":"
+		 "\"circle_created\",\"occurred_at\":\"2026-11-26T08:35:48.123456Z\",\"payload\":"
+		 "\"{\\\"type\\\":\\\"circle_created\\\",\\\"name\\\":\\\"x\\\",\\\"capacity\\\":9,"
+		 "\\\"description\\\":\\\"y\\\"}\"}",
+		 "line 2: event 00000000-0000-4000-8000-000000000001 version 1 (circle_created,"
+		 " schema version 1): the payload does not have the shape"},
+		{"{\"position\":9000000000000000000,\"feed_position\":null,\"schema_version\":2,"
+		 "\"event_id\":"
+		 "\"00000000-0000-4000-8000-000000000002\",\"circle_id\":"
+		 "\"00000000-0000-4000-8000-000000000001\",\"version\":1,\"event_type\":"
+		 "\"circle_created\",\"occurred_at\":\"2026-11-26T08:35:48.123456Z\",\"payload\":"
+		 "\"{\\\"type\\\":\\\"circle_created\\\",\\\"name\\\":\\\"x\\\",\\\"capacity\\\":9,"
+		 "\\\"description\\\":\\\"\\\"}\"}",
+		 "line 2: event 00000000-0000-4000-8000-000000000001 version 1 (circle_created,"
+		 " schema version 2): the payload does not have the shape"},
 		{"{\"position\":1,\"extra\":2}", "line 2: not exactly the members"},
 	};
 
@@ -2946,7 +3185,8 @@ test_import_refuses(void **state)
 	unlink(path);
 }
 
-/* circlectl show: the row and the history, readable; an unknown id is 1. */
+/* circlectl show: the row and the history, readable, a description where
+ * there is one; an unknown id is 1. */
 static void
 test_show(void **state)
 {
@@ -2972,6 +3212,32 @@ test_show(void **state)
 	assert_non_null(strstr(out, "circle_created  name \"football\", capacity 20"));
 	assert_non_null(strstr(out, "circle_updated  name \"baseball\", capacity 40"));
 	assert_non_null(strstr(out, "2 events"));
+	/* no description, no line for it */
+	assert_null(strstr(out, "description"));
+	free(out);
+
+	/* A description set at the create, changed, then removed. */
+	assert_int_equal(create_described(f->w, &a, "chess", 8, "Mondays \"at 7\""), CE_OK);
+	args[1] = a.id;
+	assert_int_equal(run_ctl(args, NULL, path, err, sizeof(err)), 0);
+	out = slurp(path, &len);
+	assert_non_null(strstr(out, "\n  description \"Mondays \"at 7\"\"\n"));
+	assert_non_null(strstr(out,
+			       "circle_created  name \"chess\", capacity 8, description \"Mondays "
+			       "\"at 7\"\"\n"));
+	free(out);
+	assert_int_equal(append_description(f->w, &a, "Tuesdays"), CE_OK);
+	ev = make_event(CIRCLE_UPDATED, a.id, 3, NULL, 9);
+	describe(&ev, "");
+	assert_int_equal(append_ev(f->w, &a, &ev, NULL), CE_OK);
+	assert_int_equal(run_ctl(args, NULL, path, err, sizeof(err)), 0);
+	out = slurp(path, &len);
+	fprintf(stderr, "%s", out);
+	/* the state has no description line any more */
+	assert_null(strstr(out, "\n  description "));
+	assert_non_null(strstr(out, "circle_updated  description \"Tuesdays\"\n"));
+	assert_non_null(strstr(out, "circle_updated  capacity 9, description removed\n"));
+	assert_non_null(strstr(out, "3 events"));
 	free(out);
 	new_id(unknown);
 	args[1] = unknown;
@@ -3012,8 +3278,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_circlectl_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rebuild_projections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rebuild_refuses_gaps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rebuild_descriptions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rebuild_killed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rebuild_while_appending, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rebuild_catch_up_descriptions, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_export_import, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_refuses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_show, setup, teardown),
