@@ -2769,12 +2769,12 @@ rebuild_writer_thread(void *arg)
 		if (c->version < 990) {
 			struct circle_event ev = make_event(CIRCLE_UPDATED, c->id, c->version + 1,
 							    NULL, c->capacity == 100 ? 101 : 100);
-			char d[64];
-
 			/* Now and then a new description: the catch-up rounds
 			 * read the others back from the new table and write
 			 * them again, and must not lose them. */
 			if (ev.version % 7 == 0) {
+				char d[64];
+
 				snprintf(d, sizeof(d), "written as version %u",
 					 (unsigned)ev.version);
 				describe(&ev, d);
