@@ -25,6 +25,15 @@ static const struct ctl_command ctl_commands[] = {
 	{"tail", "[--after P] [--follow] [--group GROUP]",
 	 "print the change feed as NDJSON, one event per line (--follow: as they commit)",
 	 ctl_tail},
+	{"rebuild-projections", "[--database DB] [--group GROUP]",
+	 "rebuild circle_projections from the events while the service runs, then swap\n"
+	 "                 it in atomically",
+	 ctl_rebuild},
+	{"export", "[--after P] [--group GROUP]",
+	 "print the event log as NDJSON, one event per line in position order", ctl_export},
+	{"import", "[FILE] [--database DB] [--group GROUP]",
+	 "load an export into an empty database and rebuild the projection", ctl_import},
+	{"show", "ID [--group GROUP]", "print a circle's state and its history", ctl_show},
 };
 #define N_COMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
 

@@ -30,6 +30,10 @@ int ctl_migrate(int argc, char **argv);
 int ctl_grants(int argc, char **argv);
 int ctl_purge_keys(int argc, char **argv);
 int ctl_tail(int argc, char **argv);
+int ctl_rebuild(int argc, char **argv);
+int ctl_export(int argc, char **argv);
+int ctl_import(int argc, char **argv);
+int ctl_show(int argc, char **argv);
 
 /* Prints "usage: circlectl NAME SYNOPSIS" for the named subcommand to f and
  * answers CTL_FAILED (CTL_OK when f is stdout). */

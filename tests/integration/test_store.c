@@ -202,6 +202,39 @@ create(struct store *w, struct circle *state, const char *name, int capacity)
 	return append_ev(w, state, &ev, NULL);
 }
 
+/* ev with its description member set to d ("" removes it in an update). */
+static void
+describe(struct circle_event *ev, const char *d)
+{
+	ev->has_description = true;
+	snprintf(ev->description, sizeof(ev->description), "%s", d);
+}
+
+/* create() with a description. */
+static enum cerr
+create_described(struct store *w, struct circle *state, const char *name, int capacity,
+		 const char *description)
+{
+	char id[CIRCLE_ID_LEN + 1];
+	struct circle_event ev;
+
+	new_id(id);
+	memset(state, 0, sizeof(*state));
+	ev = make_event(CIRCLE_CREATED, id, 1, name, capacity);
+	describe(&ev, description);
+	return append_ev(w, state, &ev, NULL);
+}
+
+/* An update of *state that changes its description only, appended. */
+static enum cerr
+append_description(struct store *w, struct circle *state, const char *d)
+{
+	struct circle_event ev = make_event(CIRCLE_UPDATED, state->id, state->version + 1, NULL, 0);
+
+	describe(&ev, d);
+	return append_ev(w, state, &ev, NULL);
+}
+
 /* The feed sequencer's peek connection, opened by the first pass() of a
  * test and freed by teardown. */
 static struct store *peek;
@@ -2366,6 +2399,997 @@ test_feed_sequencer_setting(void **state)
 	}
 }
 
+/* --- circlectl rebuild-projections, export, import, show --- */
+
+/* The database the tests' administrator works on. */
+static const char *
+test_database(void)
+{
+	static char name[65];
+	MYSQL *db;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	if (name[0])
+		return name;
+	db = raw_connect(ADM_GROUP);
+	assert_non_null(db);
+	raw_exec(db, "SELECT DATABASE()");
+	res = mysql_store_result(db);
+	assert_non_null(res);
+	row = mysql_fetch_row(res);
+	assert_true(row && row[0]);
+	snprintf(name, sizeof(name), "%s", row[0]);
+	mysql_free_result(res);
+	mysql_close(db);
+	return name;
+}
+
+/*
+ * Runs circlectl with args (NULL-terminated), stdin from in_path (NULL:
+ * /dev/null), stdout to out_path (NULL: /dev/null), its stderr into
+ * err[err_size]; the administrator's commands read [circle-admin] of
+ * CIRCLE_DB_CONFIG. Returns the exit status (128 + signal when killed).
+ */
+static int
+run_ctl(const char *const *args, const char *in_path, const char *out_path, char *err,
+	size_t err_size)
+{
+	char err_path[] = "/tmp/circle-test-ctl-XXXXXX";
+	int err_fd = mkstemp(err_path), status;
+	pid_t pid;
+	ssize_t got;
+
+	assert_true(err_fd >= 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int in = open(in_path ? in_path : "/dev/null", O_RDONLY);
+		int out =
+			open(out_path ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		char *argv[16];
+		size_t i;
+
+		if (in < 0 || out < 0)
+			_exit(126);
+		dup2(in, 0);
+		dup2(out, 1);
+		dup2(err_fd, 2);
+		setenv("CIRCLE_ADMIN_CONFIG", getenv("CIRCLE_DB_CONFIG"), 1);
+		argv[0] = (char *)circlectl_path();
+		for (i = 0; i < 14 && args[i]; i++)
+			argv[i + 1] = (char *)args[i];
+		argv[i + 1] = NULL;
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	status = wait_exit(pid);
+	got = pread(err_fd, err, err_size - 1, 0);
+	err[got > 0 ? got : 0] = '\0';
+	close(err_fd);
+	unlink(err_path);
+	if (err[0])
+		fprintf(stderr, "    circlectl %s: %s", args[0], err);
+	return status;
+}
+
+static int
+rebuild(char *err, size_t err_size)
+{
+	const char *args[] = {"rebuild-projections", "--group",       ADM_GROUP,
+			      "--database",          test_database(), NULL};
+
+	return run_ctl(args, NULL, NULL, err, err_size);
+}
+
+/*
+ * Appends circles [from, to) with four events each (create, capacity, name,
+ * capacity) straight into circle_events, as an administrator, in one
+ * statement: a log of many events in a moment. No projection rows.
+ */
+static void
+generate_events(MYSQL *adm, unsigned from, unsigned to, const char *tag)
+{
+	char sql[2048];
+
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO circle_events (id, circle_id, version, event_type, payload,"
+		 " occurred_at)"
+		 " SELECT LOWER(CONCAT(LPAD(HEX(c.seq), 8, '0'), '-', LPAD(HEX(v.seq), 4, '0'),"
+		 " '-4000-8000-', '%s')),"
+		 " LOWER(CONCAT(LPAD(HEX(c.seq), 8, '0'), '-0000-4000-a000-', '%s')), v.seq,"
+		 " IF(v.seq = 1, 'circle_created', 'circle_updated'),"
+		 " CASE v.seq WHEN 1 THEN CONCAT('{\"type\":\"circle_created\",\"name\":\"gen %s ',"
+		 " c.seq, '\",\"capacity\":20}')"
+		 " WHEN 2 THEN '{\"type\":\"circle_updated\",\"capacity\":30}'"
+		 " WHEN 3 THEN CONCAT('{\"type\":\"circle_updated\",\"name\":\"renamed %s ', c.seq,"
+		 " '\"}')"
+		 " ELSE '{\"type\":\"circle_updated\",\"capacity\":40}' END, UTC_TIMESTAMP(6)"
+		 " FROM seq_%u_to_%u c JOIN seq_1_to_4 v",
+		 tag, tag, tag, tag, from, to - 1);
+	raw_exec(adm, sql);
+}
+
+/* Every circle's projection row is the replay of its events: circlectl
+ * verify, as the query user. */
+static void
+assert_verify_clean(void)
+{
+	const char *args[] = {"verify", NULL};
+	char err[4096];
+
+	assert_int_equal(run_ctl(args, NULL, NULL, err, sizeof(err)), 0);
+}
+
+static long long
+admin_count(const char *sql)
+{
+	MYSQL *adm = raw_connect(ADM_GROUP);
+	long long n;
+
+	assert_non_null(adm);
+	n = raw_count(adm, sql);
+	mysql_close(adm);
+	return n;
+}
+
+#define SHADOW_EXISTS \
+	"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()" \
+	" AND TABLE_NAME LIKE 'circle\\_projections\\_%'"
+
+/*
+ * A rebuild puts right a projection that went wrong (rows changed, missing,
+ * one too many), through the fold of every event; the workers' users keep
+ * their privileges on the new table, and their statements prepared before
+ * the swap work after it.
+ */
+static void
+test_rebuild_projections(void **state)
+{
+	struct fixture *f = *state;
+	struct circle a, b, c, d;
+	struct circle_event ev;
+	struct circle_reader rd;
+	struct circle got;
+	MYSQL *adm = raw_connect(ADM_GROUP);
+	char err[4096];
+
+	assert_non_null(adm);
+	assert_int_equal(create(f->w, &a, "Rebuild Café", 10), CE_OK);
+	for (int i = 0; i < 12; i++) {
+		ev = make_event(CIRCLE_UPDATED, a.id, a.version + 1, NULL, 11 + i);
+		assert_int_equal(append_ev(f->w, &a, &ev, NULL), CE_OK);
+	}
+	assert_int_equal(create(f->w, &b, "football", 20), CE_OK);
+	ev = make_event(CIRCLE_UPDATED, b.id, 2, "baseball", 0);
+	ev.has_capacity = false;
+	assert_int_equal(append_ev(f->w, &b, &ev, NULL), CE_OK);
+	/* c takes the name b gave up; d is deleted */
+	assert_int_equal(create(f->w, &c, "football", 30), CE_OK);
+	assert_int_equal(create(f->w, &d, "gone", 5), CE_OK);
+	ev = make_event(CIRCLE_DELETED, d.id, 2, NULL, 0);
+	ev.has_capacity = false;
+	assert_int_equal(append_ev(f->w, &d, &ev, NULL), CE_OK);
+	/* The read side has prepared its statements on the live table. */
+	store_circle_reader(f->r, &rd);
+	assert_int_equal(rd.get(rd.self, a.id, &got), CE_OK);
+
+	/* Damage: a changed row, a missing row, a row with no events. */
+	raw_exec(adm, "UPDATE circle_projections SET capacity = 99, version = 1");
+	{
+		char sql[256];
+
+		snprintf(sql, sizeof(sql), "DELETE FROM circle_projections WHERE circle_id = '%s'",
+			 c.id);
+		raw_exec(adm, sql);
+	}
+	raw_exec(adm, "INSERT INTO circle_projections (circle_id, name, capacity, version, deleted)"
+		      " VALUES ('00000000-0000-4000-8000-000000000000', 'ghost', 3, 1, 0)");
+
+	assert_int_equal(rebuild(err, sizeof(err)), 0);
+	assert_int_equal(admin_count(SHADOW_EXISTS), 0);
+	assert_int_equal(admin_count("SELECT COUNT(*) FROM circle_projections"), 4);
+	assert_projection_is_replay(f->w, f->r, a.id);
+	assert_projection_is_replay(f->w, f->r, b.id);
+	assert_projection_is_replay(f->w, f->r, c.id);
+	assert_projection_is_replay(f->w, f->r, d.id);
+	assert_verify_clean();
+
+	/* The same stores, after the swap: a read and an append work (grants
+	 * by table name, statements prepared again by the server). */
+	assert_int_equal(rd.get(rd.self, c.id, &got), CE_OK);
+	assert_int_equal(got.capacity, 30);
+	ev = make_event(CIRCLE_UPDATED, c.id, 2, NULL, 31);
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	assert_projection_is_replay(f->w, f->r, c.id);
+	/* The live name is still unique in the new table. */
+	assert_int_equal(create(f->w, &got, "FOOTBALL", 7), CE_DUPLICATE_NAME);
+
+	/* An empty log makes an empty projection. */
+	raw_exec(adm, "DELETE FROM circle_snapshots");
+	raw_exec(adm, "DELETE FROM circle_events");
+	assert_int_equal(rebuild(err, sizeof(err)), 0);
+	assert_int_equal(admin_count("SELECT COUNT(*) FROM circle_projections"), 0);
+	mysql_close(adm);
+}
+
+/* Events that cannot be folded (a version missing) stop a rebuild with the
+ * circle named; the live table stays as it was. */
+static void
+test_rebuild_refuses_gaps(void **state)
+{
+	struct fixture *f = *state;
+	struct circle a;
+	struct circle_event ev;
+	MYSQL *adm = raw_connect(ADM_GROUP);
+	char err[4096], sql[256];
+
+	assert_non_null(adm);
+	assert_int_equal(create(f->w, &a, "gappy", 10), CE_OK);
+	ev = make_event(CIRCLE_UPDATED, a.id, 2, NULL, 12);
+	assert_int_equal(append_ev(f->w, &a, &ev, NULL), CE_OK);
+	ev = make_event(CIRCLE_UPDATED, a.id, 3, NULL, 13);
+	assert_int_equal(append_ev(f->w, &a, &ev, NULL), CE_OK);
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM circle_events WHERE circle_id = '%s' AND version = 2", a.id);
+	raw_exec(adm, sql);
+	assert_int_equal(rebuild(err, sizeof(err)), 2);
+	assert_non_null(strstr(err, a.id));
+	assert_int_equal(admin_count(SHADOW_EXISTS), 0);
+	assert_int_equal(admin_count("SELECT version FROM circle_projections"), 3);
+	mysql_close(adm);
+}
+
+/* The projection row of id has description d ("": none). */
+static void
+assert_description(struct store *r, const char *id, const char *d)
+{
+	struct circle_reader rd;
+	struct circle got;
+
+	store_circle_reader(r, &rd);
+	assert_int_equal(rd.get(rd.self, id, &got), CE_OK);
+	assert_string_equal(got.description, d);
+}
+
+/*
+ * A rebuild restores descriptions from the events of both schema versions:
+ * set at the create, changed, removed, set by a version-2 update after
+ * version-1 events, never set; the projection rows' descriptions damaged
+ * both ways first (lost where there was one, invented where there was
+ * none).
+ */
+static void
+test_rebuild_descriptions(void **state)
+{
+	struct fixture *f = *state;
+	struct circle set, changed, removed, never, old;
+	struct circle_event ev;
+	struct circle_reader rd;
+	MYSQL *adm = raw_connect(ADM_GROUP);
+	char err[4096];
+
+	assert_non_null(adm);
+	store_circle_reader(f->r, &rd);
+	assert_int_equal(create_described(f->w, &set, "set", 10,
+					  "Tuesdays, \"upstairs\" \\ caf\xc3\xa9 \xe2\x9c\x93"),
+			 CE_OK);
+	assert_int_equal(create_described(f->w, &changed, "changed", 10, "first"), CE_OK);
+	for (int i = 0; i < 11; i++) {
+		ev = make_event(CIRCLE_UPDATED, changed.id, changed.version + 1, NULL, 11 + i);
+		assert_int_equal(append_ev(f->w, &changed, &ev, NULL), CE_OK);
+	}
+	assert_int_equal(append_description(f->w, &changed, "second"), CE_OK);
+	assert_int_equal(create_described(f->w, &removed, "removed", 10, "soon gone"), CE_OK);
+	assert_int_equal(append_description(f->w, &removed, ""), CE_OK);
+	assert_int_equal(create(f->w, &never, "never", 10), CE_OK);
+	/* version-1 events, then a version-2 update that gives it one */
+	insert_old_events(adm);
+	assert_int_equal(rd.get(rd.self, OLD_ID, &old), CE_OK);
+	assert_int_equal(append_description(f->w, &old, "kept from version 2"), CE_OK);
+	assert_int_equal(admin_count("SELECT COUNT(DISTINCT schema_version) FROM circle_events"),
+			 2);
+
+	raw_exec(adm, "UPDATE circle_projections"
+		      " SET description = IF(description = '', 'invented', '')");
+	assert_int_equal(rebuild(err, sizeof(err)), 0);
+	assert_description(f->r, set.id, "Tuesdays, \"upstairs\" \\ caf\xc3\xa9 \xe2\x9c\x93");
+	assert_description(f->r, changed.id, "second");
+	assert_description(f->r, removed.id, "");
+	assert_description(f->r, never.id, "");
+	assert_description(f->r, OLD_ID, "kept from version 2");
+	assert_projection_is_replay(f->w, f->r, set.id);
+	assert_projection_is_replay(f->w, f->r, changed.id);
+	assert_projection_is_replay(f->w, f->r, removed.id);
+	assert_projection_is_replay(f->w, f->r, never.id);
+	assert_projection_is_replay(f->w, f->r, OLD_ID);
+	assert_verify_clean();
+
+	/* A description at the longest, 500 four-byte code points. */
+	{
+		char longest[CIRCLE_DESCRIPTION_MAX_BYTES + 1];
+
+		for (int i = 0; i < CIRCLE_DESCRIPTION_MAX_CHARS; i++)
+			memcpy(&longest[4 * i], "\xf0\x9f\x8e\xb2", 4);
+		longest[CIRCLE_DESCRIPTION_MAX_BYTES] = '\0';
+		assert_int_equal(append_description(f->w, &never, longest), CE_OK);
+		raw_exec(adm, "UPDATE circle_projections SET description = ''");
+		assert_int_equal(rebuild(err, sizeof(err)), 0);
+		assert_description(f->r, never.id, longest);
+		assert_description(f->r, changed.id, "second");
+		assert_verify_clean();
+	}
+	mysql_close(adm);
+}
+
+/* Polls until the shadow table of a running rebuild holds rows; false after
+ * `seconds`. */
+static bool
+wait_shadow_rows(int seconds)
+{
+	MYSQL *adm = raw_connect(ADM_GROUP);
+	time_t end = time(NULL) + seconds;
+	bool seen = false;
+
+	assert_non_null(adm);
+	while (!seen && time(NULL) <= end) {
+		if (raw_count(adm, SHADOW_EXISTS) > 0 &&
+		    mysql_query(adm, "SELECT COUNT(*) FROM circle_projections_rebuild") == 0) {
+			MYSQL_RES *res = mysql_store_result(adm);
+			MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
+
+			seen = row && row[0] && atoll(row[0]) > 0;
+			if (res)
+				mysql_free_result(res);
+		}
+		if (!seen)
+			usleep(2000);
+	}
+	mysql_close(adm);
+	return seen;
+}
+
+/* Starts a rebuild in the background, its output to /dev/null. */
+static pid_t
+spawn_rebuild(void)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		setenv("CIRCLE_ADMIN_CONFIG", getenv("CIRCLE_DB_CONFIG"), 1);
+		execl(circlectl_path(), circlectl_path(), "rebuild-projections", "--group",
+		      ADM_GROUP, "--database", test_database(), (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/*
+ * A rebuild killed half-way (kill -9, and SIGTERM) leaves the live table as
+ * it was; the next run drops what the killed one left and is right.
+ */
+static void
+test_rebuild_killed(void **state)
+{
+	struct fixture *f = *state;
+	struct circle a;
+	struct circle_event ev;
+	MYSQL *adm = raw_connect(ADM_GROUP);
+	char err[4096];
+	pid_t pid;
+	int status;
+
+	assert_non_null(adm);
+	/* A log long enough to be caught in the middle of its fold. */
+	generate_events(adm, 1, 60001, "0000000a0001");
+	assert_int_equal(create(f->w, &a, "kept", 10), CE_OK);
+	ev = make_event(CIRCLE_UPDATED, a.id, 2, NULL, 12);
+	assert_int_equal(append_ev(f->w, &a, &ev, NULL), CE_OK);
+	assert_int_equal(admin_count("SELECT COUNT(*) FROM circle_projections"), 1);
+
+	pid = spawn_rebuild();
+	if (!wait_shadow_rows(60)) {
+		kill(pid, SIGKILL);
+		wait_exit(pid);
+		fail_msg("the rebuild never started to fill its table");
+	}
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(wait_exit(pid), 128 + SIGKILL);
+	/* The live table as it was: only the circle appended through the
+	 * store; the killed run's table left behind. */
+	assert_int_equal(admin_count("SELECT COUNT(*) FROM circle_projections"), 1);
+	assert_projection_is_replay(f->w, f->r, a.id);
+	assert_true(admin_count(SHADOW_EXISTS) > 0);
+
+	/* The next run drops it and is right. */
+	assert_int_equal(rebuild(err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "dropped the tables an interrupted rebuild left"));
+	assert_int_equal(admin_count(SHADOW_EXISTS), 0);
+	assert_int_equal(admin_count("SELECT COUNT(*) FROM circle_projections"), 60001);
+	assert_int_equal(admin_count("SELECT COUNT(*) FROM circle_projections WHERE capacity = 40"
+				     " AND name LIKE 'renamed %'"),
+			 60000);
+
+	/* SIGTERM: it stops between two batches and cleans up after itself. */
+	ev = make_event(CIRCLE_UPDATED, a.id, 3, NULL, 13);
+	assert_int_equal(append_ev(f->w, &a, &ev, NULL), CE_OK);
+	pid = spawn_rebuild();
+	if (!wait_shadow_rows(60)) {
+		kill(pid, SIGKILL);
+		wait_exit(pid);
+		fail_msg("the second rebuild never started to fill its table");
+	}
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	status = wait_exit(pid);
+	/* 1: interrupted; 0 only when it had already got to the swap */
+	assert_true(status == 1 || status == 0);
+	assert_int_equal(admin_count(SHADOW_EXISTS), 0);
+	assert_int_equal(admin_count("SELECT COUNT(*) FROM circle_projections"), 60001);
+	assert_projection_is_replay(f->w, f->r, a.id);
+	assert_verify_clean();
+	mysql_close(adm);
+}
+
+/*
+ * Circles with descriptions, already in the log when a rebuild's fold
+ * reads it, each changed once while the fold runs: the catch-up reads their
+ * rows back from the new table and must keep their descriptions.
+ */
+static void
+test_rebuild_catch_up_descriptions(void **state)
+{
+	struct fixture *f = *state;
+	enum { QUIET = 200 };
+	struct circle *quiet = calloc(QUIET, sizeof(*quiet));
+	MYSQL *adm = raw_connect(ADM_GROUP);
+	pid_t pid;
+
+	assert_non_null(quiet);
+	assert_non_null(adm);
+	generate_events(adm, 1, 60001, "0000000c0001");
+	for (int i = 0; i < QUIET; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "quiet %d", i);
+		assert_int_equal(create_described(f->w, &quiet[i], name, 10, name), CE_OK);
+	}
+	pid = spawn_rebuild();
+	if (!wait_shadow_rows(60)) {
+		kill(pid, SIGKILL);
+		wait_exit(pid);
+		fail_msg("the rebuild never started to fill its table");
+	}
+	for (int i = 0; i < QUIET; i++) {
+		struct circle_event ev = make_event(CIRCLE_UPDATED, quiet[i].id, 2, NULL, 11);
+
+		assert_int_equal(append_ev(f->w, &quiet[i], &ev, NULL), CE_OK);
+	}
+	/* Every change was made before the swap, so the catch-up applied it. */
+	assert_int_equal(admin_count("SELECT COUNT(*) FROM information_schema.TABLES"
+				     " WHERE TABLE_SCHEMA = DATABASE()"
+				     " AND TABLE_NAME = 'circle_projections_rebuild'"),
+			 1);
+	assert_int_equal(wait_exit(pid), 0);
+	for (int i = 0; i < QUIET; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "quiet %d", i);
+		assert_description(f->r, quiet[i].id, name);
+		assert_projection_is_replay(f->w, f->r, quiet[i].id);
+	}
+	assert_verify_clean();
+	free(quiet);
+	mysql_close(adm);
+}
+
+/* Appends to its own circles while a rebuild runs, and creates new ones;
+ * every append it was told committed is counted. */
+struct rebuild_writer {
+	struct store *w;
+	struct circle c[4];
+	atomic_int *stop;
+	atomic_uint acked;
+	enum cerr failed;
+};
+
+static void *
+rebuild_writer_thread(void *arg)
+{
+	struct rebuild_writer *wr = arg;
+	unsigned i = 0;
+
+	while (!atomic_load(wr->stop) && atomic_load(&wr->acked) < 100000) {
+		struct circle *c = &wr->c[i++ % 4];
+		enum cerr rc;
+
+		/* Below 1000 versions, what assert_projection_is_replay() reads
+		 * of a history; then creates only. */
+		if (c->version < 990) {
+			struct circle_event ev = make_event(CIRCLE_UPDATED, c->id, c->version + 1,
+							    NULL, c->capacity == 100 ? 101 : 100);
+			/* Now and then a new description: the catch-up rounds
+			 * read the others back from the new table and write
+			 * them again, and must not lose them. */
+			if (ev.version % 7 == 0) {
+				char d[64];
+
+				snprintf(d, sizeof(d), "written as version %u",
+					 (unsigned)ev.version);
+				describe(&ev, d);
+			}
+			rc = append_ev(wr->w, c, &ev, NULL);
+		} else {
+			char id[CIRCLE_ID_LEN + 1];
+			struct circle fresh;
+
+			new_id(id);
+			rc = create(wr->w, &fresh, id, 50);
+		}
+		if (rc == CE_OK)
+			atomic_fetch_add(&wr->acked, 1);
+		else if (wr->failed == CE_OK)
+			wr->failed = rc;
+	}
+	return NULL;
+}
+
+/* Numbers events like the workers' sequencer threads do. */
+struct rebuild_sequencer {
+	atomic_int *stop;
+	enum cerr failed;
+};
+
+static void *
+rebuild_sequencer_thread(void *arg)
+{
+	struct rebuild_sequencer *sq = arg;
+	struct store *seq = open_store(CMD_GROUP, STORE_SEQUENCER);
+	struct store *pk = open_store(CMD_GROUP, STORE_PEEK);
+
+	while (!atomic_load(sq->stop)) {
+		size_t n = 0;
+		enum cerr rc = store_sequence_pass(seq, pk, STORE_FEED_BATCH, &n);
+
+		if (rc != CE_OK && sq->failed == CE_OK)
+			sq->failed = rc;
+		if (n < STORE_FEED_BATCH)
+			usleep(5000);
+	}
+	store_free(seq);
+	store_free(pk);
+	return NULL;
+}
+
+/*
+ * Rebuilds while two writers append and a sequencer numbers: no append is
+ * refused because of the rebuild, and afterwards every circle's row is the
+ * replay of its events, the last acknowledged version of each included.
+ */
+static void
+test_rebuild_while_appending(void **state)
+{
+	struct fixture *f = *state;
+	struct rebuild_writer wr[2];
+	struct rebuild_sequencer sq = {0};
+	unsigned before[2];
+	pthread_t wt[2], st;
+	atomic_int stop = 0;
+	MYSQL *adm = raw_connect(ADM_GROUP);
+	char err[4096];
+
+	(void)f;
+	assert_non_null(adm);
+	generate_events(adm, 1, 30001, "0000000b0001");
+	sq.stop = &stop;
+	assert_int_equal(pthread_create(&st, NULL, rebuild_sequencer_thread, &sq), 0);
+	for (int t = 0; t < 2; t++) {
+		memset(&wr[t], 0, sizeof(wr[t]));
+		wr[t].w = open_store(CMD_GROUP, STORE_WRITE);
+		wr[t].stop = &stop;
+		for (int i = 0; i < 4; i++) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "writer %d circle %d", t, i);
+			assert_int_equal(create_described(wr[t].w, &wr[t].c[i], name, 100, name),
+					 CE_OK);
+		}
+		assert_int_equal(pthread_create(&wt[t], NULL, rebuild_writer_thread, &wr[t]), 0);
+	}
+	usleep(200 * 1000);
+	for (int t = 0; t < 2; t++)
+		before[t] = atomic_load(&wr[t].acked);
+	for (int round = 0; round < 3; round++)
+		assert_int_equal(rebuild(err, sizeof(err)), 0);
+	/* The writers were at work all along. */
+	for (int t = 0; t < 2; t++)
+		assert_true(atomic_load(&wr[t].acked) > before[t]);
+	usleep(200 * 1000);
+	atomic_store(&stop, 1);
+	for (int t = 0; t < 2; t++)
+		pthread_join(wt[t], NULL);
+	pthread_join(st, NULL);
+	assert_int_equal(sq.failed, CE_OK);
+	for (int t = 0; t < 2; t++) {
+		fprintf(stderr, "    writer %d: %u appends acknowledged, %u before the rebuilds\n",
+			t, atomic_load(&wr[t].acked), before[t]);
+		assert_int_equal(wr[t].failed, CE_OK);
+		for (int i = 0; i < 4; i++) {
+			struct circle_reader rd;
+			struct circle got;
+
+			store_circle_reader(f->r, &rd);
+			assert_int_equal(rd.get(rd.self, wr[t].c[i].id, &got), CE_OK);
+			assert_int_equal(got.version, wr[t].c[i].version);
+			assert_int_equal(got.capacity, wr[t].c[i].capacity);
+			assert_string_equal(got.description, wr[t].c[i].description);
+			assert_projection_is_replay(wr[t].w, f->r, wr[t].c[i].id);
+		}
+		store_free(wr[t].w);
+	}
+	assert_verify_clean();
+	mysql_close(adm);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	n = ftell(fp);
+	assert_true(n >= 0);
+	rewind(fp);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	buf[n] = '\0';
+	fclose(fp);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void
+write_text(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "wb");
+
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* Empties what the tests' setup empties, as an administrator. */
+static void
+empty_database(void)
+{
+	MYSQL *adm = raw_connect(ADM_GROUP);
+
+	assert_non_null(adm);
+	raw_exec(adm, "DELETE FROM idempotency_keys");
+	raw_exec(adm, "DELETE FROM circle_snapshots");
+	raw_exec(adm, "DELETE FROM circle_projections");
+	raw_exec(adm, "DELETE FROM circle_events");
+	mysql_close(adm);
+}
+
+static int
+ctl_import_file(const char *path, char *err, size_t err_size)
+{
+	const char *args[] = {"import",        path, "--group", ADM_GROUP, "--database",
+			      test_database(), NULL};
+
+	return run_ctl(args, NULL, NULL, err, err_size);
+}
+
+/*
+ * export -> import into an empty database -> export gives the same bytes:
+ * positions, feed positions (numbered or not), schema versions (1, from the
+ * migration level before descriptions, and 2, with descriptions set,
+ * changed and removed), times and payloads; the feed's counter follows;
+ * the projection and the snapshots are rebuilt with their descriptions and
+ * verify finds nothing. An import into a database that is not empty is
+ * refused and changes nothing.
+ */
+static void
+test_export_import(void **state)
+{
+	struct fixture *f = *state;
+	struct store *seq = open_store(CMD_GROUP, STORE_SEQUENCER);
+	const char *export_args[] = {"export", NULL};
+	const char *after_args[] = {"export", "--after", "0", NULL};
+	char first[] = "/tmp/circle-test-export1-XXXXXX",
+	     second[] = "/tmp/circle-test-export2-XXXXXX";
+	char err[4096], after_pos[32];
+	struct circle a, b, c;
+	struct circle_event ev;
+	size_t len1, len2;
+	char *one, *two, *line;
+	long long counter;
+
+	assert_non_null(seq);
+	close(mkstemp(first));
+	close(mkstemp(second));
+	{
+		MYSQL *cmd = raw_connect(CMD_GROUP);
+
+		assert_non_null(cmd);
+		insert_old_events(cmd); /* schema version 1 */
+		mysql_close(cmd);
+	}
+	assert_int_equal(create(f->w, &a, "Ünïcödé \"quoted\" \\ back/slash ✓", 10), CE_OK);
+	for (int i = 0; i < 11; i++) {
+		ev = make_event(CIRCLE_UPDATED, a.id, a.version + 1, NULL, 11 + i);
+		/* set at version 4, changed at 8: the snapshot at 10 has it */
+		if (a.version == 3 || a.version == 7)
+			describe(&ev, a.version == 3 ? "Ünï \"desc\" \\ a/b ✓"
+						     : "line\u2028separated, \\u0041 as text");
+		assert_int_equal(append_ev(f->w, &a, &ev, NULL), CE_OK);
+	}
+	assert_int_equal(create_described(f->w, &b, "deleted later", 20, "briefly"), CE_OK);
+	assert_int_equal(append_description(f->w, &b, ""), CE_OK);
+	ev = make_event(CIRCLE_DELETED, b.id, 3, NULL, 0);
+	assert_int_equal(append_ev(f->w, &b, &ev, NULL), CE_OK);
+	while (pass(seq) > 0)
+		;
+	/* the last one is not numbered yet: its feed_position stays null */
+	assert_int_equal(create_described(f->w, &c, "not numbered", 30, "   "), CE_OK);
+	counter = admin_count("SELECT last_position FROM circle_feed_sequence");
+
+	assert_int_equal(run_ctl(export_args, NULL, first, err, sizeof(err)), 0);
+	one = slurp(first, &len1);
+	assert_non_null(strstr(one, "\"feed_position\":null"));
+	assert_non_null(strstr(one, "\"schema_version\":1"));
+	assert_non_null(strstr(one, "\"schema_version\":2"));
+	/* the payload is a JSON string holding the stored text */
+	assert_non_null(strstr(one, "\\\"description\\\":\\\"briefly\\\""));
+	assert_int_equal(strchr(one, '\n') - one > 0, 1);
+	/* --after: the lines after the first one's position */
+	assert_int_equal(sscanf(one, "{\"position\":%31[0-9],", after_pos), 1);
+	after_args[2] = after_pos;
+	assert_int_equal(run_ctl(after_args, NULL, second, err, sizeof(err)), 0);
+	two = slurp(second, &len2);
+	line = strchr(one, '\n') + 1;
+	assert_int_equal(len2, len1 - (size_t)(line - one));
+	assert_memory_equal(two, line, len2);
+	free(two);
+
+	/* Not empty: refused, nothing changes. */
+	assert_int_equal(ctl_import_file(first, err, sizeof(err)), 1);
+	assert_non_null(strstr(err, "not empty"));
+	assert_int_equal(admin_count("SELECT COUNT(*) FROM circle_events"), 19);
+
+	empty_database();
+	assert_int_equal(ctl_import_file(first, err, sizeof(err)), 0);
+	assert_int_equal(run_ctl(export_args, NULL, second, err, sizeof(err)), 0);
+	two = slurp(second, &len2);
+	assert_int_equal(len1, len2);
+	assert_memory_equal(one, two, len1);
+	assert_int_equal(admin_count("SELECT last_position FROM circle_feed_sequence"), counter);
+	assert_int_equal(admin_count("SELECT COUNT(*) FROM circle_projections"), 4);
+	assert_projection_is_replay(f->w, f->r, a.id);
+	assert_projection_is_replay(f->w, f->r, b.id);
+	assert_projection_is_replay(f->w, f->r, c.id);
+	assert_projection_is_replay(f->w, f->r, OLD_ID);
+	assert_description(f->r, a.id, "line\u2028separated, \\u0041 as text");
+	assert_description(f->r, b.id, "");
+	assert_description(f->r, c.id, "   ");
+	assert_description(f->r, OLD_ID, "");
+	/* the snapshot import wrote at a's version 10 keeps its description */
+	{
+		char sql[256];
+
+		snprintf(sql, sizeof(sql),
+			 "SELECT COUNT(*) FROM circle_snapshots WHERE circle_id = '%s'"
+			 " AND version = 10 AND description = 'line\u2028separated, \\\\u0041 as"
+			 " text'",
+			 a.id);
+		assert_int_equal(admin_count(sql), 1);
+	}
+	assert_int_equal(admin_count("SELECT COUNT(*) FROM circle_events WHERE schema_version = 1"),
+			 3);
+	assert_verify_clean();
+	/* The imported log goes on: an append after it, numbered after it. */
+	ev = make_event(CIRCLE_UPDATED, c.id, 2, NULL, 31);
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	while (pass(seq) > 0)
+		;
+	{
+		char sql[128];
+
+		/* c's two events, numbered after everything imported */
+		snprintf(sql, sizeof(sql),
+			 "SELECT COUNT(*) FROM circle_events WHERE feed_position > %lld", counter);
+		assert_int_equal(admin_count(sql), 2);
+	}
+	free(one);
+	free(two);
+	unlink(first);
+	unlink(second);
+	store_free(seq);
+}
+
+/* Hostile files: each is refused with its line number, and the database
+ * stays empty. */
+static void
+test_import_refuses(void **state)
+{
+	struct fixture *f = *state;
+	char path[] = "/tmp/circle-test-import-XXXXXX", err[4096], *good, *later;
+	const char *export_args[] = {"export", NULL};
+	struct circle a;
+	struct circle_event ev;
+	size_t len;
+	char *nl;
+	static const struct {
+		const char *line; /* the second line of the file */
+		const char *why;
+	} bad[] = {
+		{"{\"position\":99", "line 2: not one JSON value"},
+		{"[1,2]", "line 2: not a JSON object"},
+		{"", "line 2: an empty line"},
+		{"{\"position\":9000000000000000000,\"feed_position\":null,\"schema_version\":1,"
+		 "\"event_id\":"
+		 "\"00000000-0000-4000-8000-000000000002\",\"circle_id\":"
+		 "\"00000000-0000-4000-8000-000000000001\",\"version\":1,\"event_type\":"
+		 "\"circle_created\",\"occurred_at\":\"2026-11-26T08:35:48.123456Z\",\"payload\":"
+		 "\"{\\\"type\\\":\\\"circle_created\\\",\\\"name\\\":\\\"x\\\",\\\"capacity\\\":2}"
+		 "\"}",
+		 "line 2: "},
+		{"{\"position\":9000000000000000000,\"feed_position\":null,\"schema_version\":7,"
+		 "\"event_id\":"
+		 "\"00000000-0000-4000-8000-000000000002\",\"circle_id\":"
+		 "\"00000000-0000-4000-8000-000000000001\",\"version\":1,\"event_type\":"
+		 "\"circle_created\",\"occurred_at\":\"2026-11-26T08:35:48.123456Z\",\"payload\":"
+		 "\"{\\\"type\\\":\\\"circle_created\\\",\\\"name\\\":\\\"x\\\",\\\"capacity\\\":9}"
+		 "\"}",
+		 "schema version 7"},
+		{"{\"position\":9000000000000000000,\"feed_position\":null,\"schema_version\":1,"
+		 "\"event_id\":"
+		 "\"00000000-0000-4000-8000-000000000002\",\"circle_id\":"
+		 "\"00000000-0000-4000-8000-000000000001\",\"version\":1,\"event_type\":"
+		 "\"circle_created\",\"occurred_at\":\"yesterday\",\"payload\":"
+		 "\"{\\\"type\\\":\\\"circle_created\\\",\\\"name\\\":\\\"x\\\",\\\"capacity\\\":9}"
+		 "\"}",
+		 "line 2: occurred_at"},
+		{"{\"position\":9000000000000000000,\"feed_position\":null,\"schema_version\":3,"
+		 "\"event_id\":"
+		 "\"00000000-0000-4000-8000-000000000002\",\"circle_id\":"
+		 "\"00000000-0000-4000-8000-000000000001\",\"version\":1,\"event_type\":"
+		 "\"circle_created\",\"occurred_at\":\"2026-11-26T08:35:48.123456Z\",\"payload\":"
+		 "\"{\\\"type\\\":\\\"circle_created\\\",\\\"name\\\":\\\"x\\\",\\\"capacity\\\":9,"
+		 "\\\"description\\\":\\\"y\\\"}\"}",
+		 "line 2: event 00000000-0000-4000-8000-000000000001 version 1 (circle_created,"
+		 " schema version 3): schema version 3 is not one this build reads"},
+		{"{\"position\":9000000000000000000,\"feed_position\":null,\"schema_version\":1,"
+		 "\"event_id\":"
+		 "\"00000000-0000-4000-8000-000000000002\",\"circle_id\":"
+		 "\"00000000-0000-4000-8000-000000000001\",\"version\":1,\"event_type\":"
+		 "\"circle_created\",\"occurred_at\":\"2026-11-26T08:35:48.123456Z\",\"payload\":"
+		 "\"{\\\"type\\\":\\\"circle_created\\\",\\\"name\\\":\\\"x\\\",\\\"capacity\\\":9,"
+		 "\\\"description\\\":\\\"y\\\"}\"}",
+		 "line 2: event 00000000-0000-4000-8000-000000000001 version 1 (circle_created,"
+		 " schema version 1): the payload does not have the shape"},
+		{"{\"position\":9000000000000000000,\"feed_position\":null,\"schema_version\":2,"
+		 "\"event_id\":"
+		 "\"00000000-0000-4000-8000-000000000002\",\"circle_id\":"
+		 "\"00000000-0000-4000-8000-000000000001\",\"version\":1,\"event_type\":"
+		 "\"circle_created\",\"occurred_at\":\"2026-11-26T08:35:48.123456Z\",\"payload\":"
+		 "\"{\\\"type\\\":\\\"circle_created\\\",\\\"name\\\":\\\"x\\\",\\\"capacity\\\":9,"
+		 "\\\"description\\\":\\\"\\\"}\"}",
+		 "line 2: event 00000000-0000-4000-8000-000000000001 version 1 (circle_created,"
+		 " schema version 2): the payload does not have the shape"},
+		{"{\"position\":1,\"extra\":2}", "line 2: not exactly the members"},
+	};
+
+	/* One good line, from an export. */
+	assert_int_equal(create(f->w, &a, "good", 10), CE_OK);
+	ev = make_event(CIRCLE_UPDATED, a.id, 2, NULL, 11);
+	assert_int_equal(append_ev(f->w, &a, &ev, NULL), CE_OK);
+	close(mkstemp(path));
+	assert_int_equal(run_ctl(export_args, NULL, path, err, sizeof(err)), 0);
+	good = slurp(path, &len);
+	nl = strchr(good, '\n');
+	assert_non_null(nl);
+	later = strdup(nl + 1); /* the update, version 2 */
+	assert_non_null(later);
+	nl[1] = '\0';
+	empty_database();
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = malloc(strlen(good) + strlen(bad[i].line) + 2);
+
+		assert_non_null(text);
+		sprintf(text, "%s%s\n", good, bad[i].line);
+		write_text(path, text);
+		free(text);
+		assert_int_equal(ctl_import_file(path, err, sizeof(err)), 1);
+		if (!strstr(err, bad[i].why))
+			fail_msg("case %zu: \"%s\" does not say \"%s\"", i, err, bad[i].why);
+		assert_non_null(strstr(err, "nothing was imported"));
+		assert_int_equal(admin_count("SELECT COUNT(*) FROM circle_events"), 0);
+		assert_int_equal(admin_count("SELECT COUNT(*) FROM circle_projections"), 0);
+	}
+	/* A log that does not fold (version 2 without version 1): refused
+	 * after loading, and taken out again. */
+	write_text(path, later);
+	assert_int_equal(ctl_import_file(path, err, sizeof(err)), 1);
+	assert_non_null(strstr(err, "cannot follow"));
+	assert_int_equal(admin_count("SELECT COUNT(*) FROM circle_events"), 0);
+	assert_int_equal(admin_count("SELECT COUNT(*) FROM circle_projections"), 0);
+	free(good);
+	free(later);
+	unlink(path);
+}
+
+/* circlectl show: the row and the history, readable, a description where
+ * there is one; an unknown id is 1. */
+static void
+test_show(void **state)
+{
+	struct fixture *f = *state;
+	char path[] = "/tmp/circle-test-show-XXXXXX", err[4096], unknown[CIRCLE_ID_LEN + 1];
+	const char *args[] = {"show", NULL, NULL};
+	struct circle a;
+	struct circle_event ev;
+	size_t len;
+	char *out;
+
+	close(mkstemp(path));
+	assert_int_equal(create(f->w, &a, "football", 20), CE_OK);
+	ev = make_event(CIRCLE_UPDATED, a.id, 2, "baseball", 40);
+	assert_int_equal(append_ev(f->w, &a, &ev, NULL), CE_OK);
+	args[1] = a.id;
+	assert_int_equal(run_ctl(args, NULL, path, err, sizeof(err)), 0);
+	out = slurp(path, &len);
+	fprintf(stderr, "%s", out);
+	assert_non_null(strstr(out, "state     live"));
+	assert_non_null(strstr(out, "name      \"baseball\""));
+	assert_non_null(strstr(out, "capacity  40"));
+	assert_non_null(strstr(out, "circle_created  name \"football\", capacity 20"));
+	assert_non_null(strstr(out, "circle_updated  name \"baseball\", capacity 40"));
+	assert_non_null(strstr(out, "2 events"));
+	/* no description, no line for it */
+	assert_null(strstr(out, "description"));
+	free(out);
+
+	/* A description set at the create, changed, then removed. */
+	assert_int_equal(create_described(f->w, &a, "chess", 8, "Mondays \"at 7\""), CE_OK);
+	args[1] = a.id;
+	assert_int_equal(run_ctl(args, NULL, path, err, sizeof(err)), 0);
+	out = slurp(path, &len);
+	assert_non_null(strstr(out, "\n  description \"Mondays \"at 7\"\"\n"));
+	assert_non_null(strstr(out,
+			       "circle_created  name \"chess\", capacity 8, description \"Mondays "
+			       "\"at 7\"\"\n"));
+	free(out);
+	assert_int_equal(append_description(f->w, &a, "Tuesdays"), CE_OK);
+	ev = make_event(CIRCLE_UPDATED, a.id, 3, NULL, 9);
+	describe(&ev, "");
+	assert_int_equal(append_ev(f->w, &a, &ev, NULL), CE_OK);
+	assert_int_equal(run_ctl(args, NULL, path, err, sizeof(err)), 0);
+	out = slurp(path, &len);
+	fprintf(stderr, "%s", out);
+	/* the state has no description line any more */
+	assert_null(strstr(out, "\n  description "));
+	assert_non_null(strstr(out, "circle_updated  description \"Tuesdays\"\n"));
+	assert_non_null(strstr(out, "circle_updated  capacity 9, description removed\n"));
+	assert_non_null(strstr(out, "3 events"));
+	free(out);
+	new_id(unknown);
+	args[1] = unknown;
+	assert_int_equal(run_ctl(args, NULL, path, err, sizeof(err)), 1);
+	args[1] = "not-an-id";
+	assert_int_equal(run_ctl(args, NULL, path, err, sizeof(err)), 2);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -2398,6 +3422,16 @@ main(void)
 		cmocka_unit_test(test_feed_sequencer_setting),
 		cmocka_unit_test_setup_teardown(test_feed_privileges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_circlectl_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rebuild_projections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rebuild_refuses_gaps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rebuild_descriptions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rebuild_killed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rebuild_while_appending, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rebuild_catch_up_descriptions, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_export_import, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_refuses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_show, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
 	};
 
