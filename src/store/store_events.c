@@ -413,6 +413,83 @@ port_load(void *self, const char *circle_id, struct circle *from, struct circle_
 	return store_run(self, load_op, &a);
 }
 
+/* The current state of a circle for a command: its projection row, written
+ * in the same transactions as its events and so always their fold, read
+ * FOR UPDATE in the transaction the append then continues. */
+struct current_args {
+	const char *circle_id;
+	struct circle *out;
+};
+
+static enum cerr
+current_op(struct store *st, void *arg)
+{
+	struct current_args *a = arg;
+	MYSQL_BIND p[1], res[4];
+	my_bool nulls[4];
+	unsigned long id_len, name_len = 0;
+	char name[CIRCLE_NAME_MAX_BYTES + 1];
+	uint32_t version = 0;
+	int capacity = 0;
+	signed char deleted = 0;
+	MYSQL_STMT *s = store_stmt(st, SQ_CURRENT);
+	bool row = false;
+	enum cerr rc;
+
+	memset(p, 0, sizeof(p));
+	memset(res, 0, sizeof(res));
+	store_bind_text_in(&p[0], a->circle_id, &id_len);
+	store_bind_text_out(&res[0], name, sizeof(name), &name_len);
+	store_bind_int(&res[1], &capacity);
+	store_bind_u32(&res[2], &version);
+	store_bind_tiny(&res[3], &deleted);
+	store_bind_nulls(res, nulls, 4);
+	rc = store_exec(st, s, p, res);
+	if (rc == CE_OK)
+		rc = store_fetch(st, s, &row);
+	if (rc != CE_OK || !row)
+		goto out;
+	rc = store_check_nulls(nulls, 4);
+	if (rc == CE_OK)
+		rc = store_text_done(name, sizeof(name), name_len, "projection name");
+	if (rc == CE_OK && (version < 1 || (deleted != 0 && deleted != 1)))
+		rc = STORE_BAD("projection row out of range");
+	if (rc != CE_OK)
+		goto out;
+	/* the domain checks the rest before it decides from it */
+	memcpy(a->out->id, a->circle_id, sizeof(a->out->id));
+	memcpy(a->out->name, name, name_len + 1);
+	a->out->capacity = capacity;
+	a->out->version = version;
+	a->out->deleted = deleted == 1;
+out:
+	store_done(st, SQ_CURRENT);
+	return rc;
+}
+
+static enum cerr
+port_load_current(void *self, const char *circle_id, struct circle *out)
+{
+	char id[CIRCLE_ID_LEN + 1];
+	struct current_args a = {id, out};
+
+	memset(out, 0, sizeof(*out));
+	/* Not a UUID: no such circle can exist. */
+	if (!store_id_lower(circle_id, id))
+		return CE_OK;
+	return store_run(self, current_op, &a);
+}
+
+static void
+port_end(void *self)
+{
+	struct store *st = self;
+
+	/* what is open wrote nothing: a load, a key looked up */
+	if (st->txn_open)
+		store_rollback(st);
+}
+
 /* --- appending --- */
 
 /* Everything append binds, checked and converted before the transaction. */
@@ -812,6 +889,8 @@ store_event_store(struct store *st, struct event_store *out)
 {
 	out->self = st;
 	out->load = port_load;
+	out->load_current = port_load_current;
+	out->end = port_end;
 	out->append = port_append;
 	out->idem_find = port_idem_find;
 	out->idem_remember = port_idem_remember;

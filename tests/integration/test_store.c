@@ -284,6 +284,74 @@ test_create_update_delete(void **state)
 	assert_projection_is_replay(f->w, f->r, reused.id);
 }
 
+/*
+ * A command's current state: the projection row, read in the transaction
+ * the append continues and locked until that transaction ends, by the
+ * append's COMMIT or by end.
+ */
+static void
+test_current_state_locked(void **state)
+{
+	struct fixture *f = *state;
+	struct event_store es;
+	struct circle c, cur;
+	struct circle_event ev;
+	char id[CIRCLE_ID_LEN + 1], upper[CIRCLE_ID_LEN + 1], sql[256];
+	MYSQL *db = raw_connect(ADM_GROUP);
+	size_t i;
+
+	assert_non_null(db);
+	raw_exec(db, "SET SESSION innodb_lock_wait_timeout = 1");
+	store_event_store(f->w, &es);
+	assert_non_null(es.load_current);
+	assert_non_null(es.end);
+
+	/* no such circle, or no id at all: version 0 */
+	new_id(id);
+	assert_int_equal(es.load_current(es.self, id, &cur), CE_OK);
+	assert_int_equal(cur.version, 0);
+	assert_int_equal(es.load_current(es.self, "not-an-id", &cur), CE_OK);
+	assert_int_equal(cur.version, 0);
+	es.end(es.self);
+
+	assert_int_equal(create(f->w, &c, "Locked", 3), CE_OK);
+	ev = make_event(CIRCLE_UPDATED, c.id, 2, NULL, 4);
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	for (i = 0; i < CIRCLE_ID_LEN; i++)
+		upper[i] = (char)(c.id[i] >= 'a' && c.id[i] <= 'f' ? c.id[i] - 'a' + 'A' : c.id[i]);
+	upper[CIRCLE_ID_LEN] = '\0';
+	assert_int_equal(es.load_current(es.self, upper, &cur), CE_OK);
+	assert_string_equal(cur.id, c.id);
+	assert_string_equal(cur.name, "Locked");
+	assert_int_equal(cur.capacity, 4);
+	assert_int_equal(cur.version, 2);
+	assert_false(cur.deleted);
+
+	/* held: another writer of the row waits for it, and gives up */
+	snprintf(sql, sizeof(sql),
+		 "UPDATE circle_projections SET capacity = capacity WHERE circle_id = '%s'", c.id);
+	assert_int_not_equal(mysql_query(db, sql), 0);
+	assert_int_equal(mysql_errno(db), ER_LOCK_WAIT_TIMEOUT);
+	es.end(es.self);
+	raw_exec(db, sql);
+
+	/* the append continues the transaction, and its COMMIT lets go */
+	assert_int_equal(es.load_current(es.self, c.id, &cur), CE_OK);
+	ev = make_event(CIRCLE_DELETED, c.id, 3, NULL, 0);
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	raw_exec(db, sql);
+	es.end(es.self);
+	assert_projection_is_replay(f->w, f->r, c.id);
+
+	/* a deleted circle has a current state too */
+	assert_int_equal(es.load_current(es.self, c.id, &cur), CE_OK);
+	assert_int_equal(cur.version, 3);
+	assert_true(cur.deleted);
+	es.end(es.self);
+	raw_exec(db, sql);
+	mysql_close(db);
+}
+
 static void
 test_failed_append_changes_nothing(void **state)
 {
@@ -2051,6 +2119,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create_update_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_current_state_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_append_changes_nothing, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_name_clashes, setup, teardown),
