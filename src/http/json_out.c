@@ -77,7 +77,7 @@ void
 json_out_str(struct json_out *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i;
+	size_t i = 0, run;
 	char *d;
 
 	/* the worst case, every byte as \u00XX, plus the quotes */
@@ -85,13 +85,18 @@ json_out_str(struct json_out *o, const char *s, size_t n)
 		return;
 	d = o->buf + o->len;
 	*d++ = '"';
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	while (i < n) {
+		unsigned char c;
 
-		if (!needs_escape[c]) {
-			*d++ = (char)c;
-			continue;
-		}
+		/* the bytes that go out as they are, copied as one run */
+		for (run = i; run < n && !needs_escape[(unsigned char)s[run]]; run++)
+			;
+		memcpy(d, s + i, run - i);
+		d += run - i;
+		if (run == n)
+			break;
+		c = (unsigned char)s[run];
+		i = run + 1;
 		*d++ = '\\';
 		switch (c) {
 		case '"': *d++ = '"'; break;
