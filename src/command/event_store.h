@@ -50,10 +50,10 @@ struct event_store {
 			  struct circle_event **evs, size_t *n);
 	/*
 	 * Optional (NULL: commands replay what load gives): circle_id's
-	 * current state into *out (version 0: unknown), read in the transaction
-	 * that the command's append or idem_remember then continues, with the
-	 * circle locked until that transaction ends, so the state cannot move
-	 * under the decision. Returns as load does.
+	 * current state into *out (version 0: unknown), read in the
+	 * transaction that the command's append or idem_remember then
+	 * continues (one round trip instead of a snapshot and its events).
+	 * Returns as load does.
 	 */
 	enum cerr (*load_current)(void *self, const char *circle_id, struct circle *out);
 	/*

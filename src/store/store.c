@@ -78,7 +78,7 @@ static const struct stmt_def {
 		 " FROM circle_events WHERE feed_position > ? ORDER BY feed_position LIMIT ?",
 		 2, 7, ON_READ},
 	[SQ_CURRENT] = {"SELECT name, capacity, version, deleted FROM circle_projections"
-			" WHERE circle_id = ? FOR UPDATE",
+			" WHERE circle_id = ?",
 			1, 4, ON_WRITE},
 	[SQ_INSERT_EVENT] = {"INSERT INTO circle_events"
 			     " (id, circle_id, version, event_type, payload, occurred_at)"

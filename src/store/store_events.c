@@ -413,9 +413,14 @@ port_load(void *self, const char *circle_id, struct circle *from, struct circle_
 	return store_run(self, load_op, &a);
 }
 
-/* The current state of a circle for a command: its projection row, written
- * in the same transactions as its events and so always their fold, read
- * FOR UPDATE in the transaction the append then continues. */
+/*
+ * The current state of a circle for a command: its projection row, written
+ * in the same transactions as its events and so always their fold, read as
+ * the first statement of the transaction the append then continues. Not
+ * locked: as with a replay, the append's guards decide a race (the UNIQUE
+ * key on (circle_id, version), the projection UPDATE's version), and the
+ * row lock is taken by the write itself, as briefly as before.
+ */
 struct current_args {
 	const char *circle_id;
 	struct circle *out;
