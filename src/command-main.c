@@ -28,10 +28,10 @@ new_id(char out[CIRCLE_ID_LEN + 1])
 	static const char hex[] = "0123456789abcdef";
 	unsigned char u[16];
 	size_t got = 0, i, at = 0;
-	ssize_t n;
 
 	while (got < sizeof(u)) {
-		n = getrandom(u + got, sizeof(u) - got, 0);
+		ssize_t n = getrandom(u + got, sizeof(u) - got, 0);
+
 		if (n > 0) {
 			got += (size_t)n;
 		} else if (n < 0 && errno != EINTR) {

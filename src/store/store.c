@@ -694,10 +694,10 @@ purge_op(struct store *st, void *arg)
 
 	/* each batch is its own short transaction */
 	rc = store_exec(st, s, NULL, NULL);
-	if (rc == CE_OK)
+	if (rc == CE_OK) {
 		*deleted = (unsigned long)mysql_stmt_affected_rows(st->stmt[SQ_IDEM_PURGE]);
-	if (rc == CE_OK)
 		rc = store_commit(st);
+	}
 	if (rc != CE_OK)
 		store_rollback(st);
 	return rc;
