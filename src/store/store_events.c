@@ -521,6 +521,12 @@ last_is_dup(const struct store *st)
 	return st->last_errno == ER_DUP_ENTRY || st->last_errno == ER_DUP_ENTRY_WITH_KEY_NAME;
 }
 
+/*
+ * The key's row. INSERT first, the one statement a new key needs; only when
+ * the key is taken is an expired row of it dropped (which this write then
+ * replaces) and the INSERT tried once more. The primary key decides races
+ * between repeats either way.
+ */
 static enum cerr
 remember_key(struct store *st, const struct append_args *a)
 {
@@ -529,15 +535,11 @@ remember_key(struct store *st, const struct append_args *a)
 	int capacity = a->capacity, status = a->idem_status;
 	uint32_t version = a->version;
 	signed char deleted = a->deleted;
-	MYSQL_STMT *s;
 	enum cerr rc;
+	int attempt;
 
 	memset(p, 0, sizeof(p));
 	store_bind_text_in(&p[0], a->idem_key, &key_len);
-	s = store_stmt(st, SQ_IDEM_DROP_EXPIRED);
-	rc = store_exec(st, s, p, NULL);
-	if (rc != CE_OK)
-		return rc;
 	store_bind_text_in(&p[1], a->circle_id, &id_len);
 	store_bind_text_in(&p[2], a->after->name, &name_len);
 	store_bind_int(&p[3], &capacity);
@@ -545,12 +547,20 @@ remember_key(struct store *st, const struct append_args *a)
 	store_bind_int(&p[5], &status);
 	store_bind_u32(&p[6], &version);
 	store_bind_tiny(&p[7], &deleted);
-	s = store_stmt(st, SQ_IDEM_INSERT);
-	rc = store_exec(st, s, p, NULL);
-	/* the primary key is the table's only unique key */
-	if (rc != CE_OK && last_is_dup(st))
-		return CE_IDEMPOTENCY_KEY_TAKEN;
-	return rc;
+	for (attempt = 0;; attempt++) {
+		rc = store_exec(st, store_stmt(st, SQ_IDEM_INSERT), p, NULL);
+		/* the primary key is the table's only unique key */
+		if (rc == CE_OK || !last_is_dup(st))
+			return rc;
+		if (attempt > 0)
+			return CE_IDEMPOTENCY_KEY_TAKEN;
+		/* the statement takes the key alone: p[0] */
+		rc = store_exec(st, store_stmt(st, SQ_IDEM_DROP_EXPIRED), p, NULL);
+		if (rc != CE_OK)
+			return rc;
+		if (mysql_stmt_affected_rows(st->stmt[SQ_IDEM_DROP_EXPIRED]) == 0)
+			return CE_IDEMPOTENCY_KEY_TAKEN;
+	}
 }
 
 static enum cerr
