@@ -535,7 +535,6 @@ remember_key(struct store *st, const struct append_args *a)
 	int capacity = a->capacity, status = a->idem_status;
 	uint32_t version = a->version;
 	signed char deleted = a->deleted;
-	enum cerr rc;
 	int attempt;
 
 	memset(p, 0, sizeof(p));
@@ -548,7 +547,8 @@ remember_key(struct store *st, const struct append_args *a)
 	store_bind_u32(&p[6], &version);
 	store_bind_tiny(&p[7], &deleted);
 	for (attempt = 0;; attempt++) {
-		rc = store_exec(st, store_stmt(st, SQ_IDEM_INSERT), p, NULL);
+		enum cerr rc = store_exec(st, store_stmt(st, SQ_IDEM_INSERT), p, NULL);
+
 		/* the primary key is the table's only unique key */
 		if (rc == CE_OK || !last_is_dup(st))
 			return rc;
