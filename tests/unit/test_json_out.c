@@ -124,7 +124,10 @@ static void
 test_descriptions(void **state)
 {
 	static const char *const texts[] = {
-		"Fridays at the old hall", "Caf\xc3\xa9 \"Chez \\o/\"", "\xf0\x9f\x98\x80", "  ",
+		"Fridays at the old hall",
+		"Caf\xc3\xa9 \"Chez \\o/\"",
+		"\xf0\x9f\x98\x80",
+		"  ",
 		"a/b\x7f",
 	};
 	struct circle c;
