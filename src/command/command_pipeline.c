@@ -1,7 +1,8 @@
 /*
- * Loading a circle for a command by replaying its history from its latest
- * snapshot, and answering the loser of a race: the database's unique
- * (circle_id, version) key, not this code, decides who wins.
+ * Loading a circle for a command, its current state or the replay of its
+ * history from its latest snapshot, and answering the loser of a race: the
+ * database's unique (circle_id, version) key, not this code, decides who
+ * wins.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,10 @@ load_circle(const struct command_ctx *ctx, const char *id, struct circle *state,
 	enum cerr rc;
 
 	memset(&from, 0, sizeof from);
-	rc = ctx->store->load(ctx->store->self, id, &from, &evs, &n);
+	if (ctx->store->load_current != NULL)
+		rc = ctx->store->load_current(ctx->store->self, id, &from);
+	else
+		rc = ctx->store->load(ctx->store->self, id, &from, &evs, &n);
 	if (rc == CE_UNAVAILABLE) {
 		cerr_unavailable(info);
 		goto out;
@@ -38,6 +42,13 @@ load_circle(const struct command_ctx *ctx, const char *id, struct circle *state,
 out:
 	free(evs);
 	return rc;
+}
+
+void
+command_end(const struct command_ctx *ctx)
+{
+	if (ctx != NULL && ctx->store != NULL && ctx->store->end != NULL)
+		ctx->store->end(ctx->store->self);
 }
 
 enum cerr

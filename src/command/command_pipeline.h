@@ -10,11 +10,14 @@
 #include "command/commands.h"
 
 /*
- * Replays the events of circle id (lower case) into *state; an unknown id
- * gives version 0. CE_OK, CE_UNAVAILABLE or CE_INTERNAL (with *info set).
+ * The current state of circle id (lower case) into *state, read with
+ * load_current or replayed from load; an unknown id gives version 0. CE_OK, CE_UNAVAILABLE or CE_INTERNAL (with *info set).
  */
 enum cerr load_circle(const struct command_ctx *ctx, const char *id, struct circle *state,
 		      struct cerr_info *info);
+
+/* Ends what the command's store calls left open (event_store.h: end). */
+void command_end(const struct command_ctx *ctx);
 
 /*
  * After append answered CE_VERSION_MISMATCH: reloads id and answers CE_GONE

@@ -6,10 +6,10 @@
 
 #include "command/command_pipeline.h"
 
-enum cerr
-create_circle(const struct command_ctx *ctx, const char *name, int capacity,
-	      const char *description, const struct write_key *key, struct circle *out,
-	      bool *replayed, struct cerr_info *info)
+static enum cerr
+create_circle_run(const struct command_ctx *ctx, const char *name, int capacity,
+		  const char *description, const struct write_key *key, struct circle *out,
+		  bool *replayed, struct cerr_info *info)
 {
 	char circle_id[CIRCLE_ID_LEN + 1], event_id[CIRCLE_ID_LEN + 1];
 	char now[CIRCLE_TIME_LEN + 1];
@@ -66,4 +66,16 @@ create_circle(const struct command_ctx *ctx, const char *name, int capacity,
 	default: break;
 	}
 	return cerr_set(info, CE_INTERNAL, NULL, "appending the create event failed");
+}
+
+enum cerr
+create_circle(const struct command_ctx *ctx, const char *name, int capacity,
+	      const char *description, const struct write_key *key, struct circle *out,
+	      bool *replayed, struct cerr_info *info)
+{
+	enum cerr rc =
+		create_circle_run(ctx, name, capacity, description, key, out, replayed, info);
+
+	command_end(ctx);
+	return rc;
 }

@@ -5,9 +5,9 @@
  */
 #include "command/command_pipeline.h"
 
-enum cerr
-delete_circle(const struct command_ctx *ctx, const char *id, bool has_version,
-	      uint64_t expected_version, const struct write_key *key, struct cerr_info *info)
+static enum cerr
+delete_circle_run(const struct command_ctx *ctx, const char *id, bool has_version,
+		  uint64_t expected_version, const struct write_key *key, struct cerr_info *info)
 {
 	struct circle_command c;
 	struct circle_event ev;
@@ -32,5 +32,15 @@ delete_circle(const struct command_ctx *ctx, const char *id, bool has_version,
 	rc = circle_command_append(ctx, &c, &ev, key != NULL ? &kw.idem : NULL, &after, info);
 	if (rc == CE_IDEMPOTENCY_KEY_TAKEN)
 		return keyed_write_taken(ctx, &kw, &after, info);
+	return rc;
+}
+
+enum cerr
+delete_circle(const struct command_ctx *ctx, const char *id, bool has_version,
+	      uint64_t expected_version, const struct write_key *key, struct cerr_info *info)
+{
+	enum cerr rc = delete_circle_run(ctx, id, has_version, expected_version, key, info);
+
+	command_end(ctx);
 	return rc;
 }

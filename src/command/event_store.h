@@ -52,6 +52,21 @@ struct event_store {
 	enum cerr (*load)(void *self, const char *circle_id, struct circle *from,
 			  struct circle_event **evs, size_t *n);
 	/*
+	 * Optional (NULL: commands replay what load gives): circle_id's
+	 * current state into *out (version 0: unknown), read in the
+	 * transaction that the command's append or idem_remember then
+	 * continues (one round trip instead of a snapshot and its events).
+	 * Returns as load does.
+	 */
+	enum cerr (*load_current)(void *self, const char *circle_id, struct circle *out);
+	/*
+	 * Optional (NULL: nothing to do): ends the transaction that a load,
+	 * load_current or idem_find of the command left open because no
+	 * append or idem_remember ended it; it wrote nothing and is rolled
+	 * back. Every command calls it once it is done.
+	 */
+	void (*end)(void *self);
+	/*
 	 * In one transaction: appends ev, writes the projection row `after`
 	 * (the state once ev is applied; now and then also as a snapshot),
 	 * and remembers idem when not NULL.

@@ -22,9 +22,9 @@ remember_unchanged(const struct command_ctx *ctx, const struct keyed_write *kw, 
 	}
 }
 
-enum cerr
-update_circle(const struct command_ctx *ctx, const char *id, const struct circle_update *cmd,
-	      const struct write_key *key, struct circle *out, struct cerr_info *info)
+static enum cerr
+update_circle_run(const struct command_ctx *ctx, const char *id, const struct circle_update *cmd,
+		  const struct write_key *key, struct circle *out, struct cerr_info *info)
 {
 	struct circle_command c;
 	struct circle_event ev;
@@ -63,5 +63,15 @@ update_circle(const struct command_ctx *ctx, const char *id, const struct circle
 	rc = circle_command_append(ctx, &c, &ev, key != NULL ? &kw.idem : NULL, out, info);
 	if (rc == CE_IDEMPOTENCY_KEY_TAKEN)
 		return keyed_write_taken(ctx, &kw, out, info);
+	return rc;
+}
+
+enum cerr
+update_circle(const struct command_ctx *ctx, const char *id, const struct circle_update *cmd,
+	      const struct write_key *key, struct circle *out, struct cerr_info *info)
+{
+	enum cerr rc = update_circle_run(ctx, id, cmd, key, out, info);
+
+	command_end(ctx);
 	return rc;
 }

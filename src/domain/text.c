@@ -145,20 +145,38 @@ text_uuid_valid(const char *s, size_t len)
 	return true;
 }
 
+/* A hex digit in lower case, 0 for any other byte. ASCII only on purpose:
+ * tolower() would depend on the locale. */
+static const char hex_lower[256] = {
+	['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5',
+	['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9', ['a'] = 'a', ['b'] = 'b',
+	['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f', ['A'] = 'a', ['B'] = 'b',
+	['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f',
+};
+
 bool
 text_uuid_lower(const char *s, size_t len, char out[TEXT_UUID_LEN + 1])
 {
+	char tmp[TEXT_UUID_LEN + 1];
 	size_t i;
 
-	if (!text_uuid_valid(s, len))
+	/* checks and lowers in one pass, a look-up a byte: it runs for every
+	 * id read from the database; out is untouched unless s is valid */
+	if (s == NULL || len != TEXT_UUID_LEN)
 		return false;
-	/* ASCII only on purpose: tolower() would depend on the locale */
 	for (i = 0; i < TEXT_UUID_LEN; i++) {
-		char c = s[i];
-
-		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+			tmp[i] = '-';
+		} else {
+			tmp[i] = hex_lower[(unsigned char)s[i]];
+			if (tmp[i] == 0)
+				return false;
+		}
 	}
-	out[TEXT_UUID_LEN] = '\0';
+	tmp[TEXT_UUID_LEN] = '\0';
+	memcpy(out, tmp, sizeof(tmp));
 	return true;
 }
 

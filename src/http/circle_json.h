@@ -18,6 +18,10 @@ json_object *circle_json_new(const struct circle *c);
 json_object *circle_event_json_new(const struct circle_event *ev);
 
 struct http_response;
+struct json_out;
+
+/* Appends c as the text json-c writes of circle_json_new(c). */
+void circle_json_write(struct json_out *o, const struct circle *c);
 
 /* Makes resp a status response with c as body and ETag "<version>". */
 void http_response_circle(struct http_response *resp, int status, const struct circle *c);

@@ -29,47 +29,98 @@ fcgi_stop(void)
 	FCGX_ShutdownPending();
 }
 
-/* A parameter, or NULL when absent. */
-static const char *
-param(FCGX_Request *fr, const char *name)
+/* The parameters a request is made of, found in one walk over envp. */
+enum param {
+	P_METHOD,
+	P_URI,
+	P_QUERY,
+	P_CONTENT_TYPE,
+	P_CONTENT_LENGTH,
+	P_REQUEST_START,
+	/* request headers from here on: their repeats are joined */
+	P_IF_MATCH,
+	P_IF_NONE_MATCH,
+	P_IDEMPOTENCY_KEY,
+	P_WAIT_FOR,
+	P__MAX
+};
+
+#define P_FIRST_HEADER P_IF_MATCH
+
+static const struct {
+	const char *name;
+	size_t len;
+} param_names[P__MAX] = {
+#define PN(id, s) [id] = {s, sizeof(s) - 1}
+	PN(P_METHOD, "REQUEST_METHOD"),
+	PN(P_URI, "REQUEST_URI"),
+	PN(P_QUERY, "QUERY_STRING"),
+	PN(P_CONTENT_TYPE, "CONTENT_TYPE"),
+	PN(P_CONTENT_LENGTH, "CONTENT_LENGTH"),
+	PN(P_REQUEST_START, "REQUEST_START"),
+	PN(P_IF_MATCH, "HTTP_IF_MATCH"),
+	PN(P_IF_NONE_MATCH, "HTTP_IF_NONE_MATCH"),
+	PN(P_IDEMPOTENCY_KEY, "HTTP_IDEMPOTENCY_KEY"),
+	PN(P_WAIT_FOR, "HTTP_CIRCLE_WAIT_FOR"),
+#undef PN
+};
+
+struct params {
+	const char *value[P__MAX]; /* the first value of each; NULL when absent */
+	unsigned count[P__MAX];    /* how often each came */
+	char *owned[P__MAX];       /* joined repeats, freed by params_free() */
+};
+
+/*
+ * Fills p from envp ("NAME=value" strings) in one walk: FCGX_GetParam()
+ * walks the whole list once per name asked for. The first value of a name
+ * is the one a non-header parameter takes, as with FCGX_GetParam().
+ */
+static void
+params_read(char **envp, struct params *p)
 {
-	return FCGX_GetParam(name, fr->envp);
+	memset(p, 0, sizeof(*p));
+	for (; envp != NULL && *envp != NULL; envp++) {
+		const char *e = *envp, *eq = strchr(e, '=');
+		size_t n, i;
+
+		if (eq == NULL)
+			continue;
+		n = (size_t)(eq - e);
+		for (i = 0; i < P__MAX; i++) {
+			if (param_names[i].len == n && memcmp(e, param_names[i].name, n) == 0) {
+				if (p->count[i]++ == 0)
+					p->value[i] = eq + 1;
+				break;
+			}
+		}
+	}
 }
 
 /*
- * A request header's parameter, every repeat of it included. nginx before
- * 1.23 passes a header sent more than once as that many parameters of one
- * name, and FCGX_GetParam() sees only the first, so a repeat would hide.
- * Here the values are joined with ", ", as RFC 9110 combines repeated field
- * lines and later nginx versions do: a repeated Idempotency-Key, If-Match or
- * Circle-Wait-For then fails its syntax check (400 invalid_header) and a repeated
- * If-None-Match is the list it means. *owned receives the joined copy for
- * the caller to free (NULL when the header came once or not at all); -1
- * when out of memory.
+ * A request header that came more than once, its values joined. nginx
+ * before 1.23 passes a header sent more than once as that many parameters
+ * of one name, and the first alone would hide the repeat. Here the values
+ * are joined with ", ", as RFC 9110 combines repeated field lines and later
+ * nginx versions do: a repeated Idempotency-Key, If-Match or Circle-Wait-For
+ * then fails its syntax check (400 invalid_header) and a repeated
+ * If-None-Match is the list it means. -1 when out of memory.
  */
 static int
-header_param(FCGX_Request *fr, const char *name, const char **value, char **owned)
+params_join(char **envp, struct params *p, enum param which)
 {
-	size_t nl = strlen(name), total = 0, count = 0, at = 0;
+	const char *name = param_names[which].name;
+	size_t nl = param_names[which].len, total = 0, at = 0;
 	char **e;
 	char *joined;
 
-	*value = NULL;
-	*owned = NULL;
-	for (e = fr->envp; e != NULL && *e != NULL; e++) {
-		if (strncmp(*e, name, nl) == 0 && (*e)[nl] == '=') {
+	for (e = envp; *e != NULL; e++)
+		if (strncmp(*e, name, nl) == 0 && (*e)[nl] == '=')
 			total += strlen(*e + nl + 1) + 2;
-			count++;
-			if (*value == NULL)
-				*value = *e + nl + 1;
-		}
-	}
-	if (count < 2)
-		return 0;
 	joined = malloc(total + 1);
 	if (joined == NULL)
 		return -1;
-	for (e = fr->envp; *e != NULL; e++) {
+	for (e = envp; *e != NULL; e++) {
 		if (strncmp(*e, name, nl) == 0 && (*e)[nl] == '=') {
 			size_t vl = strlen(*e + nl + 1);
 
@@ -82,9 +133,30 @@ header_param(FCGX_Request *fr, const char *name, const char **value, char **owne
 		}
 	}
 	joined[at] = '\0';
-	*value = joined;
-	*owned = joined;
+	p->value[which] = joined;
+	p->owned[which] = joined;
 	return 0;
+}
+
+/* Joins every repeated request header of p; -1 when out of memory. */
+static int
+params_join_repeats(char **envp, struct params *p)
+{
+	int i;
+
+	for (i = P_FIRST_HEADER; i < P__MAX; i++)
+		if (p->count[i] > 1 && params_join(envp, p, (enum param)i) != 0)
+			return -1;
+	return 0;
+}
+
+static void
+params_free(struct params *p)
+{
+	int i;
+
+	for (i = 0; i < P__MAX; i++)
+		free(p->owned[i]);
 }
 
 /* True when CONTENT_LENGTH announces more than the cap. */
@@ -102,20 +174,27 @@ declared_too_large(const char *cl)
  * Reads the body until EOF (nginx may stream a chunked body without
  * CONTENT_LENGTH) into a new buffer *out, never keeping more than
  * HTTP_BODY_MAX + 1 bytes; whatever follows is read and dropped so the web
- * server is not left writing into a closed socket.
+ * server is not left writing into a closed socket. No body leaves *out
+ * NULL.
  */
 static int
 read_body(FCGX_Request *fr, char **out, size_t *len, bool *too_large)
 {
-	char *buf = malloc(HTTP_BODY_MAX + 1);
-	size_t used = 0;
-	int n;
+	char *buf;
+	size_t used = 1;
+	int n, first;
 
 	*out = NULL;
 	*len = 0;
 	*too_large = false;
+	/* most requests (every read) have no body: no buffer for them */
+	first = FCGX_GetChar(fr->in);
+	if (first == EOF)
+		return 0;
+	buf = malloc(HTTP_BODY_MAX + 1);
 	if (buf == NULL)
 		return -1;
+	buf[0] = (char)first;
 	while (used < HTTP_BODY_MAX + 1) {
 		n = FCGX_GetStr(buf + used, (int)(HTTP_BODY_MAX + 1 - used), fr->in);
 		if (n <= 0)
@@ -239,9 +318,9 @@ client_gone(const FCGX_Request *fr)
  * a client that was already told 503 (or nothing).
  */
 static bool
-still_wanted(const struct http_app *app, FCGX_Request *fr, int64_t *age)
+still_wanted(const struct http_app *app, FCGX_Request *fr, const char *request_start, int64_t *age)
 {
-	*age = request_age_ms(param(fr, "REQUEST_START"));
+	*age = request_age_ms(request_start);
 	if (client_gone(fr) || *age >= HTTP_REQUEST_BUDGET_MS)
 		return false;
 	if (app->set_deadline != NULL)
@@ -256,35 +335,31 @@ serve_one(const struct http_app *app, FCGX_Request *fr)
 {
 	struct http_request req = {0};
 	struct http_response resp;
-	char *path = NULL, *body = NULL, *if_match = NULL, *if_none_match = NULL, *key = NULL;
-	char *wait_for = NULL;
-	const char *qs;
+	struct params prm;
+	char *path = NULL, *body = NULL;
 	int64_t age = 0;
-	int hr;
 
 	http_response_init(&resp);
-	req.method = param(fr, "REQUEST_METHOD");
-	if (req.method == NULL)
-		req.method = "";
-	path = request_path(param(fr, "REQUEST_URI"));
-	qs = param(fr, "QUERY_STRING");
-	req.query = qs != NULL ? qs : "";
-	req.content_type = param(fr, "CONTENT_TYPE");
-	hr = header_param(fr, "HTTP_IF_MATCH", &req.if_match, &if_match);
-	hr |= header_param(fr, "HTTP_IF_NONE_MATCH", &req.if_none_match, &if_none_match);
-	hr |= header_param(fr, "HTTP_IDEMPOTENCY_KEY", &req.idempotency_key, &key);
-	hr |= header_param(fr, "HTTP_CIRCLE_WAIT_FOR", &req.wait_for, &wait_for);
-	if (path == NULL || hr != 0 ||
+	params_read(fr->envp, &prm);
+	req.method = prm.value[P_METHOD] != NULL ? prm.value[P_METHOD] : "";
+	path = request_path(prm.value[P_URI]);
+	req.query = prm.value[P_QUERY] != NULL ? prm.value[P_QUERY] : "";
+	req.content_type = prm.value[P_CONTENT_TYPE];
+	if (path == NULL || params_join_repeats(fr->envp, &prm) != 0 ||
 	    read_body(fr, &body, &req.body_len, &req.body_too_large) != 0) {
 		fprintf(stderr, "circle: out of memory reading a request\n");
 		http_response_fail(&resp, CE_INTERNAL, "out of memory");
 		goto out;
 	}
+	req.if_match = prm.value[P_IF_MATCH];
+	req.if_none_match = prm.value[P_IF_NONE_MATCH];
+	req.idempotency_key = prm.value[P_IDEMPOTENCY_KEY];
+	req.wait_for = prm.value[P_WAIT_FOR];
 	req.path = path;
-	req.body = body;
-	if (declared_too_large(param(fr, "CONTENT_LENGTH")))
+	req.body = body != NULL ? body : "";
+	if (declared_too_large(prm.value[P_CONTENT_LENGTH]))
 		req.body_too_large = true;
-	if (!still_wanted(app, fr, &age)) {
+	if (!still_wanted(app, fr, prm.value[P_REQUEST_START], &age)) {
 		char m[16], p[128];
 
 		loggable(req.method, m, sizeof(m));
@@ -310,10 +385,7 @@ out:
 	http_response_free(&resp);
 	free(body);
 	free(path);
-	free(wait_for);
-	free(key);
-	free(if_none_match);
-	free(if_match);
+	params_free(&prm);
 }
 
 int
@@ -349,5 +421,6 @@ fcgi_run(const struct http_app *app, const sigset_t *hold)
 		sigprocmask(SIG_SETMASK, &saved, NULL);
 	}
 	FCGX_Free(&fr, 1);
+	http_body_spare_free();
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include "codec/json_member.h"
 #include "http/circle_json.h"
 #include "http/handlers.h"
+#include "http/json_out.h"
 #include "http/request_headers.h"
 #include "http/request_params.h"
 #include "query/queries.h"
@@ -129,6 +130,32 @@ get_health(const struct http_app *app, const struct http_request *req,
 }
 
 /*
+ * The page array of list(): kept between requests for the default page size,
+ * so a list allocates and clears nothing; a bigger page gets an array of its
+ * own, freed after it (a struct circle, description included, is over 2 KiB).
+ */
+#define PAGE_KEPT (LIST_LIMIT_DEFAULT + 1)
+
+static struct circle *page_kept;
+
+static struct circle *
+page_take(size_t n)
+{
+	if (n > PAGE_KEPT)
+		return malloc(n * sizeof(struct circle));
+	if (page_kept == NULL)
+		page_kept = malloc(PAGE_KEPT * sizeof(struct circle));
+	return page_kept;
+}
+
+static void
+page_give(struct circle *page)
+{
+	if (page != page_kept)
+		free(page);
+}
+
+/*
  * GET /circle?limit=N&after=ID
  * 200 {"circles":[…],"next_after":ID|null}; 400 invalid_parameter (limit,
  * after); 503 when the database is down; 500 out of memory.
@@ -140,7 +167,7 @@ list(const struct http_app *app, const struct http_request *req, const struct ht
 	struct cerr_info info = {0};
 	char after[CIRCLE_ID_LEN + 1];
 	struct circle *page = NULL;
-	json_object *obj = NULL, *arr;
+	struct json_out o;
 	unsigned limit;
 	bool has_after, more = false;
 	size_t n = 0, i;
@@ -149,7 +176,7 @@ list(const struct http_app *app, const struct http_request *req, const struct ht
 	if (params_list(req->query, &limit, after, &has_after, &info) != CE_OK ||
 	    caught_up(app, req, &info) != CE_OK)
 		goto fail;
-	page = calloc((size_t)limit + 1, sizeof(*page));
+	page = page_take((size_t)limit + 1);
 	if (page == NULL) {
 		cerr_set(&info, CE_INTERNAL, NULL, "out of memory");
 		goto fail;
@@ -159,37 +186,24 @@ list(const struct http_app *app, const struct http_request *req, const struct ht
 		goto fail;
 	if (n > limit)
 		n = limit;
-	obj = json_object_new_object();
-	arr = json_object_new_array_ext((int)n);
-	if (obj == NULL) {
-		/* the array belongs to nobody yet */
-		json_object_put(arr);
-		goto oom;
-	}
-	if (json_member_add(obj, "circles", arr) != 0)
-		goto oom;
+	json_out_init(&o);
+	json_out_lit(&o, "{\"circles\":[");
 	for (i = 0; i < n; i++) {
-		json_object *c = circle_json_new(&page[i]);
-
-		if (c == NULL || json_object_array_add(arr, c) != 0) {
-			json_object_put(c);
-			goto oom;
-		}
+		if (i > 0)
+			json_out_lit(&o, ",");
+		circle_json_write(&o, &page[i]);
 	}
-	if (more && n > 0) {
-		if (json_member_add(obj, "next_after", json_object_new_string(page[n - 1].id)) != 0)
-			goto oom;
-	} else if (json_object_object_add(obj, "next_after", NULL) != 0) {
-		goto oom;
-	}
-	ok_json(resp, obj);
-	free(page);
+	json_out_lit(&o, "],\"next_after\":");
+	if (more && n > 0)
+		json_out_str(&o, page[n - 1].id, strnlen(page[n - 1].id, sizeof(page[n - 1].id)));
+	else
+		json_out_lit(&o, "null");
+	json_out_lit(&o, "}");
+	page_give(page);
+	http_response_json_out(resp, 200, &o);
 	return;
-oom:
-	cerr_set(&info, CE_INTERNAL, NULL, "out of memory");
 fail:
-	json_object_put(obj);
-	free(page);
+	page_give(page);
 	http_response_error(resp, &info);
 }
 

@@ -63,7 +63,8 @@ struct http_response {
 	char commit[COMMIT_TOKEN_MAX + 1]; /* Circle-Commit, or "" */
 	char *body;
 	size_t body_len;
-	bool omit_body; /* HEAD and 304: headers as if sent, no body */
+	size_t body_cap; /* bytes allocated at body (at least body_len + 1) */
+	bool omit_body;  /* HEAD and 304: headers as if sent, no body */
 };
 
 /* The variable path segments of a matched route, borrowed from the path. */
@@ -117,6 +118,23 @@ void http_response_json(struct http_response *resp, int status, struct json_obje
  * now on, also when this fails) the application/json body with status.
  */
 void http_response_take_json(struct http_response *resp, int status, char *body, size_t len);
+struct json_out;
+/*
+ * Makes the text of o (json_out.h) the application/json body with status,
+ * taking its buffer; when o failed, the response becomes a 500 problem.
+ */
+void http_response_json_out(struct http_response *resp, int status, struct json_out *o);
+/*
+ * One body buffer is kept between requests: http_response_free() puts the
+ * body there (when not too big) and http_body_spare() hands it out again
+ * (NULL when there is none; *cap its size), so an answer needs no
+ * allocation. One slot per process: a worker serves one request at a time.
+ */
+char *http_body_spare(size_t *cap);
+/* Gives buf (cap bytes, or NULL) to the slot, or frees it. */
+void http_body_return(char *buf, size_t cap);
+/* Frees what the slot holds (at exit, so that nothing stays reachable). */
+void http_body_spare_free(void);
 /* Makes the response the problem+json for info (see problem.h). */
 void http_response_error(struct http_response *resp, const struct cerr_info *info);
 /* Shorthand for a problem without subject. */

@@ -4,18 +4,58 @@
  * runs out while building, the response degrades to a bodiless 500 instead
  * of failing to answer at all.
  */
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
 #include "http/http.h"
+#include "http/json_out.h"
 #include "http/problem.h"
 
 static const char media_json[] = "application/json";
 static const char media_problem[] = "application/problem+json";
+
+/* Bodies up to this size are kept for the next answer (a page of 100
+ * circles without long descriptions fits); bigger ones are freed, so a rare
+ * big page does not stay. */
+#define SPARE_MAX (64u * 1024u)
+
+static char *spare;
+static size_t spare_cap;
+
+char *
+http_body_spare(size_t *cap)
+{
+	char *buf = spare;
+
+	*cap = spare_cap;
+	spare = NULL;
+	spare_cap = 0;
+	return buf;
+}
+
+void
+http_body_return(char *buf, size_t cap)
+{
+	if (buf == NULL)
+		return;
+	if (cap > SPARE_MAX || cap <= spare_cap) {
+		free(buf);
+		return;
+	}
+	free(spare);
+	spare = buf;
+	spare_cap = cap;
+}
+
+void
+http_body_spare_free(void)
+{
+	free(spare);
+	spare = NULL;
+	spare_cap = 0;
+}
 
 void
 http_response_init(struct http_response *resp)
@@ -29,7 +69,7 @@ http_response_free(struct http_response *resp)
 {
 	if (resp == NULL)
 		return;
-	free(resp->body);
+	http_body_return(resp->body, resp->body_cap);
 	http_response_init(resp);
 }
 
@@ -52,6 +92,7 @@ set_body(struct http_response *resp, json_object *obj, const char *type)
 	free(resp->body);
 	resp->body = copy;
 	resp->body_len = len;
+	resp->body_cap = len + 1;
 	resp->content_type = type;
 	return 0;
 }
@@ -63,6 +104,7 @@ bare_500(struct http_response *resp)
 	free(resp->body);
 	resp->body = NULL;
 	resp->body_len = 0;
+	resp->body_cap = 0;
 	resp->content_type = NULL;
 	resp->status = 500;
 	resp->etag[0] = '\0';
@@ -90,8 +132,27 @@ http_response_take_json(struct http_response *resp, int status, char *body, size
 	free(resp->body);
 	resp->body = body;
 	resp->body_len = len;
+	/* all that is known of its allocation */
+	resp->body_cap = len + 1;
 	resp->content_type = media_json;
 	resp->status = status;
+}
+
+void
+http_response_json_out(struct http_response *resp, int status, struct json_out *o)
+{
+	if (o->failed || o->buf == NULL) {
+		json_out_release(o);
+		http_response_fail(resp, CE_INTERNAL, "out of memory");
+		return;
+	}
+	free(resp->body);
+	resp->body = o->buf;
+	resp->body_len = o->len;
+	resp->body_cap = o->cap;
+	resp->content_type = media_json;
+	resp->status = status;
+	memset(o, 0, sizeof(*o));
 }
 
 void
@@ -126,7 +187,19 @@ http_response_fail(struct http_response *resp, enum cerr code, const char *detai
 void
 http_response_etag(struct http_response *resp, uint64_t version)
 {
-	snprintf(resp->etag, sizeof(resp->etag), "\"%" PRIu64 "\"", version);
+	char num[JSON_OUT_INT_MAX];
+	size_t n;
+
+	/* every version fits (at most ten digits); anything else has no ETag */
+	if (version > INT64_MAX ||
+	    (n = json_out_format_int(num, (int64_t)version)) + 3 > sizeof(resp->etag)) {
+		resp->etag[0] = '\0';
+		return;
+	}
+	resp->etag[0] = '"';
+	memcpy(resp->etag + 1, num, n);
+	resp->etag[n + 1] = '"';
+	resp->etag[n + 2] = '\0';
 }
 
 #define REASON_CASE(n) \
@@ -155,52 +228,76 @@ http_status_reason(int status)
 	}
 }
 
-/* Appends a formatted piece; returns -1 once buf is full. */
+/*
+ * Appends "name: value\r\n"; returns -1 once buf is full. Plain copies, no
+ * printf: a head is written for every answer.
+ */
 static int
-put(char *buf, size_t size, size_t *at, const char *name, const char *value)
+put(char *buf, size_t size, size_t *at, const char *name, const char *value, size_t value_len)
 {
-	int n;
+	size_t nl = strlen(name);
 
-	if (*at >= size)
+	if (*at > size || nl + value_len + 4 > size - *at)
 		return -1;
-	n = snprintf(buf + *at, size - *at, "%s: %s\r\n", name, value);
-	if (n < 0 || (size_t)n >= size - *at)
-		return -1;
-	*at += (size_t)n;
+	memcpy(buf + *at, name, nl);
+	*at += nl;
+	memcpy(buf + *at, ": ", 2);
+	*at += 2;
+	memcpy(buf + *at, value, value_len);
+	*at += value_len;
+	memcpy(buf + *at, "\r\n", 2);
+	*at += 2;
 	return 0;
+}
+
+/* A header whose value is a string; absent ("") ones are not written. */
+static int
+put_str(char *buf, size_t size, size_t *at, const char *name, const char *value)
+{
+	if (value == NULL || value[0] == '\0')
+		return 0;
+	return put(buf, size, at, name, value, strlen(value));
+}
+
+static int
+put_num(char *buf, size_t size, size_t *at, const char *name, uint64_t v)
+{
+	char num[JSON_OUT_INT_MAX];
+	size_t n;
+
+	if (v > INT64_MAX)
+		return -1;
+	n = json_out_format_int(num, (int64_t)v);
+	return put(buf, size, at, name, num, n);
 }
 
 size_t
 http_response_head(const struct http_response *resp, char *buf, size_t size)
 {
-	char num[32];
-	size_t at = 0;
+	char status[64];
+	const char *reason = http_status_reason(resp->status);
+	size_t at = 0, sl, rl = strlen(reason);
 
-	snprintf(num, sizeof(num), "%d %s", resp->status, http_status_reason(resp->status));
-	if (put(buf, size, &at, "Status", num) != 0)
+	if (resp->status < 0 || resp->status > 999 || rl + 5 > sizeof(status))
 		return 0;
-	if (resp->content_type != NULL &&
-	    put(buf, size, &at, "Content-Type", resp->content_type) != 0)
+	sl = json_out_format_int(status, resp->status);
+	status[sl++] = ' ';
+	memcpy(status + sl, reason, rl);
+	sl += rl;
+	if (put(buf, size, &at, "Status", status, sl) != 0 ||
+	    put_str(buf, size, &at, "Content-Type", resp->content_type) != 0)
 		return 0;
 	/* RFC 9110 forbids Content-Length on 204; a 304 states the 200's length */
-	if (resp->status != 204) {
-		snprintf(num, sizeof(num), "%zu", resp->body_len);
-		if (put(buf, size, &at, "Content-Length", num) != 0)
-			return 0;
-	}
-	if (resp->etag[0] != '\0' && put(buf, size, &at, "ETag", resp->etag) != 0)
+	if (resp->status != 204 && put_num(buf, size, &at, "Content-Length", resp->body_len) != 0)
 		return 0;
-	if (resp->location[0] != '\0' && put(buf, size, &at, "Location", resp->location) != 0)
+	if (put_str(buf, size, &at, "ETag", resp->etag) != 0 ||
+	    put_str(buf, size, &at, "Location", resp->location) != 0 ||
+	    put_str(buf, size, &at, "Allow", resp->allow) != 0 ||
+	    put_str(buf, size, &at, "Circle-Commit", resp->commit) != 0)
 		return 0;
-	if (resp->allow[0] != '\0' && put(buf, size, &at, "Allow", resp->allow) != 0)
+	if (resp->retry_after != 0 &&
+	    put_num(buf, size, &at, "Retry-After", resp->retry_after) != 0)
 		return 0;
-	if (resp->commit[0] != '\0' && put(buf, size, &at, "Circle-Commit", resp->commit) != 0)
-		return 0;
-	if (resp->retry_after != 0) {
-		snprintf(num, sizeof(num), "%u", resp->retry_after);
-		if (put(buf, size, &at, "Retry-After", num) != 0)
-			return 0;
-	}
 	if (size - at < 3)
 		return 0;
 	memcpy(buf + at, "\r\n", 3);

@@ -81,6 +81,9 @@ static const struct stmt_def {
 		 " feed_position"
 		 " FROM circle_events WHERE feed_position > ? ORDER BY feed_position LIMIT ?",
 		 2, 8, ON_READ},
+	[SQ_CURRENT] = {"SELECT name, capacity, version, deleted, description"
+			" FROM circle_projections WHERE circle_id = ?",
+			1, 5, ON_WRITE},
 	[SQ_INSERT_EVENT] = {"INSERT INTO circle_events"
 			     " (id, circle_id, version, event_type, payload, occurred_at,"
 			     " schema_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -271,6 +274,7 @@ store_drop(struct store *st)
 		mysql_close(st->db);
 		st->db = NULL;
 	}
+	st->txn_open = false;
 }
 
 static bool
@@ -396,6 +400,13 @@ session_setup(struct store *st)
 		st, mysql_real_query(st->db, write_lock_wait_sql, strlen(write_lock_wait_sql)));
 	if (rc != CE_OK)
 		return rc;
+	/* The command side's transactions begin with their first statement and
+	 * end with COMMIT or ROLLBACK: no START TRANSACTION round trip. */
+	if (st->side == STORE_WRITE) {
+		rc = STORE_CHECK_DB(st, mysql_autocommit(st->db, 0));
+		if (rc != CE_OK)
+			return rc;
+	}
 	return STORE_CHECK_DB(
 		st, mysql_real_query(st->db, write_track_gtid_sql, strlen(write_track_gtid_sql)));
 }
@@ -560,6 +571,8 @@ store_exec_at(struct store *st, MYSQL_STMT *stmt, MYSQL_BIND *params, MYSQL_BIND
 	}
 	if (params && mysql_stmt_bind_param(stmt, params))
 		return store_fail_(st, stmt, file, line);
+	if (st->side == STORE_WRITE)
+		st->txn_open = true;
 	if (mysql_stmt_execute(stmt))
 		return store_fail_(st, stmt, file, line);
 	if (!results)
@@ -598,6 +611,10 @@ store_begin_at(struct store *st, const char *file, int line)
 			file, line);
 		return CE_UNAVAILABLE;
 	}
+	/* autocommit is off: the first statement begins the transaction, or
+	 * continues the one a command's load began */
+	if (st->side == STORE_WRITE)
+		return CE_OK;
 	if (mysql_real_query(st->db, sql, strlen(sql)))
 		return store_fail_(st, NULL, file, line);
 	return CE_OK;
@@ -614,6 +631,7 @@ store_commit_at(struct store *st, const char *file, int line)
 		return CE_UNAVAILABLE;
 	}
 	st->commit_sent = true;
+	st->txn_open = false;
 	if (mysql_commit(st->db))
 		return store_fail_(st, NULL, file, line);
 	store_track_commit(st);
@@ -623,6 +641,7 @@ store_commit_at(struct store *st, const char *file, int line)
 void
 store_rollback(struct store *st)
 {
+	st->txn_open = false;
 	if (st->db && mysql_rollback(st->db))
 		(void)STORE_DB_FAIL(st);
 }
@@ -683,10 +702,14 @@ purge_op(struct store *st, void *arg)
 	MYSQL_STMT *s = store_stmt(st, SQ_IDEM_PURGE);
 	enum cerr rc;
 
-	/* autocommit: each batch is its own short transaction */
+	/* each batch is its own short transaction */
 	rc = store_exec(st, s, NULL, NULL);
-	if (rc == CE_OK)
+	if (rc == CE_OK) {
 		*deleted = (unsigned long)mysql_stmt_affected_rows(st->stmt[SQ_IDEM_PURGE]);
+		rc = store_commit(st);
+	}
+	if (rc != CE_OK)
+		store_rollback(st);
 	return rc;
 }
 

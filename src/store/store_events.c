@@ -434,6 +434,96 @@ port_load(void *self, const char *circle_id, struct circle *from, struct circle_
 	return store_run(self, load_op, &a);
 }
 
+/*
+ * The current state of a circle for a command: its projection row, written
+ * in the same transactions as its events and so always their fold, read as
+ * the first statement of the transaction the append then continues. Not
+ * locked: as with a replay, the append's guards decide a race (the UNIQUE
+ * key on (circle_id, version), the projection UPDATE's version), and the
+ * row lock is taken by the write itself, as briefly as before.
+ */
+struct current_args {
+	const char *circle_id;
+	struct circle *out;
+};
+
+static enum cerr
+current_op(struct store *st, void *arg)
+{
+	struct current_args *a = arg;
+	MYSQL_BIND p[1], res[5];
+	my_bool nulls[5];
+	unsigned long id_len, name_len = 0, description_len = 0;
+	char name[CIRCLE_NAME_MAX_BYTES + 1];
+	uint32_t version = 0;
+	int capacity = 0;
+	signed char deleted = 0;
+	MYSQL_STMT *s = store_stmt(st, SQ_CURRENT);
+	bool row = false;
+	enum cerr rc;
+
+	memset(p, 0, sizeof(p));
+	memset(res, 0, sizeof(res));
+	store_bind_text_in(&p[0], a->circle_id, &id_len);
+	store_bind_text_out(&res[0], name, sizeof(name), &name_len);
+	store_bind_int(&res[1], &capacity);
+	store_bind_u32(&res[2], &version);
+	store_bind_tiny(&res[3], &deleted);
+	/* straight into the answer: the longest column, read only here */
+	store_bind_text_out(&res[4], a->out->description, sizeof(a->out->description),
+			    &description_len);
+	store_bind_nulls(res, nulls, 5);
+	rc = store_exec(st, s, p, res);
+	if (rc == CE_OK)
+		rc = store_fetch(st, s, &row);
+	if (rc != CE_OK || !row)
+		goto out;
+	rc = store_check_nulls(nulls, 5);
+	if (rc == CE_OK)
+		rc = store_text_done(name, sizeof(name), name_len, "projection name");
+	if (rc == CE_OK)
+		rc = store_text_done(a->out->description, sizeof(a->out->description),
+				     description_len, "projection description");
+	if (rc == CE_OK && (version < 1 || (deleted != 0 && deleted != 1)))
+		rc = STORE_BAD("projection row out of range");
+	if (rc != CE_OK)
+		goto out;
+	/* the domain checks the rest before it decides from it */
+	memcpy(a->out->id, a->circle_id, sizeof(a->out->id));
+	memcpy(a->out->name, name, name_len + 1);
+	a->out->capacity = capacity;
+	a->out->version = version;
+	a->out->deleted = deleted == 1;
+out:
+	if (rc != CE_OK || !row)
+		a->out->description[0] = '\0';
+	store_done(st, SQ_CURRENT);
+	return rc;
+}
+
+static enum cerr
+port_load_current(void *self, const char *circle_id, struct circle *out)
+{
+	char id[CIRCLE_ID_LEN + 1];
+	struct current_args a = {id, out};
+
+	memset(out, 0, sizeof(*out));
+	/* Not a UUID: no such circle can exist. */
+	if (!store_id_lower(circle_id, id))
+		return CE_OK;
+	return store_run(self, current_op, &a);
+}
+
+static void
+port_end(void *self)
+{
+	struct store *st = self;
+
+	/* what is open wrote nothing: a load, a key looked up */
+	if (st->txn_open)
+		store_rollback(st);
+}
+
 /* --- appending --- */
 
 /* Everything append binds, checked and converted before the transaction. */
@@ -461,6 +551,12 @@ last_is_dup(const struct store *st)
 	return st->last_errno == ER_DUP_ENTRY || st->last_errno == ER_DUP_ENTRY_WITH_KEY_NAME;
 }
 
+/*
+ * The key's row. INSERT first, the one statement a new key needs; only when
+ * the key is taken is an expired row of it dropped (which this write then
+ * replaces) and the INSERT tried once more. The primary key decides races
+ * between repeats either way.
+ */
 static enum cerr
 remember_key(struct store *st, const struct append_args *a)
 {
@@ -469,15 +565,10 @@ remember_key(struct store *st, const struct append_args *a)
 	int capacity = a->capacity, status = a->idem_status;
 	uint32_t version = a->version;
 	signed char deleted = a->deleted;
-	MYSQL_STMT *s;
-	enum cerr rc;
+	int attempt;
 
 	memset(p, 0, sizeof(p));
 	store_bind_text_in(&p[0], a->idem_key, &key_len);
-	s = store_stmt(st, SQ_IDEM_DROP_EXPIRED);
-	rc = store_exec(st, s, p, NULL);
-	if (rc != CE_OK)
-		return rc;
 	store_bind_text_in(&p[1], a->circle_id, &id_len);
 	store_bind_text_in(&p[2], a->after->name, &name_len);
 	store_bind_int(&p[3], &capacity);
@@ -486,12 +577,21 @@ remember_key(struct store *st, const struct append_args *a)
 	store_bind_u32(&p[6], &version);
 	store_bind_tiny(&p[7], &deleted);
 	store_bind_text_in(&p[8], a->after->description, &description_len);
-	s = store_stmt(st, SQ_IDEM_INSERT);
-	rc = store_exec(st, s, p, NULL);
-	/* the primary key is the table's only unique key */
-	if (rc != CE_OK && last_is_dup(st))
-		return CE_IDEMPOTENCY_KEY_TAKEN;
-	return rc;
+	for (attempt = 0;; attempt++) {
+		enum cerr rc = store_exec(st, store_stmt(st, SQ_IDEM_INSERT), p, NULL);
+
+		/* the primary key is the table's only unique key */
+		if (rc == CE_OK || !last_is_dup(st))
+			return rc;
+		if (attempt > 0)
+			return CE_IDEMPOTENCY_KEY_TAKEN;
+		/* the statement takes the key alone: p[0] */
+		rc = store_exec(st, store_stmt(st, SQ_IDEM_DROP_EXPIRED), p, NULL);
+		if (rc != CE_OK)
+			return rc;
+		if (mysql_stmt_affected_rows(st->stmt[SQ_IDEM_DROP_EXPIRED]) == 0)
+			return CE_IDEMPOTENCY_KEY_TAKEN;
+	}
 }
 
 static enum cerr
@@ -848,6 +948,8 @@ store_event_store(struct store *st, struct event_store *out)
 {
 	out->self = st;
 	out->load = port_load;
+	out->load_current = port_load_current;
+	out->end = port_end;
 	out->append = port_append;
 	out->idem_find = port_idem_find;
 	out->idem_remember = port_idem_remember;

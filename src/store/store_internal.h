@@ -33,6 +33,7 @@ enum store_stmt {
 	SQ_SNAPSHOTS,  /* a circle's snapshots after a version, ascending */
 	SQ_FEED,       /* a page of the change feed, by feed_position */
 	/* write side */
+	SQ_CURRENT, /* a command's circle: its projection row */
 	SQ_INSERT_EVENT,
 	SQ_INSERT_PROJECTION,
 	SQ_UPDATE_PROJECTION, /* guarded by the previous version */
@@ -90,6 +91,10 @@ struct store {
 	MYSQL_STMT *slave_status;
 	bool slave_status_denied;
 
+	/* The command side runs with autocommit off: its first statement
+	 * opens a transaction, which stays open until COMMIT or ROLLBACK.
+	 * Whether one may be open now (a statement was sent since the last). */
+	bool txn_open;
 	/* Set once COMMIT was sent: from then on the transaction's fate is
 	 * unknown to us if the answer is lost, so the call is not retried. */
 	bool commit_sent;

@@ -81,13 +81,15 @@ binlog_pos_op(struct store *st, void *arg)
 	my_bool nulls[1];
 	MYSQL_BIND res[1];
 	MYSQL_STMT *s = store_stmt(st, SQ_BINLOG_POS);
-	bool row = false;
+	bool row = false, txn_open = st->txn_open;
 	enum cerr rc;
 
 	memset(res, 0, sizeof(res));
 	store_bind_text_out(&res[0], buf, sizeof(buf), &len);
 	store_bind_nulls(res, nulls, 1);
 	rc = store_exec(st, s, NULL, res);
+	/* a variable, no table: nothing is held that needs ending */
+	st->txn_open = txn_open;
 	if (rc == CE_OK)
 		rc = store_fetch(st, s, &row);
 	/* Truncated (longer than a token) counts as no position. */

@@ -59,6 +59,7 @@ fake_load(void *self, const char *id, struct circle *from, struct circle_event *
 	size_t i, k = 0;
 	enum cerr rc;
 
+	m->open = true;
 	m->loads++;
 	memset(from, 0, sizeof(*from));
 	*evs = NULL;
@@ -161,6 +162,7 @@ fake_append(void *self, const struct circle_event *ev, const struct circle *afte
 	struct circle *r, expect;
 	size_t i;
 
+	m->open = false;
 	m->appends++;
 	if (m->fail_append != CE_OK)
 		return m->fail_append;
@@ -225,6 +227,7 @@ fake_idem_remember(void *self, const struct idem_key *idem, const struct circle 
 	struct memory_world *w = &m->world;
 	size_t i;
 
+	m->open = false;
 	/* a remember is a write of its own: it fails as an append would */
 	if (m->fail_append != CE_OK)
 		return m->fail_append;
@@ -275,6 +278,7 @@ fake_idem_find(void *self, const char *key, struct idem_record *out)
 	struct memory_ports *m = self;
 	size_t i;
 
+	m->open = true;
 	m->finds++;
 	if (m->fail_idem != CE_OK)
 		return m->fail_idem;
@@ -480,6 +484,15 @@ fake_now(char out[CIRCLE_TIME_LEN + 1])
 	snprintf(out, CIRCLE_TIME_LEN + 1, "2026-11-26T08:35:48.123456Z");
 }
 
+static void
+fake_end(void *self)
+{
+	struct memory_ports *m = self;
+
+	m->open = false;
+	m->ends++;
+}
+
 void
 memory_ports_init(struct memory_ports *m)
 {
@@ -489,6 +502,7 @@ memory_ports_init(struct memory_ports *m)
 	m->store.append = fake_append;
 	m->store.idem_find = fake_idem_find;
 	m->store.idem_remember = fake_idem_remember;
+	m->store.end = fake_end;
 	m->store.commit_token = fake_commit_token;
 	m->reader.self = m;
 	m->reader.ping = fake_ping;

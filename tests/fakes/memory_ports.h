@@ -83,6 +83,10 @@ struct memory_ports {
 
 	/* --- what the ports were asked --- */
 	unsigned loads, appends, finds;
+	/* A load or key lookup left the command's transaction open, which
+	 * only append, idem_remember or end closes; ends counts end calls. */
+	bool open;
+	unsigned ends;
 	char last_id[64];    /* of get, history, or list's after */
 	unsigned last_limit; /* of list or feed */
 	uint64_t last_after; /* of feed */

@@ -321,6 +321,131 @@ test_create_update_delete(void **state)
 	assert_projection_is_replay(f->w, f->r, reused.id);
 }
 
+/*
+ * A command's current state: the projection row, read in the transaction
+ * the append continues, which its COMMIT ends (or end, when nothing is
+ * appended). The read locks nothing: the append's guards decide races.
+ */
+static void
+test_current_state(void **state)
+{
+	struct fixture *f = *state;
+	struct event_store es;
+	struct circle c, cur, stale;
+	struct circle_event ev;
+	char id[CIRCLE_ID_LEN + 1], upper[CIRCLE_ID_LEN + 1], sql[256];
+	MYSQL *db = raw_connect(ADM_GROUP);
+	size_t i;
+
+	assert_non_null(db);
+	raw_exec(db, "SET SESSION innodb_lock_wait_timeout = 1");
+	store_event_store(f->w, &es);
+	assert_non_null(es.load_current);
+	assert_non_null(es.end);
+
+	/* no such circle, or no id at all: version 0 */
+	new_id(id);
+	assert_int_equal(es.load_current(es.self, id, &cur), CE_OK);
+	assert_int_equal(cur.version, 0);
+	assert_int_equal(es.load_current(es.self, "not-an-id", &cur), CE_OK);
+	assert_int_equal(cur.version, 0);
+	es.end(es.self);
+
+	assert_int_equal(create(f->w, &c, "Current", 3), CE_OK);
+	ev = make_event(CIRCLE_UPDATED, c.id, 2, NULL, 4);
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	for (i = 0; i < CIRCLE_ID_LEN; i++)
+		upper[i] = (char)(c.id[i] >= 'a' && c.id[i] <= 'f' ? c.id[i] - 'a' + 'A' : c.id[i]);
+	upper[CIRCLE_ID_LEN] = '\0';
+	assert_int_equal(es.load_current(es.self, upper, &cur), CE_OK);
+	assert_string_equal(cur.id, c.id);
+	assert_string_equal(cur.name, "Current");
+	assert_int_equal(cur.capacity, 4);
+	assert_int_equal(cur.version, 2);
+	assert_false(cur.deleted);
+
+	/* nothing is held: another writer of the row does not wait */
+	snprintf(sql, sizeof(sql),
+		 "UPDATE circle_projections SET capacity = capacity WHERE circle_id = '%s'", c.id);
+	raw_exec(db, sql);
+	es.end(es.self);
+
+	/* a decision from a state that moved on loses at the append */
+	assert_int_equal(es.load_current(es.self, c.id, &stale), CE_OK);
+	ev = make_event(CIRCLE_UPDATED, c.id, 3, NULL, 5);
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	ev = make_event(CIRCLE_UPDATED, c.id, stale.version + 1, NULL, 6);
+	assert_int_equal(append_ev(f->w, &stale, &ev, NULL), CE_VERSION_MISMATCH);
+	es.end(es.self);
+	assert_projection_is_replay(f->w, f->r, c.id);
+
+	/* the append continues the transaction of the read and commits it */
+	assert_int_equal(es.load_current(es.self, c.id, &cur), CE_OK);
+	assert_int_equal(cur.version, 3);
+	ev = make_event(CIRCLE_DELETED, c.id, 4, NULL, 0);
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	raw_exec(db, sql);
+	assert_projection_is_replay(f->w, f->r, c.id);
+
+	/* a deleted circle has a current state too */
+	assert_int_equal(es.load_current(es.self, c.id, &cur), CE_OK);
+	assert_int_equal(cur.version, 4);
+	assert_true(cur.deleted);
+	assert_string_equal(cur.description, "");
+	es.end(es.self);
+	mysql_close(db);
+}
+
+/* The current state holds the description: set, the longest, removed. */
+static void
+test_current_description(void **state)
+{
+	struct fixture *f = *state;
+	struct event_store es;
+	struct circle c, cur;
+	struct circle_event ev;
+	size_t i;
+
+	store_event_store(f->w, &es);
+	assert_int_equal(create(f->w, &c, "Described", 3), CE_OK);
+	assert_int_equal(es.load_current(es.self, c.id, &cur), CE_OK);
+	assert_int_equal(cur.version, 1);
+	assert_string_equal(cur.description, "");
+	es.end(es.self);
+
+	ev = make_event(CIRCLE_UPDATED, c.id, 2, NULL, 0);
+	ev.has_description = true;
+	snprintf(ev.description, sizeof(ev.description), "%s", "Fridays, \"the old hall\" \\o/");
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	assert_int_equal(es.load_current(es.self, c.id, &cur), CE_OK);
+	assert_int_equal(cur.version, 2);
+	assert_string_equal(cur.name, "Described");
+	assert_string_equal(cur.description, "Fridays, \"the old hall\" \\o/");
+	es.end(es.self);
+
+	/* 500 characters of four bytes each: the column's and the buffer's limit */
+	ev = make_event(CIRCLE_UPDATED, c.id, 3, NULL, 0);
+	ev.has_description = true;
+	for (i = 0; i < CIRCLE_DESCRIPTION_MAX_BYTES; i += 4)
+		memcpy(ev.description + i, "\xf0\x9f\x98\x80", 4);
+	ev.description[CIRCLE_DESCRIPTION_MAX_BYTES] = '\0';
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	assert_int_equal(es.load_current(es.self, c.id, &cur), CE_OK);
+	assert_int_equal(strlen(cur.description), CIRCLE_DESCRIPTION_MAX_BYTES);
+	assert_string_equal(cur.description, ev.description);
+	es.end(es.self);
+
+	ev = make_event(CIRCLE_UPDATED, c.id, 4, NULL, 0);
+	ev.has_description = true;
+	ev.description[0] = '\0';
+	assert_int_equal(append_ev(f->w, &c, &ev, NULL), CE_OK);
+	assert_int_equal(es.load_current(es.self, c.id, &cur), CE_OK);
+	assert_int_equal(cur.version, 4);
+	assert_string_equal(cur.description, "");
+	es.end(es.self);
+	assert_projection_is_replay(f->w, f->r, c.id);
+}
+
 static void
 test_failed_append_changes_nothing(void **state)
 {
@@ -3395,6 +3520,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create_update_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_current_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_current_description, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_append_changes_nothing, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_name_clashes, setup, teardown),

@@ -754,6 +754,97 @@ delete_loses_race(void **state)
 	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 1, NULL, &info), CE_UNAVAILABLE);
 }
 
+/* --- every command ends what it opened --- */
+
+/* The command just run called end once and left nothing open. */
+#define ENDED(before) \
+	do { \
+		assert_false(mem.open); \
+		assert_int_equal(mem.ends, (before) + 1); \
+	} while (0)
+
+/*
+ * A command's reads (its load, its key's lookup) leave the store's
+ * transaction open for the append to continue; whatever way the command
+ * ends, success, refusal, replay or failure, it ends that transaction.
+ */
+static void
+commands_end_what_they_open(void **state)
+{
+	struct circle c, d, out;
+	struct circle_update u;
+	struct cerr_info info;
+	bool replayed;
+	unsigned n;
+
+	(void)state;
+	n = mem.ends;
+	c = must_create("football", 20);
+	ENDED(n);
+	n = mem.ends;
+	assert_int_equal(
+		create_circle(&mem.ctx, "tennis", 4, NULL, KEY("k1"), &d, &replayed, &info), CE_OK);
+	ENDED(n);
+	n = mem.ends;
+	assert_int_equal(
+		create_circle(&mem.ctx, "tennis", 4, NULL, KEY("k1"), &d, &replayed, &info), CE_OK);
+	assert_true(replayed);
+	ENDED(n);
+	n = mem.ends;
+	assert_int_equal(
+		create_circle(&mem.ctx, "golf", 4, NULL, KEY("k1"), &out, &replayed, &info),
+		CE_IDEMPOTENCY_KEY_REUSED);
+	ENDED(n);
+
+	/* updates: unknown, wrong version, unchanged (with and without key), done */
+	u = upd(NULL, 30, true, 1);
+	n = mem.ends;
+	assert_int_equal(update_circle(&mem.ctx, OTHER_ID, &u, NULL, &out, &info), CE_NOT_FOUND);
+	ENDED(n);
+	u = upd(NULL, 30, true, 7);
+	n = mem.ends;
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_VERSION_MISMATCH);
+	ENDED(n);
+	u = upd(NULL, 20, true, 1);
+	n = mem.ends;
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_OK);
+	ENDED(n);
+	n = mem.ends;
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, KEY("k2"), &out, &info), CE_OK);
+	ENDED(n);
+	u = upd(NULL, 30, true, 1);
+	n = mem.ends;
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_OK);
+	assert_int_equal(out.version, 2);
+	ENDED(n);
+
+	/* a store that fails on the load, on the append */
+	mem.fail_load = CE_UNAVAILABLE;
+	u = upd(NULL, 31, true, 2);
+	n = mem.ends;
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_UNAVAILABLE);
+	ENDED(n);
+	mem.fail_load = CE_OK;
+	mem.fail_append = CE_UNAVAILABLE;
+	n = mem.ends;
+	assert_int_equal(update_circle(&mem.ctx, c.id, &u, NULL, &out, &info), CE_UNAVAILABLE);
+	ENDED(n);
+	mem.fail_append = CE_OK;
+
+	/* deletes: done, then again (gone) */
+	n = mem.ends;
+	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 2, NULL, &info), CE_OK);
+	ENDED(n);
+	n = mem.ends;
+	assert_int_equal(delete_circle(&mem.ctx, c.id, true, 3, NULL, &info), CE_GONE);
+	ENDED(n);
+	/* an id that is none */
+	n = mem.ends;
+	assert_int_equal(delete_circle(&mem.ctx, "nope", false, 0, NULL, &info),
+			 CE_INVALID_CIRCLE_ID);
+	ENDED(n);
+}
+
 int
 main(void)
 {
@@ -779,6 +870,7 @@ main(void)
 		cmocka_unit_test_setup(delete_ok, setup),
 		cmocka_unit_test_setup(delete_errors, setup),
 		cmocka_unit_test_setup(delete_loses_race, setup),
+		cmocka_unit_test_setup(commands_end_what_they_open, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
