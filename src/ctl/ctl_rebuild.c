@@ -119,13 +119,13 @@ ctl_rebuild(int argc, char **argv)
 	printf("rebuilt circle_projections: %llu circles from %llu events in %.2f s"
 	       " (%.0f events/s); %llu more events caught up in %u rounds;"
 	       " appends held for %lld ms (waiting for appends in flight %lld ms, last round %lld"
-	       " ms, rename %lld ms)\n",
+	       " ms, rename %lld ms); %u tries given up, appends held %lld ms in them\n",
 	       (unsigned long long)stats.circles, (unsigned long long)stats.events,
 	       (double)stats.total_ms / 1000.0,
 	       stats.fold_ms > 0 ? (double)stats.events * 1000.0 / (double)stats.fold_ms : 0.0,
 	       (unsigned long long)stats.caught_up, stats.rounds, (long long)stats.blocked_ms,
 	       (long long)stats.lock_wait_ms, (long long)stats.last_round_ms,
-	       (long long)stats.rename_ms);
+	       (long long)stats.rename_ms, stats.given_up, (long long)stats.given_up_ms);
 	store_bulk_close(b);
 	return CTL_OK;
 }

@@ -30,7 +30,11 @@
  *   5. RENAME TABLE swaps the shadow in, atomically (readers see the old
  *      table or the new one, never neither), on the first connection:
  *      MariaDB refuses RENAME under LOCK TABLES, so the lock is the other
- *      connection's. Then UNLOCK TABLES, and the old table is dropped.
+ *      connection's. A command that read its projection row before the
+ *      lock keeps the live table until its event goes in, after the
+ *      UNLOCK: so the RENAME waits 1 s at most, and on a timeout the lock
+ *      is let go and steps 4 and 5 are tried again. Then UNLOCK TABLES,
+ *      and the old table is dropped.
  *      Appends held in 4 go on into the new table. Table grants are by
  *      name, so the workers' users have on the new table what they had on
  *      the old; their prepared statements are prepared again by the server
@@ -73,7 +77,10 @@
 /* The lock of step 4 waits at most 1 s (its lock_wait_timeout) for appends
  * in flight to end, since appends that arrive meanwhile queue behind it;
  * then another round, and another try, at most this often. */
-#define HOLD_TRIES 5
+#define HOLD_TRIES 10
+#define RENAME_SQL \
+	"RENAME TABLE circle_projections WAIT 1 TO " STORE_RETIRED_TABLE ", " STORE_SHADOW_TABLE \
+	" TO circle_projections"
 
 enum bulk_conn { BC_READ, BC_WRITE, BC_HOLD, BC__MAX };
 
@@ -954,7 +961,7 @@ drop_left_overs(struct rebuild *rb)
 		       "DROP TABLE IF EXISTS " STORE_SHADOW_TABLE ", " STORE_RETIRED_TABLE);
 }
 
-/* Steps 4 and 5; 1 when the lock could not be had in time (try again). */
+/* Steps 4 and 5; 1 when a lock could not be had in time (try again). */
 static int
 swap(struct rebuild *rb)
 {
@@ -973,6 +980,7 @@ swap(struct rebuild *rb)
 	if (mysql_real_query(hold, "LOCK TABLES circle_events READ", 30)) {
 		unsigned e = mysql_errno(hold);
 
+		st->blocked_ms = store_now_ms() - t0;
 		if (e == ER_LOCK_WAIT_TIMEOUT || e == ER_LOCK_DEADLOCK)
 			return 1;
 		return fail_db(b, hold, "LOCK TABLES circle_events READ");
@@ -981,10 +989,19 @@ swap(struct rebuild *rb)
 	report(rb, "swap", st->events);
 	rc = catch_up(rb, &applied);
 	t2 = store_now_ms();
-	if (rc == 0)
-		rc = run_sql(b, BC_WRITE,
-			     "RENAME TABLE circle_projections TO " STORE_RETIRED_TABLE
-			     ", " STORE_SHADOW_TABLE " TO circle_projections");
+	/* A command that read its circle's projection row before this lock
+	 * holds that table until its event, which the lock holds back, goes
+	 * in: the RENAME cannot have the table before the UNLOCK. So it waits
+	 * a second at most (WAIT takes whole seconds; the command's
+	 * statement may wait 3), and the swap is tried again, after the
+	 * commands in between went through. */
+	if (rc == 0 && mysql_real_query(b->db[BC_WRITE], RENAME_SQL, sizeof(RENAME_SQL) - 1) != 0) {
+		unsigned e = mysql_errno(b->db[BC_WRITE]);
+
+		rc = e == ER_LOCK_WAIT_TIMEOUT || e == ER_LOCK_DEADLOCK
+			     ? 1
+			     : fail_db(b, b->db[BC_WRITE], "RENAME TABLE");
+	}
 	if (mysql_real_query(hold, "UNLOCK TABLES", 13) && rc == 0)
 		rc = fail_db(b, hold, "UNLOCK TABLES");
 	t3 = store_now_ms();
@@ -1049,6 +1066,8 @@ store_rebuild_projections(struct store_bulk *b, bool write_snapshots, store_prog
 		report(rb, "catch-up", out->events + out->caught_up);
 		rc = swap(rb);
 		if (rc == 1) {
+			out->given_up++;
+			out->given_up_ms += out->blocked_ms;
 			rc = ++tries < HOLD_TRIES
 				     ? 0
 				     : fail(b, "could not hold appends for a moment (%d tries)",

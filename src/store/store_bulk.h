@@ -47,6 +47,8 @@ struct store_rebuild_stats {
 	int64_t lock_wait_ms;  /* waiting for the appends in flight to end */
 	int64_t last_round_ms; /* the last catch-up round */
 	int64_t rename_ms;     /* RENAME TABLE and UNLOCK TABLES */
+	unsigned given_up;     /* tries of the two before, given up on a lock's timeout, */
+	int64_t given_up_ms;   /* with appends held this long in all */
 	int64_t total_ms;
 	bool left_over; /* a shadow or retired table of an earlier run was dropped */
 };

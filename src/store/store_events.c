@@ -436,11 +436,16 @@ port_load(void *self, const char *circle_id, struct circle *from, struct circle_
 
 /*
  * The current state of a circle for a command: its projection row, written
- * in the same transactions as its events and so always their fold, read as
- * the first statement of the transaction the append then continues. Not
+ * in the same transactions as its events and so always their fold. Not
  * locked: as with a replay, the append's guards decide a race (the UNIQUE
  * key on (circle_id, version), the projection UPDATE's version), and the
  * row lock is taken by the write itself, as briefly as before.
+ *
+ * The read's transaction ends at once (ROLLBACK: it wrote nothing). Kept
+ * open into the append, it would hold the projection table while the
+ * append waits for circle_events, and `circlectl rebuild-projections`
+ * holds circle_events back while it renames the projection table: each
+ * would wait for the other until a statement limit ended it.
  */
 struct current_args {
 	const char *circle_id;
@@ -501,19 +506,6 @@ out:
 	return rc;
 }
 
-static enum cerr
-port_load_current(void *self, const char *circle_id, struct circle *out)
-{
-	char id[CIRCLE_ID_LEN + 1];
-	struct current_args a = {id, out};
-
-	memset(out, 0, sizeof(*out));
-	/* Not a UUID: no such circle can exist. */
-	if (!store_id_lower(circle_id, id))
-		return CE_OK;
-	return store_run(self, current_op, &a);
-}
-
 static void
 port_end(void *self)
 {
@@ -522,6 +514,22 @@ port_end(void *self)
 	/* what is open wrote nothing: a load, a key looked up */
 	if (st->txn_open)
 		store_rollback(st);
+}
+
+static enum cerr
+port_load_current(void *self, const char *circle_id, struct circle *out)
+{
+	char id[CIRCLE_ID_LEN + 1];
+	struct current_args a = {id, out};
+	enum cerr rc;
+
+	memset(out, 0, sizeof(*out));
+	/* Not a UUID: no such circle can exist. */
+	if (!store_id_lower(circle_id, id))
+		return CE_OK;
+	rc = store_run(self, current_op, &a);
+	port_end(self);
+	return rc;
 }
 
 /* --- appending --- */
