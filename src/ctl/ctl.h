@@ -10,9 +10,12 @@
 #ifndef CIRCLE_CTL_CTL_H
 #define CIRCLE_CTL_CTL_H
 
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "store/store.h"
+#include "store/store_bulk.h"
 
 #define CTL_OK 0
 #define CTL_PROBLEM 1
@@ -46,5 +49,18 @@ int ctl_usage(FILE *f, const char *name);
 void ctl_admin_config(struct store_config *cfg);
 /* The database to administer: CIRCLE_DB_NAME, else "circle". */
 const char *ctl_database(void);
+
+/* An administrator's bulk connection (ctl_admin_config, its option group
+ * `group` when not NULL) to `database`, else ctl_database(); NULL when out of
+ * memory, said on stderr. */
+struct store_bulk *ctl_admin_bulk(const char *database, const char *group);
+
+/* Set by SIGINT and SIGTERM once ctl_catch_signals() ran with stop. */
+extern volatile sig_atomic_t ctl_stopping;
+
+/* SIGINT and SIGTERM set ctl_stopping (stop), SIGPIPE is ignored
+ * (ignore_pipe, so a closed pipe is a write error). No SA_RESTART: a pause
+ * ends on a signal. 0, or -1. */
+int ctl_catch_signals(bool stop, bool ignore_pipe);
 
 #endif

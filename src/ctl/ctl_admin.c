@@ -44,3 +44,43 @@ ctl_database(void)
 
 	return db ? db : "circle";
 }
+
+struct store_bulk *
+ctl_admin_bulk(const char *database, const char *group)
+{
+	struct store_config cfg;
+	struct store_bulk *b;
+
+	ctl_admin_config(&cfg);
+	if (group)
+		cfg.group = group;
+	b = store_bulk_open(&cfg, database ? database : ctl_database());
+	if (!b)
+		fprintf(stderr, "circlectl: out of memory\n");
+	return b;
+}
+
+volatile sig_atomic_t ctl_stopping;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	ctl_stopping = 1;
+}
+
+int
+ctl_catch_signals(bool stop, bool ignore_pipe)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	if (ignore_pipe && sigaction(SIGPIPE, &sa, NULL) != 0)
+		return -1;
+	sa.sa_handler = on_stop;
+	if (stop && (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0))
+		return -1;
+	return 0;
+}

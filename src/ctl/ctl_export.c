@@ -34,15 +34,6 @@
  * escaped, and the rest. */
 #define LINE_MAX_BYTES (8 * 65536 + 4096)
 
-static volatile sig_atomic_t stopping;
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
-
 /* --- export --- */
 
 static int
@@ -95,7 +86,6 @@ ctl_export(int argc, char **argv)
 	const char *group = "circle-query";
 	struct store_config cfg;
 	struct store_bulk *b;
-	struct sigaction sa;
 	uint64_t after = 0;
 	int i, rc;
 
@@ -117,10 +107,7 @@ ctl_export(int argc, char **argv)
 			return export_usage(stderr);
 		}
 	}
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGPIPE, &sa, NULL) != 0)
+	if (ctl_catch_signals(false, true) != 0)
 		return CTL_FAILED;
 	store_config_from_env(&cfg, group);
 	b = store_bulk_open(&cfg, NULL);
@@ -276,7 +263,7 @@ import_lines(struct store_bulk *b, FILE *in, const char *name)
 		size_t len = (size_t)got;
 
 		lineno++;
-		if (stopping) {
+		if (ctl_stopping) {
 			fprintf(stderr, "circlectl: import: interrupted; nothing was imported\n");
 			rc = CTL_PROBLEM;
 			break;
@@ -317,9 +304,7 @@ ctl_import(int argc, char **argv)
 {
 	const char *database = NULL, *group = NULL, *path = NULL;
 	struct store_rebuild_stats stats;
-	struct store_config cfg;
 	struct store_bulk *b;
-	struct sigaction sa;
 	uint64_t events = 0;
 	bool not_empty = false;
 	FILE *in = stdin;
@@ -345,17 +330,10 @@ ctl_import(int argc, char **argv)
 			return CTL_FAILED;
 		}
 	}
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_stop;
-	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+	if (ctl_catch_signals(true, false) != 0)
 		return CTL_FAILED;
-	ctl_admin_config(&cfg);
-	if (group)
-		cfg.group = group;
-	b = store_bulk_open(&cfg, database ? database : ctl_database());
+	b = ctl_admin_bulk(database, group);
 	if (!b) {
-		fprintf(stderr, "circlectl: out of memory\n");
 		if (in != stdin)
 			fclose(in);
 		return CTL_FAILED;
@@ -375,7 +353,7 @@ ctl_import(int argc, char **argv)
 		goto out;
 	}
 	/* The projection, from the events now stored: the rebuild's fold. */
-	if (store_rebuild_projections(b, true, NULL, NULL, &stopping, &stats) != 0) {
+	if (store_rebuild_projections(b, true, NULL, NULL, &ctl_stopping, &stats) != 0) {
 		fprintf(stderr, "circlectl: import: %s\n", store_bulk_error(b));
 		if (store_import_undo(b) != 0) {
 			fprintf(stderr,

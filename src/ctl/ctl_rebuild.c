@@ -22,15 +22,6 @@
 #define TTY_EVERY_MS 200
 #define PLAIN_EVERY_MS 2000
 
-static volatile sig_atomic_t stopping;
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
-
 struct progress {
 	bool tty;
 	bool drawn;
@@ -75,9 +66,7 @@ ctl_rebuild(int argc, char **argv)
 	const char *database = NULL, *group = NULL;
 	struct store_rebuild_stats stats;
 	struct progress prog;
-	struct store_config cfg;
 	struct store_bulk *b;
-	struct sigaction sa;
 	int i, rc;
 
 	for (i = 1; i < argc; i++) {
@@ -90,23 +79,15 @@ ctl_rebuild(int argc, char **argv)
 		else
 			return usage(stderr);
 	}
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_stop;
-	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+	if (ctl_catch_signals(true, false) != 0)
 		return CTL_FAILED;
-	ctl_admin_config(&cfg);
-	if (group)
-		cfg.group = group;
-	b = store_bulk_open(&cfg, database ? database : ctl_database());
-	if (!b) {
-		fprintf(stderr, "circlectl: out of memory\n");
+	b = ctl_admin_bulk(database, group);
+	if (!b)
 		return CTL_FAILED;
-	}
 	memset(&prog, 0, sizeof(prog));
 	prog.tty = isatty(STDERR_FILENO) == 1;
 	prog.start_ms = store_now_ms();
-	rc = store_rebuild_projections(b, false, show_progress, &prog, &stopping, &stats);
+	rc = store_rebuild_projections(b, false, show_progress, &prog, &ctl_stopping, &stats);
 	if (prog.drawn)
 		fputc('\n', stderr);
 	if (stats.left_over)

@@ -26,15 +26,6 @@
 #define POLL_MS 100
 #define RETRY_MAX_MS 2000
 
-static volatile sig_atomic_t stopping;
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
-
 static int
 usage(FILE *f)
 {
@@ -99,7 +90,7 @@ tail(struct circle_reader *reader, uint64_t after, bool follow)
 	unsigned retry_ms = 0;
 	bool said_down = false;
 
-	while (!stopping) {
+	while (!ctl_stopping) {
 		struct cerr_info info = {0};
 		struct feed_event *evs = NULL;
 		uint64_t next = after;
@@ -150,7 +141,6 @@ ctl_tail(int argc, char **argv)
 	const char *group = "circle-query";
 	struct store_config cfg;
 	struct circle_reader reader;
-	struct sigaction sa;
 	struct store *st;
 	uint64_t after = 0;
 	bool follow = false;
@@ -173,14 +163,8 @@ ctl_tail(int argc, char **argv)
 			return usage(stderr);
 		}
 	}
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_IGN;
-	/* no SA_RESTART: the pause between polls must end on a signal */
-	if (sigaction(SIGPIPE, &sa, NULL) != 0)
-		return 2;
-	sa.sa_handler = on_stop;
-	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+	/* the pause between polls must end on a signal */
+	if (ctl_catch_signals(true, true) != 0)
 		return 2;
 	store_config_from_env(&cfg, group);
 	st = store_new(&cfg, STORE_READ);
