@@ -84,18 +84,11 @@ static const struct stmt_def {
 	[SQ_CURRENT] = {"SELECT name, capacity, version, deleted, description"
 			" FROM circle_projections WHERE circle_id = ?",
 			1, 5, ON_WRITE},
-	[SQ_INSERT_EVENT] = {"INSERT INTO circle_events"
-			     " (id, circle_id, version, event_type, payload, occurred_at,"
-			     " schema_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
-			     7, 0, ON_WRITE},
-	[SQ_INSERT_PROJECTION] = {"INSERT INTO circle_projections"
-				  " (circle_id, name, capacity, version, deleted, description)"
-				  " VALUES (?, ?, ?, ?, ?, ?)",
-				  6, 0, ON_WRITE},
-	[SQ_UPDATE_PROJECTION] =
-		{"UPDATE circle_projections SET name = ?, capacity = ?, version = ?,"
-		 " deleted = ?, description = ? WHERE circle_id = ? AND version = ?",
-		 7, 0, ON_WRITE},
+	/* sql/009_append_procedures.sql: one round trip each */
+	[SQ_APPEND] = {"CALL circle_append(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 15, 0,
+		       ON_WRITE},
+	[SQ_REMEMBER_KEY] = {"CALL circle_remember_key(?, ?, ?, ?, ?, ?, ?, ?, ?)", 9, 0,
+			     ON_WRITE},
 	/* The server's clock decides a key's age, so every worker agrees. */
 	/* Rows written before requests were remembered are creates: 201 of
 	 * version 1, request NULL. */
@@ -104,21 +97,10 @@ static const struct stmt_def {
 			  " description FROM idempotency_keys WHERE idem_key = ?"
 			  " AND created_at >= UTC_TIMESTAMP(6) - INTERVAL 24 HOUR",
 			  1, 8, ON_WRITE},
-	[SQ_IDEM_DROP_EXPIRED] = {"DELETE FROM idempotency_keys WHERE idem_key = ?"
-				  " AND created_at < UTC_TIMESTAMP(6) - INTERVAL 24 HOUR",
-				  1, 0, ON_WRITE},
-	[SQ_IDEM_INSERT] = {"INSERT INTO idempotency_keys (idem_key, circle_id, name, capacity,"
-			    " request, status, version, deleted, description, created_at)"
-			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))",
-			    9, 0, ON_WRITE},
 	/* Bounded, so one purge never holds many locks for long. */
 	[SQ_IDEM_PURGE] = {"DELETE FROM idempotency_keys"
 			   " WHERE created_at < UTC_TIMESTAMP(6) - INTERVAL 24 HOUR LIMIT 1000",
 			   0, 0, ON_WRITE},
-	[SQ_INSERT_SNAPSHOT] =
-		{"INSERT INTO circle_snapshots (circle_id, version, name, capacity, deleted,"
-		 " description) VALUES (?, ?, ?, ?, ?, ?)",
-		 6, 0, ON_WRITE},
 	/* On the READ UNCOMMITTED peek connection: in-flight appends too.
 	 * Only uq_circle_events_feed_position is read (it holds `position`). */
 	[SQ_SEQ_WINDOW] = {"SELECT MIN(w.`position`), MAX(w.`position`) FROM"
@@ -347,7 +329,8 @@ store_fail_(struct store *st, MYSQL_STMT *stmt, const char *file, int line)
 	}
 	st->last_errno = e;
 	snprintf(st->last_error, sizeof(st->last_error), "%s", msg ? msg : "");
-	if (e != ER_DUP_ENTRY && e != ER_DUP_ENTRY_WITH_KEY_NAME && e != ER_LOCK_DEADLOCK)
+	if (e != ER_DUP_ENTRY && e != ER_DUP_ENTRY_WITH_KEY_NAME && e != ER_LOCK_DEADLOCK &&
+	    (e < STORE_SIGNAL_VERSION_TAKEN || e > STORE_SIGNAL_KEY_TAKEN))
 		fprintf(stderr, "store: %s:%d: mysql error %u: %s\n", file, line, e,
 			st->last_error);
 

@@ -91,6 +91,10 @@ static const char *const table_privileges[] = {
 	"INDEX",  "ALTER",  "CREATE VIEW", "SHOW VIEW", "TRIGGER", "DELETE HISTORY", "GRANT OPTION",
 };
 
+/* The procedures of sql/009_append_procedures.sql: SQL SECURITY INVOKER,
+ * so EXECUTE lends no privilege the tables above do not give. */
+static const char *const command_procedures[] = {"circle_append", "circle_remember_key"};
+
 static const char *const pool_users[2] = {
 	[STORE_POOL_COMMAND] = "circle_command",
 	[STORE_POOL_QUERY] = "circle_query",
@@ -459,6 +463,14 @@ store_admin_grant(struct store_admin *a, enum store_pool pool, const char *passw
 					pool_column_privileges[pool][t], circle_tables[t], user,
 					user_hosts[h]) != 0)
 				return -1;
+		}
+		for (t = 0; pool == STORE_POOL_COMMAND &&
+			    t < sizeof(command_procedures) / sizeof(command_procedures[0]);
+		     t++) {
+			snprintf(sql, sizeof(sql), "GRANT EXECUTE ON PROCEDURE `%s` TO '%s'@'%s'",
+				 command_procedures[t], user, user_hosts[h]);
+			if (mysql_query(a->db, sql))
+				return fail_db(a, "grant execute");
 		}
 		if (pool_global_privileges[pool]) {
 			snprintf(sql, sizeof(sql), "GRANT %s ON *.* TO '%s'@'%s'",

@@ -9,13 +9,14 @@
  * on the live name refuses look-alike names, and the PRIMARY KEY of
  * idempotency_keys lets exactly one of two writes with one key commit.
  *
- * A duplicate-key error is told apart by its number and by the statement
- * that raised it, never by its message (which the server writes in its own
- * language, lc_messages): each statement of an append can only clash on one
- * unique key a correct caller can reach. The idempotency key row has its
- * primary key; the event, its (circle_id, version) key (its own id is a
- * fresh random UUID); the projection, only the live name (its circle_id
- * cannot clash once the event of that version went in).
+ * The statements of an append run in one procedure call
+ * (sql/009_append_procedures.sql), which tells the clashes apart by the
+ * statement that raised them and signals each with a number of its own,
+ * never by a message (which the server writes in its own language,
+ * lc_messages): the idempotency key row, its primary key; the event, its
+ * (circle_id, version) key (its own id is a fresh random UUID); the
+ * projection, only the live name (its circle_id cannot clash once the event
+ * of that version went in).
  */
 #include <limits.h>
 #include <stdio.h>
@@ -441,11 +442,12 @@ port_load(void *self, const char *circle_id, struct circle *from, struct circle_
  * key on (circle_id, version), the projection UPDATE's version), and the
  * row lock is taken by the write itself, as briefly as before.
  *
- * The read's transaction ends at once (ROLLBACK: it wrote nothing). Kept
- * open into the append, it would hold the projection table while the
- * append waits for circle_events, and `circlectl rebuild-projections`
- * holds circle_events back while it renames the projection table: each
- * would wait for the other until a statement limit ended it.
+ * The read's transaction stays open only until the append's procedure
+ * begins, with ROLLBACK (it wrote nothing), or until port_end(). Kept open
+ * into the append, it would hold the projection table while the append
+ * waits for circle_events, and `circlectl rebuild-projections` holds
+ * circle_events back while it renames the projection table: each would
+ * wait for the other until a statement limit ended it.
  */
 struct current_args {
 	const char *circle_id;
@@ -521,15 +523,12 @@ port_load_current(void *self, const char *circle_id, struct circle *out)
 {
 	char id[CIRCLE_ID_LEN + 1];
 	struct current_args a = {id, out};
-	enum cerr rc;
 
 	memset(out, 0, sizeof(*out));
 	/* Not a UUID: no such circle can exist. */
 	if (!store_id_lower(circle_id, id))
 		return CE_OK;
-	rc = store_run(self, current_op, &a);
-	port_end(self);
-	return rc;
+	return store_run(self, current_op, &a);
 }
 
 /* --- appending --- */
@@ -547,168 +546,81 @@ struct append_args {
 	char *payload;
 	MYSQL_TIME occurred;
 	uint32_t version;
-	uint32_t prev_version;
 	uint32_t schema_version;
 	int capacity;
 	signed char deleted;
 };
 
-static bool
-last_is_dup(const struct store *st)
-{
-	return st->last_errno == ER_DUP_ENTRY || st->last_errno == ER_DUP_ENTRY_WITH_KEY_NAME;
-}
-
-/*
- * The key's row. INSERT first, the one statement a new key needs; only when
- * the key is taken is an expired row of it dropped (which this write then
- * replaces) and the INSERT tried once more. The primary key decides races
- * between repeats either way.
- */
+/* What circle_append and circle_remember_key signal, as the port's answers;
+ * anything else stays the error it was. */
 static enum cerr
-remember_key(struct store *st, const struct append_args *a)
+signalled(const struct store *st, enum cerr rc)
 {
-	MYSQL_BIND p[9];
-	unsigned long key_len, id_len, name_len, request_len, description_len;
-	int capacity = a->capacity, status = a->idem_status;
-	uint32_t version = a->version;
-	signed char deleted = a->deleted;
-	int attempt;
-
-	memset(p, 0, sizeof(p));
-	store_bind_text_in(&p[0], a->idem_key, &key_len);
-	store_bind_text_in(&p[1], a->circle_id, &id_len);
-	store_bind_text_in(&p[2], a->after->name, &name_len);
-	store_bind_int(&p[3], &capacity);
-	store_bind_text_in(&p[4], a->idem_request, &request_len);
-	store_bind_int(&p[5], &status);
-	store_bind_u32(&p[6], &version);
-	store_bind_tiny(&p[7], &deleted);
-	store_bind_text_in(&p[8], a->after->description, &description_len);
-	for (attempt = 0;; attempt++) {
-		enum cerr rc = store_exec(st, store_stmt(st, SQ_IDEM_INSERT), p, NULL);
-
-		/* the primary key is the table's only unique key */
-		if (rc == CE_OK || !last_is_dup(st))
-			return rc;
-		if (attempt > 0)
-			return CE_IDEMPOTENCY_KEY_TAKEN;
-		/* the statement takes the key alone: p[0] */
-		rc = store_exec(st, store_stmt(st, SQ_IDEM_DROP_EXPIRED), p, NULL);
-		if (rc != CE_OK)
-			return rc;
-		if (mysql_stmt_affected_rows(st->stmt[SQ_IDEM_DROP_EXPIRED]) == 0)
-			return CE_IDEMPOTENCY_KEY_TAKEN;
+	switch (st->last_errno) {
+	case STORE_SIGNAL_VERSION_TAKEN: return CE_VERSION_MISMATCH;
+	case STORE_SIGNAL_NAME_TAKEN: return CE_DUPLICATE_NAME;
+	case STORE_SIGNAL_KEY_TAKEN: return CE_IDEMPOTENCY_KEY_TAKEN;
+	default: return rc;
 	}
 }
 
-static enum cerr
-insert_event(struct store *st, struct append_args *a)
+/* The idempotency key's three values, at p: NULL each when there is none. */
+static void
+bind_key(MYSQL_BIND *p, const struct append_args *a, unsigned long len[2], int *status)
 {
-	MYSQL_BIND p[7];
-	unsigned long id_len, circle_len, type_len, payload_len;
-	MYSQL_STMT *s = store_stmt(st, SQ_INSERT_EVENT);
-	enum cerr rc;
-
-	memset(p, 0, sizeof(p));
-	store_bind_text_in(&p[0], a->event_id, &id_len);
-	store_bind_text_in(&p[1], a->circle_id, &circle_len);
-	store_bind_u32(&p[2], &a->version);
-	store_bind_text_in(&p[3], a->type_name, &type_len);
-	store_bind_text_in(&p[4], a->payload, &payload_len);
-	p[5].buffer_type = MYSQL_TYPE_DATETIME;
-	p[5].buffer = &a->occurred;
-	store_bind_u32(&p[6], &a->schema_version);
-	rc = store_exec(st, s, p, NULL);
-	if (rc != CE_OK && last_is_dup(st))
-		return CE_VERSION_MISMATCH;
-	return rc;
+	if (!a->idem_key) {
+		p[0].buffer_type = p[1].buffer_type = p[2].buffer_type = MYSQL_TYPE_NULL;
+		return;
+	}
+	*status = a->idem_status;
+	store_bind_text_in(&p[0], a->idem_key, &len[0]);
+	store_bind_text_in(&p[1], a->idem_request, &len[1]);
+	store_bind_int(&p[2], status);
 }
 
+/* Runs one CALL (sql/009_append_procedures.sql), then COMMIT; rolls back on
+ * any failure. The procedures commit nothing themselves, so that an append
+ * whose outcome is unknown is one whose COMMIT went unanswered. */
 static enum cerr
-project(struct store *st, struct append_args *a)
+call_and_commit(struct store *st, enum store_stmt which, MYSQL_BIND *p)
 {
-	MYSQL_BIND p[7];
-	unsigned long id_len, name_len, description_len;
-	MYSQL_STMT *s;
-	my_ulonglong rows;
-	enum cerr rc;
+	enum cerr rc = store_exec(st, store_stmt(st, which), p, NULL);
 
-	memset(p, 0, sizeof(p));
-	if (a->ev->type == CIRCLE_CREATED) {
-		s = store_stmt(st, SQ_INSERT_PROJECTION);
-		store_bind_text_in(&p[0], a->circle_id, &id_len);
-		store_bind_text_in(&p[1], a->after->name, &name_len);
-		store_bind_int(&p[2], &a->capacity);
-		store_bind_u32(&p[3], &a->version);
-		store_bind_tiny(&p[4], &a->deleted);
-		store_bind_text_in(&p[5], a->after->description, &description_len);
-	} else {
-		s = store_stmt(st, SQ_UPDATE_PROJECTION);
-		store_bind_text_in(&p[0], a->after->name, &name_len);
-		store_bind_int(&p[1], &a->capacity);
-		store_bind_u32(&p[2], &a->version);
-		store_bind_tiny(&p[3], &a->deleted);
-		store_bind_text_in(&p[4], a->after->description, &description_len);
-		store_bind_text_in(&p[5], a->circle_id, &id_len);
-		store_bind_u32(&p[6], &a->prev_version);
-	}
-	rc = store_exec(st, s, p, NULL);
+	if (rc == CE_OK)
+		rc = store_commit(st);
 	if (rc != CE_OK) {
-		if (last_is_dup(st))
-			return CE_DUPLICATE_NAME;
-		return rc;
+		rc = signalled(st, rc);
+		store_rollback(st);
 	}
-	rows = mysql_stmt_affected_rows(s);
-	if (rows == 0)
-		return CE_VERSION_MISMATCH;
-	if (rows != 1)
-		return STORE_BAD("projection write did not touch one row");
-	return CE_OK;
-}
-
-/* The state after the event, as a snapshot, every STORE_SNAPSHOT_EVERY
- * versions: in the event's own transaction, so it never disagrees with it. */
-static enum cerr
-snapshot(struct store *st, struct append_args *a)
-{
-	MYSQL_BIND p[6];
-	unsigned long id_len, name_len, description_len;
-
-	if (a->version % STORE_SNAPSHOT_EVERY != 0)
-		return CE_OK;
-	memset(p, 0, sizeof(p));
-	store_bind_text_in(&p[0], a->circle_id, &id_len);
-	store_bind_u32(&p[1], &a->version);
-	store_bind_text_in(&p[2], a->after->name, &name_len);
-	store_bind_int(&p[3], &a->capacity);
-	store_bind_tiny(&p[4], &a->deleted);
-	store_bind_text_in(&p[5], a->after->description, &description_len);
-	return store_exec(st, store_stmt(st, SQ_INSERT_SNAPSHOT), p, NULL);
+	return rc;
 }
 
 static enum cerr
 append_once(struct store *st, struct append_args *a)
 {
-	enum cerr rc = store_begin(st);
+	MYSQL_BIND p[15];
+	unsigned long len[8];
+	signed char snapshot = a->version % STORE_SNAPSHOT_EVERY == 0;
+	int status = 0;
 
-	if (rc != CE_OK)
-		return rc;
-	/* The key first: a concurrent repeat of the same create then waits on
-	 * it before touching anything else, and loses cleanly. */
-	if (a->idem_key)
-		rc = remember_key(st, a);
-	if (rc == CE_OK)
-		rc = insert_event(st, a);
-	if (rc == CE_OK)
-		rc = project(st, a);
-	if (rc == CE_OK)
-		rc = snapshot(st, a);
-	if (rc == CE_OK)
-		rc = store_commit(st);
-	if (rc != CE_OK)
-		store_rollback(st);
-	return rc;
+	memset(p, 0, sizeof(p));
+	store_bind_text_in(&p[0], a->event_id, &len[0]);
+	store_bind_text_in(&p[1], a->circle_id, &len[1]);
+	store_bind_u32(&p[2], &a->version);
+	store_bind_text_in(&p[3], a->type_name, &len[2]);
+	store_bind_text_in(&p[4], a->payload, &len[3]);
+	p[5].buffer_type = MYSQL_TYPE_DATETIME;
+	p[5].buffer = &a->occurred;
+	store_bind_u32(&p[6], &a->schema_version);
+	store_bind_text_in(&p[7], a->after->name, &len[4]);
+	store_bind_int(&p[8], &a->capacity);
+	store_bind_tiny(&p[9], &a->deleted);
+	store_bind_text_in(&p[10], a->after->description, &len[5]);
+	/* every STORE_SNAPSHOT_EVERY versions, in the event's own transaction,
+	 * so that a snapshot never disagrees with its event */
+	store_bind_tiny(&p[11], &snapshot);
+	bind_key(&p[12], a, &len[6], &status);
+	return call_and_commit(st, SQ_APPEND, p);
 }
 
 /*
@@ -784,7 +696,6 @@ append_prepare(struct append_args *a, const struct circle_event *ev, const struc
 		a->idem_status = idem->status;
 	}
 	a->version = ev->version;
-	a->prev_version = ev->version - 1;
 	a->capacity = after->capacity;
 	a->deleted = after->deleted ? 1 : 0;
 	/* the encoder writes the newest shape only */
@@ -908,16 +819,21 @@ port_idem_find(void *self, const char *key, struct idem_record *out)
 static enum cerr
 remember_once(struct store *st, struct append_args *a)
 {
-	enum cerr rc = store_begin(st);
+	MYSQL_BIND p[9];
+	unsigned long key_len, id_len, name_len, request_len, description_len;
+	int capacity = a->capacity, status = a->idem_status;
 
-	if (rc != CE_OK)
-		return rc;
-	rc = remember_key(st, a);
-	if (rc == CE_OK)
-		rc = store_commit(st);
-	if (rc != CE_OK)
-		store_rollback(st);
-	return rc;
+	memset(p, 0, sizeof(p));
+	store_bind_text_in(&p[0], a->idem_key, &key_len);
+	store_bind_text_in(&p[1], a->circle_id, &id_len);
+	store_bind_text_in(&p[2], a->after->name, &name_len);
+	store_bind_int(&p[3], &capacity);
+	store_bind_text_in(&p[4], a->idem_request, &request_len);
+	store_bind_int(&p[5], &status);
+	store_bind_u32(&p[6], &a->version);
+	store_bind_tiny(&p[7], &a->deleted);
+	store_bind_text_in(&p[8], a->after->description, &description_len);
+	return call_and_commit(st, SQ_REMEMBER_KEY, p);
 }
 
 static enum cerr

@@ -33,15 +33,11 @@ enum store_stmt {
 	SQ_SNAPSHOTS,  /* a circle's snapshots after a version, ascending */
 	SQ_FEED,       /* a page of the change feed, by feed_position */
 	/* write side */
-	SQ_CURRENT, /* a command's circle: its projection row */
-	SQ_INSERT_EVENT,
-	SQ_INSERT_PROJECTION,
-	SQ_UPDATE_PROJECTION, /* guarded by the previous version */
-	SQ_IDEM_FIND,         /* a key younger than the retention period */
-	SQ_IDEM_DROP_EXPIRED, /* one key, only when expired */
-	SQ_IDEM_INSERT,
-	SQ_IDEM_PURGE, /* a batch of expired keys (circlectl purge-keys) */
-	SQ_INSERT_SNAPSHOT,
+	SQ_CURRENT,      /* a command's circle: its projection row */
+	SQ_APPEND,       /* CALL circle_append: a whole append, committed */
+	SQ_REMEMBER_KEY, /* CALL circle_remember_key: a key's row, not committed */
+	SQ_IDEM_FIND,    /* a key younger than the retention period */
+	SQ_IDEM_PURGE,   /* a batch of expired keys (circlectl purge-keys) */
 	/* sequencer side (store_sequencer.c) */
 	SQ_SEQ_WINDOW,  /* peek side: where events without a feed position are */
 	SQ_SEQ_PENDING, /* committed events without a feed position, oldest first */
@@ -55,6 +51,11 @@ enum store_stmt {
 	SQ_GTID_WAIT, /* MASTER_GTID_WAIT(token, seconds) */
 	SQ__MAX
 };
+
+/* The errors sql/009_append_procedures.sql raises: answers, not faults. */
+#define STORE_SIGNAL_VERSION_TAKEN 31001
+#define STORE_SIGNAL_NAME_TAKEN 31002
+#define STORE_SIGNAL_KEY_TAKEN 31003
 
 /* Buffer size for a circle_events.event_type value. */
 #define STORE_EVENT_TYPE_MAX 64

@@ -55,7 +55,9 @@ proj_row_copy(struct proj_row *r, struct circle *out)
 	    r->capacity > CIRCLE_CAPACITY_MAX || r->version < 1 ||
 	    (r->deleted != 0 && r->deleted != 1))
 		return STORE_BAD("projection row out of range");
-	memset(out, 0, sizeof(*out));
+	/* every member is set; the rest of its strings' buffers is never read
+	 * (clearing a 2 KiB circle for each row of a page cost more than the
+	 * rest of its copy) */
 	if (!store_id_lower(r->id, out->id))
 		return STORE_BAD("projection circle_id is not a UUID");
 	memcpy(out->name, r->name, r->name_len + 1);
