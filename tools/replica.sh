@@ -157,7 +157,7 @@ replica_seed() {
 	[[ -f $(replica_dir "$i")/.seeded ]] && return 0
 	say "copying the primary into replica $i"
 	dump="$VAR/replica$i.dump.sql"
-	if ! mariadb-dump --defaults-file="$DB_CNF" --single-transaction --gtid --master-data=1 \
+	if ! mariadb-dump --defaults-file="$DB_CNF" --single-transaction --routines --gtid --master-data=1 \
 		--system=users --insert-ignore --databases "${DATABASES[@]}" >"$dump" 2>"$LOG/replica$i-dump.log"; then
 		log_tail "$LOG/replica$i-dump.log"
 		die "mariadb-dump of the primary failed"

@@ -1081,6 +1081,12 @@ test_query_user(void **state)
 	assert_int_not_equal(mysql_query(db, "SELECT * FROM idempotency_keys"), 0);
 	assert_int_not_equal(mysql_query(db, "DELETE FROM circle_snapshots"), 0);
 	assert_int_equal(mysql_errno(db), ER_TABLEACCESS_DENIED_ERROR);
+	/* nor append through the command side's procedures */
+	assert_int_not_equal(mysql_query(db, "CALL circle_remember_key('k', "
+					     "'00000000-0000-4000-8000-000000000009', 'n', 3, '', "
+					     "200, 1, 0, '')"),
+			     0);
+	assert_int_equal(mysql_errno(db), ER_PROCACCESS_DENIED_ERROR);
 	/* it reads snapshots: a version is replayed from the nearest one */
 	assert_int_equal(
 		raw_count(db, "SELECT COUNT(*) FROM circle_snapshots WHERE circle_id = 'x'"), 0);
@@ -1115,6 +1121,16 @@ test_query_user(void **state)
 	assert_int_equal(mysql_errno(db), ER_TABLEACCESS_DENIED_ERROR);
 	assert_int_equal(raw_count(db, "SELECT COUNT(*) FROM circle_events WHERE circle_id = 'x'"),
 			 0);
+	/* Its appends run in procedures with its own privileges, no more:
+	 * SQL SECURITY INVOKER, and EXECUTE on these two alone. */
+	assert_int_equal(raw_count(db, "SELECT COUNT(*) FROM information_schema.ROUTINES"
+				       " WHERE ROUTINE_SCHEMA = DATABASE()"
+				       " AND SECURITY_TYPE = 'INVOKER' AND ROUTINE_NAME IN"
+				       " ('circle_append', 'circle_remember_key')"),
+			 2);
+	assert_int_equal(raw_count(db, "SELECT COUNT(*) FROM information_schema.ROUTINES"
+				       " WHERE ROUTINE_SCHEMA = DATABASE()"),
+			 2);
 	mysql_close(db);
 
 	/* ... so a write store run as the query user cannot even prepare. */
