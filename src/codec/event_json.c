@@ -200,27 +200,20 @@ scan_text(const char *s, size_t len)
 	return n;
 }
 
-static enum cerr
-read_name(json_object *val, struct circle_event *ev)
+/* A name as it may stand in an event of type t (any type: the rule is one). */
+static bool
+name_ok(enum circle_event_type t, const char *s, size_t len)
 {
-	const char *s;
-	int len;
-
-	if (!json_object_is_type(val, json_type_string))
-		return CE_INTERNAL;
-	s = json_object_get_string(val);
-	len = json_object_get_string_len(val);
-	/* the rule refuses U+0000 too, so an escaped NUL cannot cut the name */
-	if (s == NULL || len <= 0 || circle_check_name(s, (size_t)len, NULL) != CE_OK)
-		return CE_INTERNAL;
-	memcpy(ev->name, s, (size_t)len);
-	ev->name[len] = '\0';
-	ev->has_name = true;
-	return CE_OK;
+	(void)t;
+	return len > 0 && circle_check_name(s, len, NULL) == CE_OK;
 }
 
+/* A string member into dst (size bytes with its NUL) when ok() takes it; the
+ * rules refuse U+0000 too, so an escaped NUL cannot cut the text short. */
 static enum cerr
-read_description(json_object *val, struct circle_event *ev)
+read_text(json_object *val, const struct circle_event *ev,
+	  bool (*ok)(enum circle_event_type, const char *, size_t), char *dst, size_t size,
+	  bool *has)
 {
 	const char *s;
 	int len;
@@ -229,13 +222,11 @@ read_description(json_object *val, struct circle_event *ev)
 		return CE_INTERNAL;
 	s = json_object_get_string(val);
 	len = json_object_get_string_len(val);
-	/* the rule refuses U+0000 too, so an escaped NUL cannot cut it */
-	if (s == NULL || len < 0 || (size_t)len > CIRCLE_DESCRIPTION_MAX_BYTES ||
-	    !description_ok(ev->type, s, (size_t)len))
+	if (s == NULL || len < 0 || (size_t)len >= size || !ok(ev->type, s, (size_t)len))
 		return CE_INTERNAL;
-	memcpy(ev->description, s, (size_t)len);
-	ev->description[len] = '\0';
-	ev->has_description = true;
+	memcpy(dst, s, (size_t)len);
+	dst[len] = '\0';
+	*has = true;
 	return CE_OK;
 }
 
@@ -278,11 +269,13 @@ read_members(json_object *obj, enum circle_event_type t, const char *event_type,
 		if (t == CIRCLE_DELETED)
 			return CE_INTERNAL;
 		if ((members & MEMBER_NAME) && strcmp(key, "name") == 0)
-			rc = read_name(val, ev);
+			rc = read_text(val, ev, name_ok, ev->name, sizeof ev->name,
+				       &ev->has_name);
 		else if ((members & MEMBER_CAPACITY) && strcmp(key, "capacity") == 0)
 			rc = read_capacity(val, ev);
 		else if ((members & MEMBER_DESCRIPTION) && strcmp(key, "description") == 0)
-			rc = read_description(val, ev);
+			rc = read_text(val, ev, description_ok, ev->description,
+				       sizeof ev->description, &ev->has_description);
 		else
 			rc = CE_INTERNAL;
 		if (rc != CE_OK)
