@@ -269,8 +269,7 @@ read_members(json_object *obj, enum circle_event_type t, const char *event_type,
 		if (t == CIRCLE_DELETED)
 			return CE_INTERNAL;
 		if ((members & MEMBER_NAME) && strcmp(key, "name") == 0)
-			rc = read_text(val, ev, name_ok, ev->name, sizeof ev->name,
-				       &ev->has_name);
+			rc = read_text(val, ev, name_ok, ev->name, sizeof ev->name, &ev->has_name);
 		else if ((members & MEMBER_CAPACITY) && strcmp(key, "capacity") == 0)
 			rc = read_capacity(val, ev);
 		else if ((members & MEMBER_DESCRIPTION) && strcmp(key, "description") == 0)

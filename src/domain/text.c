@@ -154,27 +154,39 @@ static const char hex_lower[256] = {
 	['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f',
 };
 
+/* The hex digits of s[from..to) lowered into out; the AND of what the table
+ * gave, whose bit 0x20 every hex digit has and a 0 (any other byte) lacks. */
+static unsigned
+hex_run_lower(const char *s, size_t from, size_t to, char *out)
+{
+	unsigned all = 0xff;
+
+	for (size_t i = from; i < to; i++) {
+		unsigned char l = (unsigned char)hex_lower[(unsigned char)s[i]];
+
+		out[i] = (char)l;
+		all &= l;
+	}
+	return all;
+}
+
 bool
 text_uuid_lower(const char *s, size_t len, char out[TEXT_UUID_LEN + 1])
 {
 	char tmp[TEXT_UUID_LEN + 1];
-	size_t i;
+	unsigned all;
 
-	/* checks and lowers in one pass, a look-up a byte: it runs for every
-	 * id read from the database; out is untouched unless s is valid */
-	if (s == NULL || len != TEXT_UUID_LEN)
+	/* checks and lowers in one pass with no branch a byte: it runs for
+	 * every id read from the database; out is untouched unless s is valid */
+	if (s == NULL || len != TEXT_UUID_LEN || s[8] != '-' || s[13] != '-' || s[18] != '-' ||
+	    s[23] != '-')
 		return false;
-	for (i = 0; i < TEXT_UUID_LEN; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return false;
-			tmp[i] = '-';
-		} else {
-			tmp[i] = hex_lower[(unsigned char)s[i]];
-			if (tmp[i] == 0)
-				return false;
-		}
-	}
+	all = hex_run_lower(s, 0, 8, tmp) & hex_run_lower(s, 9, 13, tmp) &
+	      hex_run_lower(s, 14, 18, tmp) & hex_run_lower(s, 19, 23, tmp) &
+	      hex_run_lower(s, 24, TEXT_UUID_LEN, tmp);
+	if (!(all & 0x20))
+		return false;
+	tmp[8] = tmp[13] = tmp[18] = tmp[23] = '-';
 	tmp[TEXT_UUID_LEN] = '\0';
 	memcpy(out, tmp, sizeof(tmp));
 	return true;

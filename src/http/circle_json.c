@@ -62,19 +62,41 @@ circle_event_json_new(const struct circle_event *ev)
 	return obj;
 }
 
+/* Every member's name and the punctuation: with the values at their
+ * longest, the most a circle's text can take. */
+static const char circle_frame[] =
+	"{\"circle_id\":,\"circle_name\":,\"capacity\":,\"version\":,\"description\":}";
+
 void
 circle_json_write(struct json_out *o, const struct circle *c)
 {
-	/* one line a member; an optional one is written only when present */
-	json_out_member_str(o, "{", "circle_id", c->id, strnlen(c->id, sizeof(c->id)));
-	json_out_member_str(o, ",", "circle_name", c->name, strnlen(c->name, sizeof(c->name)));
-	json_out_member_int(o, ",", "capacity", c->capacity);
-	json_out_member_int(o, ",", "version", c->version);
+	size_t id_len = strnlen(c->id, sizeof(c->id));
+	size_t name_len = strnlen(c->name, sizeof(c->name));
+	size_t description_len = strnlen(c->description, sizeof(c->description));
+	/* one reservation for the whole circle: it is written for every row
+	 * of a page */
+	char *d =
+		json_out_room(o, sizeof(circle_frame) - 1 + JSON_PUT_STR_MAX(id_len) +
+					 JSON_PUT_STR_MAX(name_len) +
+					 JSON_PUT_STR_MAX(description_len) + 2 * JSON_OUT_INT_MAX);
+
+	if (d == NULL)
+		return;
+	d = json_put_lit(d, "{\"circle_id\":");
+	d = json_put_str(d, c->id, id_len);
+	d = json_put_lit(d, ",\"circle_name\":");
+	d = json_put_str(d, c->name, name_len);
+	d = json_put_lit(d, ",\"capacity\":");
+	d = json_put_int(d, c->capacity);
+	d = json_put_lit(d, ",\"version\":");
+	d = json_put_int(d, c->version);
 	/* as circle_json_new(): no member without a description */
-	if (c->description[0] != '\0')
-		json_out_member_str(o, ",", "description", c->description,
-				    strnlen(c->description, sizeof(c->description)));
-	json_out_lit(o, "}");
+	if (description_len > 0) {
+		d = json_put_lit(d, ",\"description\":");
+		d = json_put_str(d, c->description, description_len);
+	}
+	d = json_put_lit(d, "}");
+	json_out_end(o, d);
 }
 
 void

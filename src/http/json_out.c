@@ -73,17 +73,25 @@ static const unsigned char needs_escape[256] = {
 	['"'] = 1, ['\\'] = 1,
 };
 
+char *
+json_out_room(struct json_out *o, size_t n)
+{
+	return reserve(o, n) ? o->buf + o->len : NULL;
+}
+
 void
-json_out_str(struct json_out *o, const char *s, size_t n)
+json_out_end(struct json_out *o, char *end)
+{
+	*end = '\0';
+	o->len = (size_t)(end - o->buf);
+}
+
+char *
+json_put_str(char *d, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i = 0, run;
-	char *d;
 
-	/* the worst case, every byte as \u00XX, plus the quotes */
-	if (n > SIZE_MAX / 8 || !reserve(o, n * 6 + 2))
-		return;
-	d = o->buf + o->len;
 	*d++ = '"';
 	while (i < n) {
 		unsigned char c;
@@ -116,8 +124,17 @@ json_out_str(struct json_out *o, const char *s, size_t n)
 		}
 	}
 	*d++ = '"';
-	*d = '\0';
-	o->len = (size_t)(d - o->buf);
+	return d;
+}
+
+void
+json_out_str(struct json_out *o, const char *s, size_t n)
+{
+	char *d;
+
+	if (n > SIZE_MAX / 8 || (d = json_out_room(o, JSON_PUT_STR_MAX(n))) == NULL)
+		return;
+	json_out_end(o, json_put_str(d, s, n));
 }
 
 size_t
@@ -139,11 +156,8 @@ json_out_format_int(char out[JSON_OUT_INT_MAX], int64_t v)
 	return len;
 }
 
-void
-json_out_int(struct json_out *o, int64_t v)
+char *
+json_put_int(char *d, int64_t v)
 {
-	char num[JSON_OUT_INT_MAX];
-	size_t n = json_out_format_int(num, v);
-
-	json_out_raw(o, num, n);
+	return d + json_out_format_int(d, v);
 }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct json_out {
 	char *buf; /* NUL-terminated when not failed; NULL before the first write */
@@ -33,27 +34,27 @@ void json_out_raw(struct json_out *o, const char *s, size_t n);
 #define json_out_lit(o, s) json_out_raw((o), (s), sizeof(s) - 1)
 /* s[0..n) as a JSON string, quoted and escaped. */
 void json_out_str(struct json_out *o, const char *s, size_t n);
-/* A decimal integer. */
-void json_out_int(struct json_out *o, int64_t v);
-
-/*
- * A member: sep ("{" or ",") and name are string literals, pasted into one
- * copy with the quotes and the colon; then the value.
- */
-#define json_out_member_str(o, sep, name, s, n) \
-	do { \
-		json_out_lit((o), sep "\"" name "\":"); \
-		json_out_str((o), (s), (n)); \
-	} while (0)
-#define json_out_member_int(o, sep, name, v) \
-	do { \
-		json_out_lit((o), sep "\"" name "\":"); \
-		json_out_int((o), (v)); \
-	} while (0)
 
 /* Room for any int64_t in decimal, sign included. */
 #define JSON_OUT_INT_MAX 21
 /* Writes v in decimal to out (not NUL-terminated); returns its length. */
 size_t json_out_format_int(char out[JSON_OUT_INT_MAX], int64_t v);
+
+/*
+ * Several values under one reservation, for text written very often (a
+ * circle of a page): json_out_room() makes room for n more bytes and
+ * returns where they go (NULL once the writer failed); the json_put_*
+ * writers fill it, each returning the end of what it wrote; json_out_end()
+ * takes that end. The room asked for must cover the longest text the puts
+ * can write: JSON_PUT_STR_MAX(n) for a string of n bytes, JSON_OUT_INT_MAX
+ * for an integer, the literal's length for a literal.
+ */
+char *json_out_room(struct json_out *o, size_t n);
+void json_out_end(struct json_out *o, char *end);
+/* every byte as \u00XX, plus the quotes */
+#define JSON_PUT_STR_MAX(n) ((n)*6 + 2)
+char *json_put_str(char *d, const char *s, size_t n);
+char *json_put_int(char *d, int64_t v);
+#define json_put_lit(d, s) ((char *)memcpy((d), (s), sizeof(s) - 1) + sizeof(s) - 1)
 
 #endif

@@ -87,8 +87,7 @@ static const struct stmt_def {
 	/* sql/009_append_procedures.sql: one round trip each */
 	[SQ_APPEND] = {"CALL circle_append(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 15, 0,
 		       ON_WRITE},
-	[SQ_REMEMBER_KEY] = {"CALL circle_remember_key(?, ?, ?, ?, ?, ?, ?, ?, ?)", 9, 0,
-			     ON_WRITE},
+	[SQ_REMEMBER_KEY] = {"CALL circle_remember_key(?, ?, ?, ?, ?, ?, ?, ?, ?)", 9, 0, ON_WRITE},
 	/* The server's clock decides a key's age, so every worker agrees. */
 	/* Rows written before requests were remembered are creates: 201 of
 	 * version 1, request NULL. */
