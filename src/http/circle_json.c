@@ -64,8 +64,8 @@ circle_event_json_new(const struct circle_event *ev)
 
 /* Every member's name and the punctuation: with the values at their
  * longest, the most a circle's text can take. */
-static const char circle_frame[] =
-	"{\"circle_id\":,\"circle_name\":,\"capacity\":,\"version\":,\"description\":}";
+#define CIRCLE_JSON_FRAME \
+	"{\"circle_id\":,\"circle_name\":,\"capacity\":,\"version\":,\"description\":}"
 
 void
 circle_json_write(struct json_out *o, const struct circle *c)
@@ -76,7 +76,7 @@ circle_json_write(struct json_out *o, const struct circle *c)
 	/* one reservation for the whole circle: it is written for every row
 	 * of a page */
 	char *d =
-		json_out_room(o, sizeof(circle_frame) - 1 + JSON_PUT_STR_MAX(id_len) +
+		json_out_room(o, sizeof(CIRCLE_JSON_FRAME) - 1 + JSON_PUT_STR_MAX(id_len) +
 					 JSON_PUT_STR_MAX(name_len) +
 					 JSON_PUT_STR_MAX(description_len) + 2 * JSON_OUT_INT_MAX);
 
