@@ -4,12 +4,16 @@
 #include "load.h"
 
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "rel.h"
 
@@ -675,4 +679,22 @@ load_print(const char *title, const struct load_stats *s, long ms)
 	       title, s->creates_acked, s->updates_acked, s->creates_503, s->updates_503);
 	for (long i = 0; i < s->bad && i < LOAD_BAD_KEPT; i++)
 		printf("  %s: NOT ALLOWED: %s\n", title, s->bad_examples[i]);
+}
+
+void
+load_assert_clean(const char *title, const struct load_stats *s, struct ledger *ledger)
+{
+	size_t verified = 0, lost;
+
+	if (s->no_answer > 0)
+		fail_msg("%ld requests got no answer within %d ms", s->no_answer,
+			 REL_CLIENT_TIMEOUT_MS);
+	if (s->s503 > 0 || s->bad > 0)
+		fail_msg("%ld answers 503 and %ld not allowed; first: %s", s->s503, s->bad,
+			 s->bad ? s->bad_examples[0] : "(a 503)");
+	lost = ledger_verify(ledger, &verified);
+	printf("  %s: writes verified %zu of %zu acknowledged, lost %zu\n", title, verified,
+	       ledger_count(ledger), lost);
+	if (lost > 0)
+		fail_msg("%s: %zu acknowledged writes are not in the event store", title, lost);
 }

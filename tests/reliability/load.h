@@ -69,5 +69,9 @@ void load_free(struct load *l);
 
 /* Prints the figures of a run on stdout, indented, titled. */
 void load_print(const char *title, const struct load_stats *s, long ms);
+/* Fails the test unless every request got an answer, none of them a 503 or
+ * one the contract does not allow, and every write acknowledged during the
+ * run is in the event store. */
+void load_assert_clean(const char *title, const struct load_stats *s, struct ledger *ledger);
 
 #endif

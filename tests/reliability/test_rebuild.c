@@ -323,7 +323,7 @@ test_rebuild_under_load(void **state)
 	long held_ms[REBUILD_RUNS];
 	atomic_int stop = 0;
 	char database[65], tag[13], out[8192], *rnd;
-	size_t verified = 0, lost, n_in = 0, n_out = 0;
+	size_t n_in = 0, n_out = 0;
 	long *in_rebuild, *outside;
 	struct ledger *ledger;
 	struct load_stats s;
@@ -422,17 +422,7 @@ test_rebuild_under_load(void **state)
 				 checkers[i].bad, checkers[i].first_bad);
 	if (n_in == 0)
 		fail_msg("no write was sent while a rebuild ran");
-	if (s.no_answer > 0)
-		fail_msg("%ld requests got no answer within %d ms", s.no_answer,
-			 REL_CLIENT_TIMEOUT_MS);
-	if (s.s503 > 0 || s.bad > 0)
-		fail_msg("%ld answers 503 and %ld not allowed; first: %s", s.s503, s.bad,
-			 s.bad ? s.bad_examples[0] : "(a 503)");
-	lost = ledger_verify(ledger, &verified);
-	printf("  writes verified %zu of %zu acknowledged, lost %zu\n", verified,
-	       ledger_count(ledger), lost);
-	if (lost > 0)
-		fail_msg("%zu acknowledged writes are not there after the rebuilds", lost);
+	load_assert_clean("load during the rebuilds", &s, ledger);
 	rel_assert_verify_clean();
 	/* No table of a rebuild left behind. */
 	assert_int_equal(admin_count(db, "SELECT COUNT(*) FROM information_schema.TABLES WHERE"

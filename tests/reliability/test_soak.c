@@ -95,7 +95,7 @@ test_soak(void **state)
 		.prefix = "rel-soak-",
 	};
 	struct worker w[2 * MAX_WORKERS];
-	size_t nw, grew = 0, verified = 0, lost;
+	size_t nw, grew = 0;
 	struct ledger *ledger;
 	struct load *l;
 	struct load_stats s;
@@ -140,17 +140,7 @@ test_soak(void **state)
 	printf("  RSS bound: at most +%ld KiB and +%ld%% per worker after warm-up\n", max_kb,
 	       max_pct);
 
-	if (s.no_answer > 0)
-		fail_msg("%ld requests got no answer within %d ms", s.no_answer,
-			 REL_CLIENT_TIMEOUT_MS);
-	if (s.s503 > 0 || s.bad > 0)
-		fail_msg("%ld answers 503 and %ld not allowed; first: %s", s.s503, s.bad,
-			 s.bad ? s.bad_examples[0] : "(a 503)");
-	lost = ledger_verify(ledger, &verified);
-	printf("  soak: writes verified %zu of %zu acknowledged, lost %zu\n", verified,
-	       ledger_count(ledger), lost);
-	if (lost > 0)
-		fail_msg("%zu acknowledged writes are not in the event store", lost);
+	load_assert_clean("soak", &s, ledger);
 	rc = rel_circlectl_verify();
 	if (rc != 0)
 		fail_msg("circlectl verify exited %d", rc);
