@@ -65,10 +65,10 @@ static const struct stmt_def {
 	[SQ_GET] = {"SELECT circle_id, name, capacity, version, deleted, description"
 		    " FROM circle_projections WHERE circle_id = ?",
 		    1, 6, ON_READ},
-	[SQ_LIST] = {"SELECT circle_id, name, capacity, version, deleted, description"
+	[SQ_LIST] = {"SELECT circle_id, name, capacity, version, description"
 		     " FROM circle_projections WHERE deleted = 0 AND circle_id > ?"
 		     " ORDER BY circle_id LIMIT ?",
-		     2, 6, ON_READ},
+		     2, 5, ON_READ},
 	/* Ids known to either table, so a projection row without events
 	 * and events without a projection row are both found. */
 	[SQ_CIRCLE_IDS] = {"SELECT circle_id FROM (SELECT circle_id FROM circle_projections"

@@ -21,26 +21,33 @@ struct proj_row {
 	int capacity;
 	uint32_t version;
 	signed char deleted;
+	size_t cols;
 };
 
+/* SQ_GET's columns; SQ_LIST's are the same but deleted, which its WHERE
+ * holds at 0. */
 static void
-proj_row_bind(struct proj_row *r)
+proj_row_bind(struct proj_row *r, bool with_deleted)
 {
+	size_t n = 0;
+
 	memset(r, 0, sizeof(*r));
-	store_bind_text_out(&r->res[0], r->id, sizeof(r->id), &r->id_len);
-	store_bind_text_out(&r->res[1], r->name, sizeof(r->name), &r->name_len);
-	store_bind_int(&r->res[2], &r->capacity);
-	store_bind_u32(&r->res[3], &r->version);
-	store_bind_tiny(&r->res[4], &r->deleted);
-	store_bind_text_out(&r->res[5], r->description, sizeof(r->description),
+	store_bind_text_out(&r->res[n++], r->id, sizeof(r->id), &r->id_len);
+	store_bind_text_out(&r->res[n++], r->name, sizeof(r->name), &r->name_len);
+	store_bind_int(&r->res[n++], &r->capacity);
+	store_bind_u32(&r->res[n++], &r->version);
+	if (with_deleted)
+		store_bind_tiny(&r->res[n++], &r->deleted);
+	store_bind_text_out(&r->res[n++], r->description, sizeof(r->description),
 			    &r->description_len);
-	store_bind_nulls(r->res, r->nulls, 6);
+	store_bind_nulls(r->res, r->nulls, n);
+	r->cols = n;
 }
 
 static enum cerr
 proj_row_copy(struct proj_row *r, struct circle *out)
 {
-	enum cerr rc = store_check_nulls(r->nulls, 6);
+	enum cerr rc = store_check_nulls(r->nulls, r->cols);
 
 	if (rc == CE_OK)
 		rc = store_text_done(r->id, sizeof(r->id), r->id_len, "projection circle_id");
@@ -103,7 +110,7 @@ get_op(struct store *st, void *arg)
 
 	memset(p, 0, sizeof(p));
 	store_bind_text_in(&p[0], a->id, &id_len);
-	proj_row_bind(&r);
+	proj_row_bind(&r, true);
 	rc = store_exec(st, s, p, r.res);
 	if (rc == CE_OK)
 		rc = store_fetch(st, s, &row);
@@ -149,7 +156,7 @@ list_op(struct store *st, void *arg)
 	memset(p, 0, sizeof(p));
 	store_bind_text_in(&p[0], a->after, &after_len);
 	store_bind_u32(&p[1], &a->limit);
-	proj_row_bind(&r);
+	proj_row_bind(&r, false);
 	rc = store_exec(st, s, p, r.res);
 	while (rc == CE_OK) {
 		rc = store_fetch(st, s, &row);
@@ -161,8 +168,6 @@ list_op(struct store *st, void *arg)
 			break;
 		}
 		rc = proj_row_copy(&r, &a->out[count]);
-		if (rc == CE_OK && a->out[count].deleted)
-			rc = STORE_BAD("list: a deleted circle");
 		if (rc == CE_OK)
 			count++;
 	}
