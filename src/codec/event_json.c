@@ -118,6 +118,21 @@ fail:
 }
 
 int
+event_json_add_members(json_object *obj, const struct circle_event *ev)
+{
+	const char *type = circle_event_type_name(ev->type);
+
+	if (type == NULL ||
+	    json_member_add(obj, "event_id", json_object_new_string(ev->event_id)) != 0 ||
+	    json_member_add(obj, "version", json_object_new_int64(ev->version)) != 0 ||
+	    json_member_add(obj, "event_type", json_object_new_string(type)) != 0 ||
+	    json_member_add(obj, "occurred_at", json_object_new_string(ev->occurred_at)) != 0 ||
+	    json_member_add(obj, "data", event_json_data(ev)) != 0)
+		return -1;
+	return 0;
+}
+
+int
 event_json_encode(const struct circle_event *ev, char **out)
 {
 	json_object *obj = NULL;

@@ -51,6 +51,14 @@
 json_object *event_json_data(const struct circle_event *ev);
 
 /*
+ * Adds ev as the API shows an event (event_id, version, event_type,
+ * occurred_at, data) to obj, after the members it holds: 0, or -1 when ev
+ * is not well-formed or memory runs out (obj then holds part of them; the
+ * caller releases it).
+ */
+int event_json_add_members(json_object *obj, const struct circle_event *ev);
+
+/*
  * The payload text of ev, in the shape of EVENT_SCHEMA_VERSION: on 0, *out is a new NUL-terminated string the
  * caller frees with free(). On -1 (ev not well-formed, out of memory) *out
  * is NULL.

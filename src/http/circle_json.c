@@ -43,21 +43,11 @@ circle_json_new(const struct circle *c)
 json_object *
 circle_event_json_new(const struct circle_event *ev)
 {
-	const char *type = circle_event_type_name(ev->type);
-	json_object *obj;
+	json_object *obj = json_object_new_object();
 
-	if (type == NULL)
-		return NULL;
-	obj = json_object_new_object();
-	if (obj == NULL)
-		return NULL;
-	if (json_member_add(obj, "event_id", json_object_new_string(ev->event_id)) != 0 ||
-	    json_member_add(obj, "version", json_object_new_int64(ev->version)) != 0 ||
-	    json_member_add(obj, "event_type", json_object_new_string(type)) != 0 ||
-	    json_member_add(obj, "occurred_at", json_object_new_string(ev->occurred_at)) != 0 ||
-	    json_member_add(obj, "data", event_json_data(ev)) != 0) {
+	if (obj != NULL && event_json_add_members(obj, ev) != 0) {
 		json_object_put(obj);
-		return NULL;
+		obj = NULL;
 	}
 	return obj;
 }

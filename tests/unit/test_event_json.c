@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "codec/event_json.h"
+#include "codec/feed_json.h"
 #include "../fakes/test_event.h"
 
 static struct circle_event
@@ -548,6 +549,44 @@ decode_refuses_unknown_versions(void **state)
 	assert_true(why[0] != '\0');
 }
 
+/* An event as the API shows it: its members in order after the caller's
+ * (the feed's position and circle id here), and none for an event that is
+ * not well-formed. */
+static void
+event_members(void **state)
+{
+	struct circle_event ev = test_event(CIRCLE_UPDATED, "0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a10",
+					    2, "baseball", 0);
+	json_object *obj;
+
+	(void)state;
+	snprintf(ev.event_id, sizeof ev.event_id, "%s", "0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a11");
+	snprintf(ev.occurred_at, sizeof ev.occurred_at, "%s", "2026-12-01T10:00:00.000001Z");
+	obj = feed_event_json_new(7, &ev);
+	assert_non_null(obj);
+	assert_string_equal(
+		json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN),
+		"{\"position\":7,\"circle_id\":\"0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a10\","
+		"\"event_id\":\"0191f6c4-1c1e-7c4a-9a43-2f0e1d9b5a11\",\"version\":2,"
+		"\"event_type\":\"circle_updated\","
+		"\"occurred_at\":\"2026-12-01T10:00:00.000001Z\","
+		"\"data\":{\"type\":\"circle_updated\",\"name\":\"baseball\"}}");
+	json_object_put(obj);
+	assert_null(feed_event_json_new(0, &ev));
+
+	ev.type = (enum circle_event_type)99;
+	obj = json_object_new_object();
+	assert_int_equal(event_json_add_members(obj, &ev), -1);
+	json_object_put(obj);
+	/* an update that changes nothing */
+	ev.type = CIRCLE_UPDATED;
+	ev.has_name = false;
+	obj = json_object_new_object();
+	assert_int_equal(event_json_add_members(obj, &ev), -1);
+	json_object_put(obj);
+	assert_null(feed_event_json_new(7, &ev));
+}
+
 int
 main(void)
 {
@@ -564,6 +603,7 @@ main(void)
 		cmocka_unit_test(encode_descriptions),
 		cmocka_unit_test(decode_upcasts_version_1),
 		cmocka_unit_test(decode_refuses_unknown_versions),
+		cmocka_unit_test(event_members),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
