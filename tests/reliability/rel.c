@@ -382,6 +382,52 @@ rel_pool_pids(const char *pool, pid_t *out, size_t max)
 	return pidfile_pids(file, want, out, max);
 }
 
+/* The start of /proc/PID/FILE on one line (NULs and newlines as spaces)
+ * into out; "-" when it cannot be read. */
+static void
+proc_text(pid_t pid, const char *file, char *out, size_t size)
+{
+	char path[64];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	f = fopen(path, "r");
+	n = f ? fread(out, 1, size - 1, f) : 0;
+	if (f)
+		fclose(f);
+	if (n == 0)
+		n = (size_t)snprintf(out, size, "-");
+	for (size_t i = 0; i < n; i++)
+		if (out[i] == '\0' || out[i] == '\n' || out[i] == '\t')
+			out[i] = ' ';
+	out[n] = '\0';
+}
+
+void
+rel_pool_report(const char *pool)
+{
+	char *path = rel_strf("%s/%s.pid", env.run_dir ? env.run_dir : ".", pool);
+	char line[64], status[96], cmd[160];
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		printf("  %s: cannot open (%s)\n", path, strerror(errno));
+		free(path);
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		pid_t pid = (pid_t)strtol(line, NULL, 10);
+
+		line[strcspn(line, "\n")] = '\0';
+		proc_text(pid, "status", status, sizeof(status));
+		proc_text(pid, "cmdline", cmd, sizeof(cmd));
+		printf("  %s: \"%s\": %s; %s\n", path, line, status, cmd);
+	}
+	fclose(f);
+	free(path);
+}
+
 pid_t
 rel_db_pid(void)
 {

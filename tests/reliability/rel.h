@@ -87,6 +87,9 @@ int rel_is_problem(const struct http_response *r, int status, const char *code);
 
 /* Live pids of a pool ("command", "query") from its pid file; how many. */
 size_t rel_pool_pids(const char *pool, pid_t *out, size_t max);
+/* Prints each line of a pool's pid file with what /proc says of that pid
+ * (its state and command line), for a test that found the pool not live. */
+void rel_pool_report(const char *pool);
 /* MariaDB's pid from its pid file, or -1. */
 pid_t rel_db_pid(void);
 /* VmRSS of a process in KiB, or -1. */

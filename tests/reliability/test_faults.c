@@ -285,8 +285,10 @@ static void
 pool_pids_checked(const char *pool, pid_t *pids, size_t *n)
 {
 	*n = rel_pool_pids(pool, pids, MAX_WORKERS);
-	if (*n == 0)
+	if (*n == 0) {
+		rel_pool_report(pool);
 		fail_msg("no live %s worker in %s/%s.pid", pool, rel_env()->run_dir, pool);
+	}
 }
 
 static int
