@@ -303,25 +303,36 @@ rel_is_problem(const struct http_response *r, int status, const char *code)
 
 /* ------------------------------------------------------------ processes */
 
+/* The start of /proc/PID/FILE on one line (NULs and newlines as spaces)
+ * into out; "-" when it cannot be read. */
+static void
+proc_text(pid_t pid, const char *file, char *out, size_t size)
+{
+	char path[64];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	f = fopen(path, "r");
+	n = f ? fread(out, 1, size - 1, f) : 0;
+	if (f)
+		fclose(f);
+	if (n == 0)
+		n = (size_t)snprintf(out, size, "-");
+	for (size_t i = 0; i < n; i++)
+		if (out[i] == '\0' || out[i] == '\n' || out[i] == '\t')
+			out[i] = ' ';
+	out[n] = '\0';
+}
+
 /* 1 when /proc/pid/cmdline mentions want: pids get reused. */
 static int
 pid_runs(pid_t pid, const char *want)
 {
-	char path[64], buf[4096];
-	FILE *f;
-	size_t n;
+	char cmd[4096];
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	for (size_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	buf[n] = '\0';
-	return strstr(buf, want) != NULL && rel_alive(pid);
+	proc_text(pid, "cmdline", cmd, sizeof(cmd));
+	return strstr(cmd, want) != NULL && rel_alive(pid);
 }
 
 int
@@ -380,28 +391,6 @@ rel_pool_pids(const char *pool, pid_t *out, size_t max)
 	snprintf(file, sizeof(file), "%s.pid", pool);
 	snprintf(want, sizeof(want), "circle-%s.fcgi", pool);
 	return pidfile_pids(file, want, out, max);
-}
-
-/* The start of /proc/PID/FILE on one line (NULs and newlines as spaces)
- * into out; "-" when it cannot be read. */
-static void
-proc_text(pid_t pid, const char *file, char *out, size_t size)
-{
-	char path[64];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	f = fopen(path, "r");
-	n = f ? fread(out, 1, size - 1, f) : 0;
-	if (f)
-		fclose(f);
-	if (n == 0)
-		n = (size_t)snprintf(out, size, "-");
-	for (size_t i = 0; i < n; i++)
-		if (out[i] == '\0' || out[i] == '\n' || out[i] == '\t')
-			out[i] = ' ';
-	out[n] = '\0';
 }
 
 void
